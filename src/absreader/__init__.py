@@ -1,0 +1,3 @@
+"""absreader: read research-paper abstracts in the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The domain: sources, library, index, export. Never imports Textual."""
