@@ -119,3 +119,19 @@ class ImportReport:
             {"file": p.source, "line": p.line, "reason": p.reason} for p in self.problems
         ]
         return data
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    """A named query that behaves like a reading list (also what a backup carries)."""
+
+    name: str
+    query: str
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """A tag (reading list) as the user typed it, and how many papers carry it."""
+
+    name: str
+    count: int

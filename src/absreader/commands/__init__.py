@@ -1,0 +1,15 @@
+"""Subcommands of the `absreader` command line, one module per area."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from absreader.commands import importing, papers, searching
+
+Register = Callable[..., None]
+
+REGISTRY: list[Register] = [
+    importing.register,
+    papers.register,
+    searching.register,
+]

@@ -1,0 +1,110 @@
+"""`absreader search`, `absreader similar` and `absreader reindex`."""
+
+from __future__ import annotations
+
+import argparse
+
+from absreader.commands.context import CommandError, Context
+from absreader.commands.progress import ProgressLine
+from absreader.commands.render import paper_line
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "search", help="search the library",
+        description='Search titles, abstracts and more. Plain words all match; also "phrases", '
+        "title: abstract: author: id: cat: tag: note:, is:bookmarked is:unread, AND OR NOT, -word, "
+        "word*, word~ (fuzzy). An arXiv id or URL finds that paper.",
+    )
+    p.add_argument("query", nargs="+", metavar="QUERY")
+    p.add_argument("--limit", type=_limit, default=20, metavar="N", help="how many results (default 20)")
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.set_defaults(handler=run_search)
+
+    p = sub.add_parser("similar", help="papers most like a given one")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--limit", type=_limit, default=10, metavar="N", help="how many (default 10)")
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.set_defaults(handler=run_similar)
+
+    p = sub.add_parser("reindex", help="rebuild the search index from the library")
+    p.set_defaults(handler=run_reindex)
+
+
+def _ensure_index(ctx: Context) -> None:
+    progress = ProgressLine(ctx.err)
+    for event in ctx.catalog.sync_index():
+        progress.update(event.phase, event.done, event.total)
+    progress.clear()
+    if ctx.catalog.notice:
+        ctx.warn(ctx.catalog.notice)
+
+
+def run_search(args: argparse.Namespace, ctx: Context) -> int:
+    query = " ".join(args.query)
+    _ensure_index(ctx)
+    result = ctx.catalog.index.search(query, limit=args.limit)
+    papers = ctx.catalog.papers([h.key for h in result.hits])
+    scores = {h.key: h.score for h in result.hits}
+    if args.json:
+        records = []
+        for paper in papers:
+            record = paper.to_json()
+            record["score"] = scores.get(paper.key, 0.0)
+            record["highlights"] = ctx.catalog.highlights(paper, query)
+            records.append(record)
+        ctx.json({
+            "query": query,
+            "total": result.total,
+            "suggestion": result.suggestion,
+            "notice": result.notice,
+            "results": records,
+        })
+        return 0
+    if result.notice:
+        ctx.warn(result.notice)
+    for paper in papers:
+        ctx.print(paper_line(paper))
+    shown = len(papers)
+    ctx.print(f"{shown} of {result.total} matches" if result.total else "no matches")
+    if result.suggestion:
+        ctx.print(f"did you mean: {result.suggestion}")
+    return 0
+
+
+def run_similar(args: argparse.Namespace, ctx: Context) -> int:
+    _ensure_index(ctx)
+    paper = ctx.catalog.paper(args.key)
+    similar = ctx.catalog.similar(paper.key, args.limit)
+    if args.json:
+        ctx.json([p.to_json() for p in similar])
+        return 0
+    if not similar:
+        ctx.print("no similar papers")
+    for other in similar:
+        ctx.print(paper_line(other))
+    return 0
+
+
+def run_reindex(args: argparse.Namespace, ctx: Context) -> int:
+    del args
+    progress = ProgressLine(ctx.err)
+    total = 0
+    for event in ctx.catalog.rebuild_index():
+        progress.update(event.phase, event.done, event.total)
+        total = event.total
+    progress.clear()
+    ctx.print(f"indexed {total:,} papers")
+    if ctx.catalog.index.doc_count() != ctx.catalog.library.count():
+        raise CommandError("index does not match the library after rebuilding")
+    return 0

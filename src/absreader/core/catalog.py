@@ -1,0 +1,231 @@
+"""The catalog: the library (store of record) and the search index, kept in step.
+
+The CLI and the reader both talk to this one facade. Every change to a paper
+goes to the library first, in a transaction; the index then catches up from
+the library's change counter (``seq``), so a crash between the two only ever
+leaves the index behind, and the next sync repairs it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from absreader.core.importer import ImportOptions, ImportProgress, import_files
+from absreader.core.index import IndexProgress, SearchIndex
+from absreader.core.library import Library, NotFound
+from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
+from absreader.paths import Paths, sample_data_dir
+
+LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """Which reading list is shown: all, unread, bookmarked, a tag or a saved search."""
+
+    kind: str = "all"
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind in ("tag", "saved"):
+            return self.name
+        return self.kind.capitalize()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list or a search: keys in order, and what to tell the user."""
+
+    keys: list[str]
+    total: int
+    library_total: int
+    query: str = ""
+    suggestion: str | None = None
+    notice: str | None = None
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Lists:
+    """The sidebar's contents with counts."""
+
+    all: int
+    unread: int
+    bookmarked: int
+    tags: list[TagInfo] = field(default_factory=list)
+    saved: list[SavedSearch] = field(default_factory=list)
+
+
+class Catalog:
+    """Library plus index, for the CLI and the reader."""
+
+    def __init__(self, paths: Paths, library: Library) -> None:
+        self.paths = paths
+        self.library = library
+        self.index = SearchIndex(paths.index_dir)
+        self.notice: str | None = None
+
+    @classmethod
+    def open(cls, paths: Paths) -> Catalog:
+        """Open the library (creating it if needed); the index is opened lazily."""
+        return cls(paths, Library.open(paths.library_file))
+
+    def close(self) -> None:
+        self.index.close()
+        self.library.close()
+
+    # ---------------------------------------------------------------- importing and indexing
+
+    def is_empty(self) -> bool:
+        return self.library.count() == 0
+
+    def sample_files(self) -> list[Path]:
+        """The bundled sample data, imported on the reader's first run."""
+        return sorted(p for p in sample_data_dir().iterdir() if p.is_file())
+
+    def import_paths(
+        self, paths: Sequence[Path], options: ImportOptions = ImportOptions(), *, index: bool = True
+    ) -> Iterator[ImportProgress | ImportReport | IndexProgress]:
+        """Import files into the library, then bring the index up to date."""
+        yield from import_files(self.library, paths, options)
+        if index and not options.dry_run:
+            yield from self.sync_index()
+
+    def index_state(self) -> str:
+        return self.index.state()
+
+    def sync_index(self) -> Iterator[IndexProgress]:
+        """Build the index if it is missing or broken, else apply the library's changes."""
+        state = self.index.state()
+        if state != "ok":
+            if state in ("incomplete", "corrupt", "outdated"):
+                self.notice = f"search index was {state}; rebuilt it from the library"
+            yield from self.rebuild_index()
+            return
+        since = self.index.synced_seq
+        current = self.library.current_seq()
+        if current <= since:
+            return
+        changed = self.library.changed_since(since)
+        deleted = self.library.deleted_since(since)
+        yield from self.index.update(changed, deleted, current)
+
+    def rebuild_index(self) -> Iterator[IndexProgress]:
+        """Rebuild the whole index from the library (beside the live one, then swapped in)."""
+        seq = self.library.current_seq()
+        yield from self.index.build(self.library.iter_papers(), self.library.count(), seq)
+
+    # ---------------------------------------------------------------- reading
+
+    def paper(self, key: str) -> Paper:
+        return self.library.require(key)
+
+    def papers(self, keys: Sequence[str]) -> list[Paper]:
+        return self.library.get_many(keys)
+
+    def lists(self) -> Lists:
+        stats = self.library.stats()
+        return Lists(
+            all=stats["papers"],
+            unread=stats["unread"],
+            bookmarked=stats["bookmarked"],
+            tags=self.library.tags(),
+            saved=self.library.saved_searches(),
+        )
+
+    def _list_filters(self, spec: ListSpec) -> dict:
+        if spec.kind == "unread":
+            return {"unread": True}
+        if spec.kind == "bookmarked":
+            return {"bookmarked": True}
+        if spec.kind == "tag":
+            return {"tags": [spec.name]}
+        return {}
+
+    def page(
+        self,
+        query: str = "",
+        spec: ListSpec = ListSpec(),
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        as_you_type: bool = False,
+    ) -> Page:
+        """A page of the list ``spec``, narrowed by ``query`` when there is one."""
+        start = time.perf_counter()
+        total_library = self.library.count()
+        text = query.strip()
+        saved_query = ""
+        if spec.kind == "saved":
+            try:
+                saved_query = self.library.get_search(spec.name).query
+            except NotFound:
+                saved_query = ""
+        if not text and not saved_query:
+            filters = self._list_filters(spec)
+            keys = self.library.list_keys(limit=limit, offset=offset, **filters)
+            total = self.library.count_keys(**filters) if (filters or offset or len(keys) == limit) else len(keys)
+            return Page(keys, total, total_library, "", None, None, _ms(start))
+        restrict = None
+        filters = self._list_filters(spec)
+        if filters:
+            restrict = frozenset(self.library.list_keys(**filters))
+        combined = text
+        if saved_query:
+            combined = f"({saved_query}) ({text})" if text else saved_query
+        result = self.index.search(
+            combined, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
+        )
+        return Page(
+            [h.key for h in result.hits],
+            result.total,
+            total_library,
+            text,
+            result.suggestion,
+            result.notice,
+            _ms(start),
+        )
+
+    def highlights(self, paper: Paper, query: str) -> dict[str, list[tuple[int, int]]]:
+        if not query.strip():
+            return {}
+        return self.index.highlights(paper, query)
+
+    def similar(self, key: str, limit: int = 10) -> list[Paper]:
+        paper = self.paper(key)
+        hits = self.index.more_like(paper.key, limit)
+        return self.papers([h.key for h in hits])
+
+    # ---------------------------------------------------------------- personal data
+
+    def _after_change(self, paper: Paper) -> Paper:
+        """Bring the index up to date after a personal-data change (cheap: one paper)."""
+        for _ in self.sync_index():
+            pass
+        return paper
+
+    def set_bookmarked(self, key: str, on: bool = True) -> Paper:
+        return self._after_change(self.library.set_bookmarked(key, on))
+
+    def set_read(self, key: str, read: bool = True) -> Paper:
+        return self._after_change(self.library.set_read(key, read))
+
+    def set_note(self, key: str, text: str) -> Paper:
+        return self._after_change(self.library.set_note(key, text))
+
+    def add_tags(self, key: str, names: Sequence[str]) -> Paper:
+        return self._after_change(self.library.add_tags(key, names))
+
+    def remove_tags(self, key: str, names: Sequence[str]) -> Paper:
+        return self._after_change(self.library.remove_tags(key, names))
+
+    def save_search(self, name: str, query: str) -> SavedSearch:
+        return self.library.save_search(name, query)
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

@@ -1,0 +1,198 @@
+"""Importing files: detect, parse, filter, and upsert into the library in batches.
+
+Long imports are generators: they yield :class:`ImportProgress` after every
+committed batch (so a reader shows the papers while the rest is still coming)
+and an :class:`~absreader.core.models.ImportReport` per file when it is done.
+A batch is one transaction; a crash loses at most the batch in flight, and
+running the same import again is harmless (records merge into themselves).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from absreader.core.library import Library, LibraryError, check_tag
+from absreader.core.models import ImportReport, Problem, Record, SavedSearch
+from absreader.core.sources import SourceError, read_source
+
+BATCH_SIZE = 2000
+MAX_PROBLEMS_KEPT = 1000
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user asked for on the command line (or in the reader's prompt)."""
+
+    format: str | None = None
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    since: date | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Progress through one file: records read so far and bytes of the file consumed."""
+
+    path: str
+    records: int
+    done_bytes: int
+    total_bytes: int
+    added: int
+    merged: int
+
+
+@dataclass
+class _Filter:
+    categories: tuple[str, ...]
+    since: str | None
+    filtered: int = field(default=0)
+
+    def keep(self, record: Record) -> bool:
+        if self.categories and record.categories:
+            wanted = self.categories
+            if not any(
+                cat.lower() == want or cat.lower().startswith(want + ".")
+                for cat in record.categories
+                for want in wanted
+            ):
+                self.filtered += 1
+                return False
+        if self.since:
+            when = record.updated or record.published
+            if when and when[:10] < self.since:
+                self.filtered += 1
+                return False
+        return True
+
+
+def parse_since(text: str) -> date:
+    """Parse ``--since``; ValueError with a readable message if it is not YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--since expects a date like 2024-03-01, not {text!r}") from None
+
+
+def import_files(
+    library: Library, paths: Sequence[Path], options: ImportOptions = ImportOptions()
+) -> Iterator[ImportProgress | ImportReport]:
+    """Import each path; yields progress, then one report per path.
+
+    Problems with single records are collected in the report; a file that
+    cannot be read at all gets a report with ``error`` set. Library errors
+    (read-only, disk full, damaged) propagate as LibraryError.
+    """
+    tags = tuple(check_tag(t) for t in options.tags)
+    for path in paths:
+        yield from _import_one(library, Path(path), options, tags)
+
+
+def _import_one(
+    library: Library, path: Path, options: ImportOptions, tags: tuple[str, ...]
+) -> Iterator[ImportProgress | ImportReport]:
+    report = ImportReport(path=str(path))
+    try:
+        fmt, items = read_source(path, options.format)
+    except SourceError as exc:
+        report.error = str(exc)
+        yield report
+        return
+    report.format = fmt
+    try:
+        total_bytes = path.stat().st_size
+    except OSError:
+        total_bytes = 0
+    filt = _Filter(
+        tuple(c.lower() for c in options.categories),
+        options.since.isoformat() if options.since else None,
+    )
+    batch: list[Record] = []
+    searches: list[SavedSearch] = []
+
+    def flush() -> Iterator[ImportProgress]:
+        nonlocal batch
+        if not batch:
+            return
+        if options.dry_run:
+            stats = library.upsert_preview(batch, tags=tags)
+        else:
+            stats = library.upsert(batch, tags=tags)
+        report.added += stats.added
+        report.merged += stats.merged
+        report.skipped += stats.skipped
+        batch = []
+        yield ImportProgress(
+            str(path), report.records, _position(items, total_bytes), total_bytes,
+            report.added, report.merged,
+        )
+
+    try:
+        for item in items:
+            if isinstance(item, Problem):
+                report.skipped += 1
+                if len(report.problems) < MAX_PROBLEMS_KEPT:
+                    report.problems.append(item)
+                continue
+            if isinstance(item, SavedSearch):
+                searches.append(item)
+                continue
+            report.records += 1
+            if not filt.keep(item):
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH_SIZE:
+                yield from flush()
+        yield from flush()
+    except SourceError as exc:
+        # Read errors part-way through: what was committed stays; say where it stopped.
+        yield from flush()
+        report.error = str(exc)
+    except UnicodeDecodeError as exc:  # pragma: no cover - sources decode with replacement
+        yield from flush()
+        report.error = f"{path}: cannot decode the file ({exc.reason})"
+    except OSError as exc:
+        yield from flush()
+        report.error = f"{path}: read failed: {exc.strerror or exc}"
+    if searches and not options.dry_run:
+        for search in searches:
+            try:
+                library.save_search(search.name, search.query)
+            except LibraryError as exc:
+                report.problems.append(Problem(str(path), 0, f"saved search {search.name!r}: {exc}"))
+    report.filtered = filt.filtered
+    yield report
+
+
+def _position(items: object, total: int) -> int:
+    """How far into the file the parser has read, when the source can tell."""
+    tell = getattr(items, "position", None)
+    if callable(tell):
+        try:
+            return min(int(tell()), total)
+        except (OSError, ValueError, TypeError):
+            return 0
+    return 0
+
+
+def collect(events: Iterator[ImportProgress | ImportReport]) -> list[ImportReport]:
+    """Run an import to the end and return just the reports."""
+    return [e for e in events if isinstance(e, ImportReport)]
+
+
+def expand_paths(paths: Sequence[str]) -> list[Path]:
+    """Expand directories into the files inside them (sorted, hidden files skipped)."""
+    result: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                result.extend(Path(root) / f for f in sorted(files) if not f.startswith("."))
+        else:
+            result.append(path)
+    return result

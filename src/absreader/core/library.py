@@ -1,0 +1,840 @@
+"""The library: the store of record (SQLite, WAL) for papers and personal data.
+
+Papers, their sources, bookmarks, tags, read state, notes and saved searches
+live here. Every write is one transaction (``BEGIN IMMEDIATE``); a busy timeout
+lets two processes share the file. Each transaction takes the next value of a
+global change counter (``seq``) and stamps it on every paper it touches, so the
+derived search index can catch up with ``changed_since(seq)``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from absreader.core import dedupe
+from absreader.core.clean import clean_line, clean_text, display_title, normalise_title
+from absreader.core.ids import find_arxiv_id, parse_arxiv_id
+from absreader.core.models import Paper, Record, SavedSearch, TagInfo
+from absreader.core.schema import SCHEMA_VERSION, migrate
+
+MAX_TAG_LENGTH = 80
+MAX_NOTE_LENGTH = 100_000
+MAX_SEARCH_NAME = 80
+
+
+class LibraryError(Exception):
+    """A problem a user can act on; ``str()`` is the message to show."""
+
+
+class NotFound(LibraryError):
+    """No paper matches the key."""
+
+
+@dataclass
+class UpsertStats:
+    """What one batch of records did to the library."""
+
+    added: int = 0
+    merged: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Clean:
+    """A record after cleaning: what the merge logic works on."""
+
+    title: str
+    title_norm: str
+    abstract: str
+    arxiv_id: str | None
+    version: str | None
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    published: str | None
+    updated: str | None
+    doi: str | None
+    journal_ref: str | None
+    comment: str | None
+    url: str | None
+    source: str
+    line: int
+    tags: tuple[str, ...]
+    bookmarked: bool | None
+    read: bool | None
+    note: str | None
+
+
+def clean_record(record: Record) -> Clean | None:
+    """Clean every field of a record; None when nothing identifies a paper."""
+    title = clean_line(record.title)
+    abstract = clean_text(record.abstract)
+    ident = parse_arxiv_id(record.arxiv_id) or find_arxiv_id(record.url) or find_arxiv_id(record.doi)
+    version = record.version or (ident.version if ident else None)
+    if version:
+        version = version.lower().lstrip("v") or None
+        if version and not version.isdigit():
+            version = None
+    if not title and not abstract and not ident:
+        return None
+    return Clean(
+        title=title,
+        title_norm=normalise_title(title),
+        abstract=abstract,
+        arxiv_id=ident.id if ident else None,
+        version=version,
+        authors=tuple(a for a in (clean_line(x) for x in record.authors) if a),
+        categories=tuple(dict.fromkeys(c for c in (clean_line(x) for x in record.categories) if c)),
+        published=_date(record.published),
+        updated=_date(record.updated),
+        doi=clean_line(record.doi) or None,
+        journal_ref=clean_line(record.journal_ref) or None,
+        comment=clean_line(record.comment) or None,
+        url=clean_line(record.url) or None,
+        source=record.source,
+        line=record.line,
+        tags=tuple(t for t in (clean_line(x) for x in record.tags) if t),
+        bookmarked=record.bookmarked,
+        read=record.read,
+        note=clean_text(record.note) if record.note is not None else None,
+    )
+
+
+def _date(value: str | None) -> str | None:
+    value = clean_line(value)
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
+        return value[:10]
+    return None
+
+
+def normalise_tag(name: str) -> str:
+    """The form tags are compared in: case-folded, spaces collapsed."""
+    return " ".join(clean_line(name).casefold().split())
+
+
+def check_tag(name: str) -> str:
+    """Return the tag as it will be shown, or raise LibraryError if it is unusable."""
+    shown = " ".join(clean_line(name).split())
+    if not shown:
+        raise LibraryError("tag name is empty")
+    if len(shown) > MAX_TAG_LENGTH:
+        raise LibraryError(f"tag name is too long ({len(shown)} characters, at most {MAX_TAG_LENGTH})")
+    return shown
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sort_key(published: str | None, arxiv_id: str | None) -> str:
+    """Newest-first ordering: the publication date, else the month in a new-style id."""
+    if published:
+        return published
+    if arxiv_id and arxiv_id[:4].isdigit() and "." in arxiv_id:
+        year = int(arxiv_id[:2])
+        return f"{2000 + year if year < 91 else 1900 + year}-{arxiv_id[2:4]}"
+    return ""
+
+
+_PAPER_COLUMNS = (
+    "id, key, arxiv_id, version, title, abstract, authors, categories, published, updated, "
+    "doi, journal_ref, comment, url, bookmarked, read, note, added, seq, untitled"
+)
+
+
+class Library:
+    """The SQLite store of record. Thread-safe: one connection behind a lock."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = threading.RLock()
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Library:
+        """Open (and migrate) the library at ``path``; raise LibraryError if it is damaged."""
+        path = Path(path)
+        if path.exists():
+            if path.is_dir():
+                raise LibraryError(f"{path}: is a directory, not a library file")
+            _check_header(path)
+        elif not create:
+            raise LibraryError(f"{path}: no library yet (run `absreader import` first)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+        try:
+            conn = sqlite3.connect(
+                str(path), timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise LibraryError(f"{path}: cannot open the library: {exc}") from None
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                conn.execute(f"PRAGMA journal_mode = {mode}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise _damage_error(path, exc) from None
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
+        """One write transaction; yields the connection and this transaction's seq."""
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _write_error(self.path, exc) from None
+            try:
+                seq = conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'seq' "
+                    "RETURNING CAST(value AS INTEGER)"
+                ).fetchone()[0]
+                yield conn, seq
+            except BaseException as exc:
+                conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise _write_error(self.path, exc) from None
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    conn.execute("ROLLBACK")
+                    raise _write_error(self.path, exc) from None
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row | tuple]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    # ---------------------------------------------------------------- importing
+
+    def upsert(
+        self, records: Iterable[Record], *, tags: Sequence[str] = (), dry_run: bool = False
+    ) -> UpsertStats:
+        """Add or merge a batch of records in one transaction."""
+        extra_tags = [check_tag(t) for t in tags]
+        stats = UpsertStats()
+        with self._write() as (conn, seq):
+            for record in records:
+                clean = clean_record(record)
+                if clean is None:
+                    stats.skipped += 1
+                    continue
+                paper_id = self._find(conn, clean)
+                if paper_id is None:
+                    paper_id = self._insert(conn, clean, seq)
+                    stats.added += 1
+                elif self._merge(conn, paper_id, clean, seq):
+                    stats.merged += 1
+                else:
+                    stats.unchanged += 1
+                self._apply_personal(conn, paper_id, clean, extra_tags, seq)
+            if dry_run:
+                raise _DryRun(stats)
+        return stats
+
+    def upsert_preview(self, records: Iterable[Record], *, tags: Sequence[str] = ()) -> UpsertStats:
+        """What ``upsert`` would do, without keeping any change."""
+        try:
+            self.upsert(records, tags=tags, dry_run=True)
+        except _DryRun as done:
+            return done.stats
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _find(self, conn: sqlite3.Connection, rec: Clean) -> int | None:
+        if rec.arxiv_id:
+            row = conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (rec.arxiv_id,)).fetchone()
+            if row:
+                return row[0]
+        if rec.title_norm:
+            rows = conn.execute(
+                "SELECT id, arxiv_id FROM papers WHERE title_norm = ?", (rec.title_norm,)
+            ).fetchall()
+            for paper_id, arxiv_id in rows:
+                if not arxiv_id or not rec.arxiv_id:
+                    return paper_id
+        if rec.abstract and (not rec.title or not rec.arxiv_id):
+            for paper_id in dedupe.candidates(conn, rec.abstract):
+                row = conn.execute(
+                    "SELECT arxiv_id, title_norm, abstract FROM papers WHERE id = ?", (paper_id,)
+                ).fetchone()
+                arxiv_id, title_norm, abstract = row
+                if rec.arxiv_id and arxiv_id and rec.arxiv_id != arxiv_id:
+                    continue
+                if rec.title_norm and title_norm and rec.title_norm != title_norm:
+                    continue
+                if dedupe.same_abstract(rec.abstract, abstract):
+                    return paper_id
+        return None
+
+    def _new_key(self, conn: sqlite3.Connection, rec: Clean) -> str:
+        if rec.arxiv_id:
+            return rec.arxiv_id
+        base = "p" + dedupe.short_hash(rec.title_norm or dedupe.despace(rec.abstract))
+        key, n = base, 1
+        while conn.execute(
+            "SELECT 1 FROM papers WHERE key = ? UNION SELECT 1 FROM aliases WHERE alias = ?",
+            (key, key),
+        ).fetchone():
+            n += 1
+            key = f"{base}-{n}"
+        return key
+
+    def _insert(self, conn: sqlite3.Connection, rec: Clean, seq: int) -> int:
+        key = self._new_key(conn, rec)
+        paper_id = conn.execute(
+            "INSERT INTO papers (key, arxiv_id, version, title, title_norm, abstract, authors, "
+            "categories, published, updated, doi, journal_ref, comment, url, added, seq, sort_key, "
+            "untitled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            (
+                key, rec.arxiv_id, rec.version, rec.title, rec.title_norm, rec.abstract,
+                json.dumps(list(rec.authors), ensure_ascii=False),
+                json.dumps(list(rec.categories), ensure_ascii=False),
+                rec.published, rec.updated, rec.doi, rec.journal_ref, rec.comment, rec.url,
+                _now(), seq, _sort_key(rec.published, rec.arxiv_id), int(not rec.title),
+            ),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
+            (paper_id, rec.source, rec.line),
+        )
+        if rec.abstract:
+            dedupe.store(conn, paper_id, rec.abstract)
+        return paper_id
+
+    def _merge(self, conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool:
+        """Fill the paper's gaps from the record; True if anything changed."""
+        row = conn.execute(
+            "SELECT key, arxiv_id, version, title, abstract, authors, categories, published, "
+            "updated, doi, journal_ref, comment, url FROM papers WHERE id = ?",
+            (paper_id,),
+        ).fetchone()
+        (key, arxiv_id, version, title, abstract, authors, categories, published, updated,
+         doi, journal_ref, comment, url) = row
+        changes: dict[str, Any] = {}
+        if rec.arxiv_id and not arxiv_id:
+            changes["arxiv_id"] = rec.arxiv_id
+            changes["key"] = rec.arxiv_id
+            conn.execute(
+                "INSERT OR IGNORE INTO aliases (alias, paper_id) VALUES (?, ?)", (key, paper_id)
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO deleted (key, seq) VALUES (?, ?)", (key, seq)
+            )
+        if rec.version and (not version or int(rec.version) > int(version)):
+            changes["version"] = rec.version
+        if rec.title and not title:
+            changes.update(title=rec.title, title_norm=rec.title_norm, untitled=0)
+        if rec.abstract and (not abstract or len(rec.abstract) > len(abstract) * 1.5):
+            changes["abstract"] = rec.abstract
+        if rec.authors and not json.loads(authors):
+            changes["authors"] = json.dumps(list(rec.authors), ensure_ascii=False)
+        old_cats = json.loads(categories)
+        merged_cats = list(dict.fromkeys([*old_cats, *rec.categories]))
+        if merged_cats != old_cats:
+            changes["categories"] = json.dumps(merged_cats, ensure_ascii=False)
+        for name, old, new in (
+            ("published", published, rec.published),
+            ("updated", updated, rec.updated),
+            ("doi", doi, rec.doi),
+            ("journal_ref", journal_ref, rec.journal_ref),
+            ("comment", comment, rec.comment),
+            ("url", url, rec.url),
+        ):
+            if new and not old:
+                changes[name] = new
+        if "published" in changes or "arxiv_id" in changes:
+            changes["sort_key"] = _sort_key(
+                changes.get("published", published), changes.get("arxiv_id", arxiv_id)
+            )
+        new_source = conn.execute(
+            "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
+            (paper_id, rec.source, rec.line),
+        ).rowcount
+        if changes:
+            changes["seq"] = seq
+            sets = ", ".join(f"{name} = ?" for name in changes)
+            conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", (*changes.values(), paper_id))
+            if "abstract" in changes:
+                dedupe.store(conn, paper_id, changes["abstract"])
+        elif new_source:
+            conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+        return bool(changes) or bool(new_source)
+
+    def _apply_personal(
+        self, conn: sqlite3.Connection, paper_id: int, rec: Clean, extra_tags: Sequence[str], seq: int
+    ) -> None:
+        names = [*extra_tags]
+        for tag in rec.tags:
+            try:
+                names.append(check_tag(tag))
+            except LibraryError:
+                continue
+        changed = self._tag(conn, paper_id, names)
+        if rec.bookmarked:
+            changed |= conn.execute(
+                "UPDATE papers SET bookmarked = 1 WHERE id = ? AND bookmarked = 0", (paper_id,)
+            ).rowcount > 0
+        if rec.read:
+            changed |= conn.execute(
+                "UPDATE papers SET read = 1 WHERE id = ? AND read = 0", (paper_id,)
+            ).rowcount > 0
+        if rec.note:
+            changed |= conn.execute(
+                "UPDATE papers SET note = ? WHERE id = ? AND note = ''", (rec.note, paper_id)
+            ).rowcount > 0
+        if changed:
+            conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+
+    # ---------------------------------------------------------------- reading
+
+    def resolve(self, key: str) -> int | None:
+        """The row id for a key, an alias or an arXiv id in any form; None if unknown."""
+        text = (key or "").strip()
+        if not text:
+            return None
+        candidates = [text]
+        ident = parse_arxiv_id(text)
+        if ident:
+            candidates.insert(0, ident.id)
+        with self._lock:
+            for cand in candidates:
+                row = self._conn.execute(
+                    "SELECT id FROM papers WHERE key = ? OR arxiv_id = ?", (cand, cand)
+                ).fetchone() or self._conn.execute(
+                    "SELECT paper_id FROM aliases WHERE alias = ?", (cand,)
+                ).fetchone()
+                if row:
+                    return row[0]
+        return None
+
+    def get(self, key: str) -> Paper | None:
+        """The paper for a key (or arXiv id in any form), or None."""
+        paper_id = self.resolve(key)
+        if paper_id is None:
+            return None
+        papers = self._papers_by_ids([paper_id])
+        return papers[0] if papers else None
+
+    def require(self, key: str) -> Paper:
+        """Like ``get`` but raises NotFound with a clear message."""
+        paper = self.get(key)
+        if paper is None:
+            raise NotFound(f"no paper matches {key!r}")
+        return paper
+
+    def get_many(self, keys: Sequence[str]) -> list[Paper]:
+        """Papers for exact keys, in the order given; unknown keys are left out."""
+        if not keys:
+            return []
+        by_key: dict[str, Paper] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._read(f"SELECT id FROM papers WHERE key IN ({marks})", chunk)
+            for paper in self._papers_by_ids([r[0] for r in rows]):
+                by_key[paper.key] = paper
+        return [by_key[k] for k in keys if k in by_key]
+
+    def _papers_by_ids(self, ids: Sequence[int]) -> list[Paper]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", list(ids)
+            ).fetchall()
+            tag_rows = self._conn.execute(
+                f"SELECT pt.paper_id, t.name FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
+                f"WHERE pt.paper_id IN ({marks}) ORDER BY t.norm",
+                list(ids),
+            ).fetchall()
+            source_rows = self._conn.execute(
+                f"SELECT paper_id, source FROM sources WHERE paper_id IN ({marks}) ORDER BY rowid",
+                list(ids),
+            ).fetchall()
+        tags: dict[int, list[str]] = {}
+        for pid, name in tag_rows:
+            tags.setdefault(pid, []).append(name)
+        sources: dict[int, list[str]] = {}
+        for pid, source in source_rows:
+            sources.setdefault(pid, []).append(source)
+        order = {pid: i for i, pid in enumerate(ids)}
+        papers = [_row_to_paper(r, tags.get(r[0], []), sources.get(r[0], [])) for r in rows]
+        papers.sort(key=lambda p: order[p.extra["id"]])
+        return papers
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        """Every paper, in row order, a batch at a time (for index builds and export)."""
+        last = 0
+        while True:
+            ids = [
+                r[0]
+                for r in self._read(
+                    "SELECT id FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                )
+            ]
+            if not ids:
+                return
+            yield from self._papers_by_ids(ids)
+            last = ids[-1]
+
+    def count(self) -> int:
+        """How many papers the library holds."""
+        return self._read("SELECT count(*) FROM papers")[0][0]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for `absreader stats`."""
+        row = self._read(
+            "SELECT count(*), count(arxiv_id), sum(untitled), sum(bookmarked), "
+            "sum(read), sum(note != '') FROM papers"
+        )[0]
+        return {
+            "papers": row[0],
+            "with_arxiv_id": row[1],
+            "untitled": row[2] or 0,
+            "bookmarked": row[3] or 0,
+            "read": row[4] or 0,
+            "unread": row[0] - (row[4] or 0),
+            "with_note": row[5] or 0,
+            "tags": self._read("SELECT count(*) FROM tags")[0][0],
+            "saved_searches": self._read("SELECT count(*) FROM saved_searches")[0][0],
+            "sources": self._read("SELECT count(DISTINCT source) FROM sources")[0][0],
+            "library": str(self.path),
+        }
+
+    def _filter_sql(
+        self, tags: Sequence[str], bookmarked: bool | None, unread: bool | None
+    ) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        for tag in tags:
+            where.append(
+                "id IN (SELECT pt.paper_id FROM paper_tags pt JOIN tags t ON t.id = pt.tag_id "
+                "WHERE t.norm = ?)"
+            )
+            params.append(normalise_tag(tag))
+        if bookmarked is not None:
+            where.append("bookmarked = ?")
+            params.append(int(bookmarked))
+        if unread is not None:
+            where.append("read = ?")
+            params.append(int(not unread))
+        return (" WHERE " + " AND ".join(where)) if where else "", params
+
+    def list_keys(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        bookmarked: bool | None = None,
+        unread: bool | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[str]:
+        """Keys of the papers matching every filter, newest first."""
+        where, params = self._filter_sql(tags, bookmarked, unread)
+        sql = f"SELECT key FROM papers{where} ORDER BY sort_key DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [r[0] for r in self._read(sql, params)]
+
+    def count_keys(
+        self, *, tags: Sequence[str] = (), bookmarked: bool | None = None, unread: bool | None = None
+    ) -> int:
+        """How many papers ``list_keys`` would return without a limit."""
+        where, params = self._filter_sql(tags, bookmarked, unread)
+        return self._read(f"SELECT count(*) FROM papers{where}", params)[0][0]
+
+    def current_seq(self) -> int:
+        """The change counter: every committed write raises it."""
+        return int(self._read("SELECT value FROM meta WHERE name = 'seq'")[0][0])
+
+    def changed_since(self, seq: int, batch: int = 1000) -> Iterator[Paper]:
+        """Papers changed after ``seq`` (for incremental index updates), in row order."""
+        ids = [r[0] for r in self._read("SELECT id FROM papers WHERE seq > ? ORDER BY id", (seq,))]
+        for start in range(0, len(ids), batch):
+            yield from self._papers_by_ids(ids[start : start + batch])
+
+    def count_changed_since(self, seq: int) -> int:
+        """How many papers ``changed_since`` would yield."""
+        return self._read("SELECT count(*) FROM papers WHERE seq > ?", (seq,))[0][0]
+
+    def deleted_since(self, seq: int) -> list[str]:
+        """Keys that stopped existing after ``seq`` (renamed or merged away)."""
+        return [r[0] for r in self._read("SELECT key FROM deleted WHERE seq > ?", (seq,))]
+
+    # ---------------------------------------------------------------- personal data
+
+    def _require_id(self, key: str) -> int:
+        paper_id = self.resolve(key)
+        if paper_id is None:
+            raise NotFound(f"no paper matches {key!r}")
+        return paper_id
+
+    def _set_column(self, key: str, column: str, value: Any) -> Paper:
+        paper_id = self._require_id(key)
+        with self._write() as (conn, seq):
+            conn.execute(f"UPDATE papers SET {column} = ?, seq = ? WHERE id = ?", (value, seq, paper_id))
+        return self._papers_by_ids([paper_id])[0]
+
+    def set_bookmarked(self, key: str, on: bool = True) -> Paper:
+        """Star or unstar a paper."""
+        return self._set_column(key, "bookmarked", int(on))
+
+    def set_read(self, key: str, read: bool = True) -> Paper:
+        """Mark a paper read or unread."""
+        return self._set_column(key, "read", int(read))
+
+    def set_note(self, key: str, text: str) -> Paper:
+        """Replace the paper's note (an empty text removes it)."""
+        note = clean_text(text)
+        if len(note) > MAX_NOTE_LENGTH:
+            raise LibraryError(f"note is too long ({len(note)} characters, at most {MAX_NOTE_LENGTH})")
+        return self._set_column(key, "note", note)
+
+    def _tag(self, conn: sqlite3.Connection, paper_id: int, names: Iterable[str]) -> bool:
+        changed = False
+        for name in names:
+            norm = normalise_tag(name)
+            conn.execute("INSERT OR IGNORE INTO tags (name, norm) VALUES (?, ?)", (name, norm))
+            tag_id = conn.execute("SELECT id FROM tags WHERE norm = ?", (norm,)).fetchone()[0]
+            changed |= conn.execute(
+                "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id) VALUES (?, ?)", (paper_id, tag_id)
+            ).rowcount > 0
+        return changed
+
+    def add_tags(self, key: str, names: Sequence[str]) -> Paper:
+        """Put the paper on these reading lists (creating them as typed)."""
+        shown = [check_tag(n) for n in names]
+        paper_id = self._require_id(key)
+        with self._write() as (conn, seq):
+            if self._tag(conn, paper_id, shown):
+                conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+        return self._papers_by_ids([paper_id])[0]
+
+    def remove_tags(self, key: str, names: Sequence[str]) -> Paper:
+        """Take the paper off these reading lists (the lists stay)."""
+        paper_id = self._require_id(key)
+        with self._write() as (conn, seq):
+            removed = 0
+            for name in names:
+                removed += conn.execute(
+                    "DELETE FROM paper_tags WHERE paper_id = ? AND tag_id IN "
+                    "(SELECT id FROM tags WHERE norm = ?)",
+                    (paper_id, normalise_tag(name)),
+                ).rowcount
+            if removed:
+                conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+        return self._papers_by_ids([paper_id])[0]
+
+    def tags(self) -> list[TagInfo]:
+        """Every tag with its paper count, by name."""
+        rows = self._read(
+            "SELECT t.name, count(pt.paper_id) FROM tags t LEFT JOIN paper_tags pt "
+            "ON pt.tag_id = t.id GROUP BY t.id ORDER BY t.norm"
+        )
+        return [TagInfo(name, count) for name, count in rows]
+
+    def _tag_id(self, conn: sqlite3.Connection, name: str) -> int:
+        row = conn.execute("SELECT id FROM tags WHERE norm = ?", (normalise_tag(name),)).fetchone()
+        if row is None:
+            raise NotFound(f"no tag named {name!r}")
+        return row[0]
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename a tag; if ``new`` already exists the two are merged. Returns papers touched."""
+        shown = check_tag(new)
+        with self._write() as (conn, seq):
+            old_id = self._tag_id(conn, old)
+            target = conn.execute(
+                "SELECT id FROM tags WHERE norm = ?", (normalise_tag(shown),)
+            ).fetchone()
+            conn.execute(
+                "UPDATE papers SET seq = ? WHERE id IN (SELECT paper_id FROM paper_tags WHERE tag_id = ?)",
+                (seq, old_id),
+            )
+            count = conn.execute(
+                "SELECT count(*) FROM paper_tags WHERE tag_id = ?", (old_id,)
+            ).fetchone()[0]
+            if target and target[0] != old_id:
+                conn.execute(
+                    "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id) "
+                    "SELECT paper_id, ? FROM paper_tags WHERE tag_id = ?",
+                    (target[0], old_id),
+                )
+                conn.execute("DELETE FROM tags WHERE id = ?", (old_id,))
+            else:
+                conn.execute(
+                    "UPDATE tags SET name = ?, norm = ? WHERE id = ?",
+                    (shown, normalise_tag(shown), old_id),
+                )
+        return count
+
+    def merge_tags(self, source: str, target: str) -> int:
+        """Move every paper of ``source`` onto ``target`` and drop ``source``."""
+        with self._lock:
+            self._tag_id(self._conn, target)
+        return self.rename_tag(source, target)
+
+    def delete_tag(self, name: str) -> int:
+        """Delete a tag; its papers stay in the library. Returns papers untagged."""
+        with self._write() as (conn, seq):
+            tag_id = self._tag_id(conn, name)
+            count = conn.execute(
+                "UPDATE papers SET seq = ? WHERE id IN (SELECT paper_id FROM paper_tags WHERE tag_id = ?)",
+                (seq, tag_id),
+            ).rowcount
+            conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+        return count
+
+    def saved_searches(self) -> list[SavedSearch]:
+        """Saved searches by name."""
+        rows = self._read("SELECT name, query FROM saved_searches ORDER BY norm")
+        return [SavedSearch(name, query) for name, query in rows]
+
+    def get_search(self, name: str) -> SavedSearch:
+        """One saved search; NotFound if there is none by that name."""
+        rows = self._read(
+            "SELECT name, query FROM saved_searches WHERE norm = ?", (normalise_tag(name),)
+        )
+        if not rows:
+            raise NotFound(f"no saved search named {name!r}")
+        return SavedSearch(*rows[0])
+
+    def save_search(self, name: str, query: str) -> SavedSearch:
+        """Create or replace a saved search."""
+        shown = " ".join(clean_line(name).split())
+        if not shown:
+            raise LibraryError("saved search name is empty")
+        if len(shown) > MAX_SEARCH_NAME:
+            raise LibraryError(f"saved search name is too long (at most {MAX_SEARCH_NAME} characters)")
+        text = clean_line(query)
+        if not text:
+            raise LibraryError("saved search query is empty")
+        with self._write() as (conn, _seq):
+            conn.execute(
+                "INSERT INTO saved_searches (name, norm, query) VALUES (?, ?, ?) "
+                "ON CONFLICT(norm) DO UPDATE SET name = excluded.name, query = excluded.query",
+                (shown, normalise_tag(shown), text),
+            )
+        return SavedSearch(shown, text)
+
+    def delete_search(self, name: str) -> None:
+        """Delete a saved search; NotFound if there is none by that name."""
+        with self._write() as (conn, _seq):
+            if not conn.execute(
+                "DELETE FROM saved_searches WHERE norm = ?", (normalise_tag(name),)
+            ).rowcount:
+                raise NotFound(f"no saved search named {name!r}")
+
+
+class _DryRun(Exception):
+    def __init__(self, stats: UpsertStats) -> None:
+        self.stats = stats
+
+
+def _row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
+    (pid, key, arxiv_id, version, title, abstract, authors, categories, published, updated,
+     doi, journal_ref, comment, url, bookmarked, read, note, added, seq, untitled) = row
+    shown = title if title else display_title(arxiv_id, abstract)
+    return Paper(
+        key=key,
+        title=title,
+        display_title=shown,
+        untitled=bool(untitled),
+        abstract=abstract,
+        arxiv_id=arxiv_id,
+        version=version,
+        authors=tuple(json.loads(authors)),
+        categories=tuple(json.loads(categories)),
+        published=published,
+        updated=updated,
+        doi=doi,
+        journal_ref=journal_ref,
+        comment=comment,
+        url=url,
+        sources=tuple(sources),
+        tags=tuple(tags),
+        bookmarked=bool(bookmarked),
+        read=bool(read),
+        note=note,
+        added=added,
+        seq=seq,
+        extra={"id": pid},
+    )
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise LibraryError(f"{path}: cannot read the library: {exc.strerror or exc}") from None
+    if head and head != b"SQLite format 3\x00":
+        raise LibraryError(
+            f"{path}: the library file is damaged (not an SQLite database). It was left untouched; "
+            "move it aside to start a new library, or restore it from a backup."
+        )
+
+
+def _damage_error(path: Path, exc: sqlite3.DatabaseError) -> LibraryError:
+    text = str(exc)
+    if "newer absreader" in text:
+        return LibraryError(f"{path}: {text}")
+    return LibraryError(
+        f"{path}: the library file is damaged ({text}). It was left untouched; "
+        "move it aside to start a new library, or restore it from a backup."
+    )
+
+
+def _write_error(path: Path, exc: sqlite3.OperationalError) -> LibraryError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return LibraryError(f"{path}: the library is read-only; nothing was changed")
+    if "full" in text:
+        return LibraryError(f"{path}: the disk is full; nothing was changed")
+    if "locked" in text or "busy" in text:
+        return LibraryError(f"{path}: the library is busy (another absreader is writing); try again")
+    return LibraryError(f"{path}: could not write to the library ({text}); nothing was changed")
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Library",
+    "LibraryError",
+    "NotFound",
+    "UpsertStats",
+    "check_tag",
+    "clean_record",
+    "normalise_tag",
+]

@@ -1,0 +1,108 @@
+"""The library's SQLite schema and its migrations, one function per version step."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_VERSION = 1
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one (executescript would commit the open transaction)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT OR IGNORE INTO meta (name, value) VALUES ('seq', '0');
+        CREATE TABLE papers (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            arxiv_id TEXT UNIQUE,
+            version TEXT,
+            title TEXT NOT NULL DEFAULT '',
+            title_norm TEXT NOT NULL DEFAULT '',
+            untitled INTEGER NOT NULL DEFAULT 0,
+            abstract TEXT NOT NULL DEFAULT '',
+            authors TEXT NOT NULL DEFAULT '[]',
+            categories TEXT NOT NULL DEFAULT '[]',
+            published TEXT,
+            updated TEXT,
+            doi TEXT,
+            journal_ref TEXT,
+            comment TEXT,
+            url TEXT,
+            bookmarked INTEGER NOT NULL DEFAULT 0,
+            read INTEGER NOT NULL DEFAULT 0,
+            note TEXT NOT NULL DEFAULT '',
+            added TEXT NOT NULL,
+            sort_key TEXT NOT NULL DEFAULT '',
+            seq INTEGER NOT NULL
+        );
+        CREATE INDEX papers_title_norm ON papers (title_norm) WHERE title_norm != '';
+        CREATE INDEX papers_seq ON papers (seq);
+        CREATE INDEX papers_order ON papers (sort_key DESC, id DESC);
+        CREATE INDEX papers_bookmarked ON papers (bookmarked) WHERE bookmarked = 1;
+        CREATE TABLE aliases (
+            alias TEXT PRIMARY KEY,
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE
+        );
+        CREATE TABLE deleted (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+        CREATE TABLE sources (
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            line INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (paper_id, source)
+        );
+        CREATE TABLE fingerprints (
+            fp INTEGER NOT NULL,
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            PRIMARY KEY (fp, paper_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX fingerprints_paper ON fingerprints (paper_id);
+        CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL, norm TEXT NOT NULL UNIQUE);
+        CREATE TABLE paper_tags (
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+            PRIMARY KEY (paper_id, tag_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX paper_tags_tag ON paper_tags (tag_id);
+        CREATE TABLE saved_searches (
+            norm TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            query TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema up to SCHEMA_VERSION, each step in its own transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"the library has schema version {version}, written by a newer absreader "
+            f"(this one understands {SCHEMA_VERSION}); upgrade absreader"
+        )
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS[version + 1]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            if conn.execute("PRAGMA user_version").fetchone()[0] == version:
+                step(conn)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        version = conn.execute("PRAGMA user_version").fetchone()[0]

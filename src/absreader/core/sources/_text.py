@@ -1,0 +1,113 @@
+"""Opening source files as text: encoding detection, binary and empty files.
+
+Every parser reads a ``TextIO`` that came from :func:`open_text`, so each of
+them sees decoded text with universal newlines, whatever the bytes were:
+UTF-8 with or without a BOM, UTF-16 or UTF-32 with a BOM, and otherwise
+cp1252 when the start of the file is not valid UTF-8. Undecodable bytes become
+U+FFFD instead of raising.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from pathlib import Path
+from typing import TextIO
+
+#: How much of a file is inspected to choose an encoding and a format.
+HEAD_BYTES = 64 * 1024
+HEAD_CHARS = 64 * 1024
+#: Leading whitespace skipped before sniffing (millions of blank lines are fine).
+_MAX_LEADING_BLANK = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
+
+
+class SourceError(Exception):
+    """Unreadable/unrecognised/binary file: ``str(e)`` is a one-line message naming the file."""
+
+
+def _binary(source: str) -> SourceError:
+    return SourceError(f"{source}: binary file, not a text format absreader reads")
+
+
+def detect_encoding(head: bytes, source: str) -> str:
+    """Choose the codec for a file from its first bytes; raise for binary data."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise _binary(source)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # Not final unless the whole file fits: a character may straddle the cut.
+        decoder.decode(head, final=len(head) < HEAD_BYTES)
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    text = head.decode(encoding, errors="replace")
+    if text and len(_CONTROL.findall(text)) > 0.1 * len(text):
+        raise _binary(source)
+    return encoding
+
+
+def open_text(path: Path) -> TextIO:
+    """Open ``path`` for reading as text, or raise :class:`SourceError` saying why not."""
+    source = str(path)
+    try:
+        if path.is_dir():
+            raise SourceError(f"{source}: is a directory, not a file")
+        raw = open(path, "rb")  # noqa: SIM115 - handed over to the TextIOWrapper
+    except SourceError:
+        raise
+    except FileNotFoundError:
+        raise SourceError(f"{source}: no such file") from None
+    except PermissionError:
+        raise SourceError(f"{source}: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"{source}: cannot open ({exc.strerror or exc})") from None
+    try:
+        head = raw.read(HEAD_BYTES)
+        if not head:
+            raise SourceError(f"{source}: empty file")
+        encoding = detect_encoding(head, source)
+        raw.seek(0)
+    except SourceError:
+        raw.close()
+        raise
+    except OSError as exc:
+        raw.close()
+        raise SourceError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None)
+
+
+def read_head(stream: TextIO) -> str:
+    """The first ``HEAD_CHARS`` characters after any leading blank space.
+
+    Leaves the stream wherever it stopped; callers ``seek(0)`` afterwards.
+    """
+    skipped = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return ""
+        stripped = chunk.lstrip()
+        if stripped:
+            break
+        skipped += len(chunk)
+        if skipped > _MAX_LEADING_BLANK:
+            return ""
+    parts = [stripped]
+    size = len(stripped)
+    while size < HEAD_CHARS:
+        more = stream.read(HEAD_CHARS - size)
+        if not more:
+            break
+        parts.append(more)
+        size += len(more)
+    return "".join(parts)[:HEAD_CHARS]
