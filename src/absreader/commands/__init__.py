@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from absreader.commands import importing, papers, searching
+from absreader.commands import exporting, importing, lists, papers, searching
 
 Register = Callable[..., None]
 
@@ -12,4 +12,6 @@ REGISTRY: list[Register] = [
     importing.register,
     papers.register,
     searching.register,
+    lists.register,
+    exporting.register,
 ]

@@ -52,6 +52,11 @@ class Context:
         text = json.dumps(data, ensure_ascii=False, indent=2)
         self.out.write(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
+    def json_inline(self, data: Any) -> None:
+        """Write one JSON value without a trailing newline (for streamed lists)."""
+        text = json.dumps(data, ensure_ascii=False)
+        self.out.write(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
     def error(self, message: str) -> None:
         self.err.write(f"absreader: error: {printable(message)}\n")
 

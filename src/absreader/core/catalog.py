@@ -203,9 +203,14 @@ class Catalog:
     # ---------------------------------------------------------------- personal data
 
     def _after_change(self, paper: Paper) -> Paper:
-        """Bring the index up to date after a personal-data change (cheap: one paper)."""
-        for _ in self.sync_index():
-            pass
+        """Bring the index up to date after a personal-data change (cheap: one paper).
+
+        A missing or broken index is left for the next search to rebuild: a
+        bookmark never waits on a full build.
+        """
+        if self.index.state() == "ok":
+            for _ in self.sync_index():
+                pass
         return paper
 
     def set_bookmarked(self, key: str, on: bool = True) -> Paper:

@@ -31,8 +31,8 @@ Choices made here, so nobody has to rediscover them:
   ... ``z``, ``aa``, ... appended.
 - **Markdown** escapes titles, authors and tags (they come from files) but
   writes the note as the user typed it, inside a blockquote, since a person's
-  own notes are often Markdown already. Long author lists are shortened to
-  three names and "et al.".
+  own notes are often Markdown already. More than five authors are shortened
+  to three and "et al.".
 - **JSON** is ``{"absreader_backup": 1, "exported", "saved_searches",
   "papers"}`` with each paper as :meth:`Paper.to_json`. Characters a terminal
   could act on are written as ``\\uXXXX`` escapes, so the backup stays lossless.
@@ -71,7 +71,10 @@ CSV_COLUMNS = (
 
 def _text(value: str | None) -> str:
     """Any value made safe for output (controls and escapes out, newlines kept)."""
-    return printable(value or "")
+    if not value:
+        return ""
+    # Fast path: everything printable() removes is non-printable to Python too.
+    return value if value.isprintable() else printable(value)
 
 
 def _line(value: str | None) -> str:
@@ -95,23 +98,37 @@ def _year(paper: Paper) -> str:
     return match.group() if match else ""
 
 
-_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+# Lowercase particles that begin a last name ("van Beethoven", "de la Cruz").
+_PARTICLES = frozenset({
+    "af", "al", "av", "bin", "da", "das", "de", "degli", "dei", "del", "della", "der", "des",
+    "di", "do", "dos", "du", "el", "ibn", "la", "le", "lo", "ten", "ter", "van", "von", "zu",
+    "zum", "zur",
+})  # fmt: skip
+
+
+_MISREAD = re.compile(r"(?:^|\s)and(?:\s|$)|^others$", re.IGNORECASE)
+
+
+def _corporate(name: str) -> bool:
+    """Names BibTeX would misread unless braced: an "and" word, "others", 3+ commas."""
+    return bool(_MISREAD.search(name)) or name.count(",") > 2
 
 
 def _split_name(name: str) -> tuple[str, str, str]:
     """``(first, last, suffix)`` of a name written ``First Last`` or ``Last, First``.
 
-    The last name keeps lowercase particles (``Ludwig van Beethoven`` ->
-    ``van Beethoven``). A single word is all last name.
+    The last name keeps its particles (``Ludwig van Beethoven`` -> ``van
+    Beethoven``). A single word, or a corporate name, is all last name.
     """
     name = _line(name)
+    if _corporate(name):
+        return "", name, ""
     if "," in name:
         parts = [part.strip() for part in name.split(",")]
         if len(parts) == 2:
             return parts[1], parts[0], ""
-        if len(parts) == 3:
-            return parts[2], parts[0], parts[1]
-        return "", name, ""
+        return parts[2], parts[0], parts[1]
     tokens = name.split()
     suffix = ""
     if len(tokens) > 2 and tokens[-1].lower().rstrip(".") in _SUFFIXES:
@@ -120,7 +137,7 @@ def _split_name(name: str) -> tuple[str, str, str]:
         return "", " ".join(tokens), suffix
     start = len(tokens) - 1
     for index in range(1, len(tokens) - 1):
-        if tokens[index][:1].islower():
+        if tokens[index] in _PARTICLES:
             start = index
             break
     return " ".join(tokens[:start]), " ".join(tokens[start:]), suffix
@@ -134,32 +151,37 @@ _TRANSLIT = str.maketrans(
      "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i", "ħ": "h"}
 )  # fmt: skip
 
-_STOPWORDS = frozenset(
-    """a about above across after against along among an and any are as at be
-    been before being below between both but by can could do does doing down
-    during each for from had has have how i if in into is it its itself more most
-    no nor not of off on once only onto or our out over own same should so some
-    such than that the their them then there these they this those through to too
-    toward towards under until up upon us using versus very via vs was we were
-    what when where which while who whom why will with within without would you
-    your""".split()
-)
+_STOPWORDS = frozenset({
+    "a", "about", "above", "across", "after", "against", "along", "among", "an", "and", "any",
+    "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by",
+    "can", "could", "do", "does", "doing", "down", "during", "each", "for", "from", "had", "has",
+    "have", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "more", "most", "no",
+    "nor", "not", "of", "off", "on", "once", "only", "onto", "or", "our", "out", "over", "own",
+    "same", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then",
+    "there", "these", "they", "this", "those", "through", "to", "too", "toward", "towards",
+    "under", "until", "up", "upon", "us", "using", "versus", "very", "via", "vs", "was", "we",
+    "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
+    "within", "without", "would", "you", "your",
+})  # fmt: skip
 
 
 def _ascii_words(text: str) -> list[str]:
     """Lowercase ASCII letter runs of ``text``, LaTeX commands (``\\alpha``) dropped."""
     text = re.sub(r"\\[A-Za-z]+", " ", text)
-    return re.findall(r"[a-z]+", fold(text.translate(_TRANSLIT)))
+    text = text.lower() if text.isascii() else fold(text.translate(_TRANSLIT))
+    return re.findall(r"[a-z]+", text)
 
 
 def _key_author(paper: Paper) -> str:
     for author in paper.authors:
         _, last, _ = _split_name(author)
-        proper = [word for word in last.split() if not word[:1].islower()] or last.split()
+        if _corporate(last):  # "Smith and Sons Lab": its first word
+            last = last.split()[0]
+        proper = [word for word in last.split() if word not in _PARTICLES] or last.split()
         letters = "".join(_ascii_words(" ".join(proper)))
         if letters:
             return letters
-        if last:  # a name in a script we cannot fold: not "anon", but no letters either
+        if last:  # the first author's name has no Latin letters: "anon", not a co-author
             break
     return "anon"
 
@@ -213,30 +235,30 @@ _LINE_START_AT = re.compile(r"^([ ]*)@", re.MULTILINE)
 
 def _tex(text: str) -> str:
     """LaTeX-escape text for a braced BibTeX value; braces always balance."""
-    return _LINE_START_AT.sub(r"\1{@}", text.translate(_TEX))
+    text = text.translate(_TEX)
+    return _LINE_START_AT.sub(r"\1{@}", text) if "@" in text else text
 
 
 def _tex_block(text: str | None) -> str:
     """A multi-line value (abstract, note): lines kept, blank-line runs collapsed."""
-    lines = [" ".join(line.split()) for line in _text(text).split("\n")]
+    text = _text(text)
+    if "\n" not in text:
+        return _tex(" ".join(text.split()))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     return _tex(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
+
+
+_VERBATIM = str.maketrans({char: f"%{ord(char):02X}" for char in ' "{}\\'})
 
 
 def _verbatim(text: str | None) -> str:
     """A URL or DOI for BibTeX: left as is but for characters that break a value."""
-    value = _line(text)
-    for char in ' "{}\\':
-        value = value.replace(char, f"%{ord(char):02X}")
-    return value
+    return _line(text).translate(_VERBATIM)
 
 
 def _bib_name(name: str) -> str:
     value = _tex(_line(name))
-    # "and" separates names and more than two commas is an error: brace such a
-    # name so BibTeX reads it as one (corporate) name.
-    if re.search(r"\sand\s", value, re.IGNORECASE) or value.count(",") > 2:
-        return "{" + value + "}"
-    return value
+    return "{" + value + "}" if _corporate(value) else value
 
 
 def to_bibtex_entry(paper: Paper, key: str) -> str:
@@ -303,11 +325,11 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", _line(text))
 
 
+_MD_URL = str.maketrans({char: f"%{ord(char):02X}" for char in " ()<>"})
+
+
 def _md_url(url: str) -> str:
-    value = _line(url)
-    for char in " ()<>":
-        value = value.replace(char, f"%{ord(char):02X}")
-    return value
+    return _line(url).translate(_MD_URL)
 
 
 def _display_name(name: str) -> str:
@@ -326,8 +348,8 @@ def _md_authors(authors: Sequence[str]) -> str:
 
 
 def _markdown_item(paper: Paper) -> str:
-    text = _md(paper.title if paper.title and not paper.untitled else paper.display_title)
-    text = text or "(untitled)"
+    text = "" if paper.untitled else _md(paper.title)
+    text = text or _md(paper.display_title) or "(untitled)"
     if paper.abs_url:
         head = f"[{text}]({_md_url(paper.abs_url)})"
     else:  # keep "1986. A year" from turning into an ordered list
@@ -379,6 +401,8 @@ _JSON_UNSAFE = re.compile(
 
 def _json(value: object) -> str:
     text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():  # the usual case: nothing to escape
+        return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

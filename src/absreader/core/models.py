@@ -89,14 +89,30 @@ class Paper:
         return self.url
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON record shape every ``--json`` output uses."""
-        data = asdict(self)
-        data.pop("extra")
-        data.pop("seq")
-        for name in ("authors", "categories", "sources", "tags"):
-            data[name] = list(data[name])
-        data["url"] = self.abs_url
-        return data
+        """The JSON record shape every ``--json`` output uses (and backups restore)."""
+        return {
+            "key": self.key,
+            "arxiv_id": self.arxiv_id,
+            "version": self.version,
+            "title": self.title,
+            "display_title": self.display_title,
+            "untitled": self.untitled,
+            "abstract": self.abstract,
+            "authors": list(self.authors),
+            "categories": list(self.categories),
+            "published": self.published,
+            "updated": self.updated,
+            "doi": self.doi,
+            "journal_ref": self.journal_ref,
+            "comment": self.comment,
+            "url": self.url or self.abs_url,
+            "sources": list(self.sources),
+            "tags": list(self.tags),
+            "bookmarked": self.bookmarked,
+            "read": self.read,
+            "note": self.note,
+            "added": self.added,
+        }
 
 
 @dataclass

@@ -137,7 +137,7 @@ def sniff(head: str) -> int:
         return 90
     if lines[0][:1] in "{[<@":
         return 0
-    kinds = [is_abstract(line) for line in lines[:-1]]  # the last line may be cut short
+    kinds = [is_abstract(line) for line in lines]
     if len(kinds) < 2 or not any(kinds):
         return 0
     alternating = sum(1 for a, b in zip(kinds, kinds[1:], strict=False) if a != b)

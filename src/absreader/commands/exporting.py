@@ -1,0 +1,100 @@
+"""`absreader export`: write a selection of papers as BibTeX, Markdown, JSON, CSV or RIS."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from absreader.commands.context import CommandError, Context
+from absreader.commands.lists import selected_keys
+from absreader.core.export import FORMATS, write_export
+
+_SUFFIXES = {".bib": "bibtex", ".md": "markdown", ".markdown": "markdown", ".json": "json",
+             ".csv": "csv", ".ris": "ris"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export", help="export papers as bibtex, markdown, json, csv or ris",
+        description="Export a selection of papers. JSON is a full backup (papers, tags, bookmarks, "
+        "read state, notes, saved searches) that `absreader import` restores.",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--tag", metavar="T", help="the papers with this tag")
+    which.add_argument("--bookmarked", action="store_true", help="the bookmarked papers")
+    which.add_argument("--saved", metavar="NAME", help="what a saved search finds")
+    which.add_argument("--query", metavar="Q", help="what a search finds")
+    which.add_argument("--all", action="store_true", help="every paper")
+    p.add_argument("--format", choices=FORMATS,
+                   help="output format (default: from the -o file's suffix, else bibtex)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(handler=run)
+
+
+def _papers(ctx: Context, keys: list[str]):
+    for start in range(0, len(keys), 500):
+        yield from ctx.catalog.papers(keys[start:start + 500])
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    fmt = args.format
+    if fmt is None:
+        fmt = _SUFFIXES.get(Path(args.output).suffix.lower(), "bibtex") if args.output else "bibtex"
+    keys = selected_keys(
+        ctx, tags=[args.tag] if args.tag else [], bookmarked=args.bookmarked, unread=False,
+        saved=args.saved, query=args.query, limit=None,
+    )
+    if args.tag and not keys and all(t.name.casefold() != args.tag.casefold() for t in ctx.catalog.library.tags()):
+        raise CommandError(f"no tag named {args.tag!r}")
+    searches = ctx.catalog.library.saved_searches() if (fmt == "json" and args.all) else []
+    title = _title(args)
+    if not args.output:
+        count = write_export(_papers(ctx, keys), fmt, ctx.out, saved_searches=searches, title=title)
+        sys.stderr.write(f"exported {count} papers\n")
+        return 0
+    count = _write_file(Path(args.output).expanduser(), lambda out: write_export(
+        _papers(ctx, keys), fmt, out, saved_searches=searches, title=title))
+    ctx.print(f"exported {count} papers to {args.output} ({fmt})")
+    return 0
+
+
+def _title(args: argparse.Namespace) -> str:
+    if args.tag:
+        return f"Reading list: {args.tag}"
+    if args.bookmarked:
+        return "Bookmarked papers"
+    if args.saved:
+        return f"Saved search: {args.saved}"
+    if args.query:
+        return f"Search: {args.query}"
+    return "All papers"
+
+
+def _write_file(path: Path, write) -> int:
+    """Write through a temporary file beside the target, then rename: never half a file."""
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory")
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            count = write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+

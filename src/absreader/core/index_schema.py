@@ -1,0 +1,321 @@
+"""What the search index stores for a paper, and the one analyser every path uses.
+
+Indexing, query parsing, highlighting and "more like this" all turn text into
+terms through :func:`words` and :func:`stem_of`, so a word in a query always
+meets the same term the document produced: lowercased, accent-folded (``café``
+-> ``cafe``) and Porter-stemmed for the text fields; folded but unstemmed for
+author names. Stop words are indexed (so ``"state of the art"`` is an exact
+phrase); plain-word queries drop them when other words remain.
+
+Tags are matched in a normalised form: accents folded, lowercased, and every
+run of spaces, ``-`` and ``_`` turned into one ``-``. ``To Read``,
+``to-read``, ``to_read`` and ``tag:"to read"`` are all the same tag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from itertools import accumulate
+
+from whoosh import fields, formats
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.lang.porter import stem as _porter_stem
+
+from absreader.core.clean import fold
+from absreader.core.ids import parse_arxiv_id
+from absreader.core.models import Paper
+
+#: Bump when the schema, the analysis or the on-disk layout changes: an index
+#: written with another version reports ``state() == "outdated"`` and is rebuilt.
+SCHEMA_VERSION = 1
+
+#: Fields holding running text, with positions (phrases work in all of them).
+TEXT_FIELDS = ("title", "abstract", "author", "note")
+#: Fields whose terms are whole keywords (no positions, no scoring by length).
+KEYWORD_FIELDS = ("cat", "date", "id", "is", "key", "tag")
+#: Text fields whose terms are stemmed (``author`` is folded only).
+STEMMED_FIELDS = frozenset({"title", "abstract", "note"})
+#: The flags ``is:`` understands.
+IS_FLAGS = ("bookmarked", "read", "unread", "untitled", "tagged", "noted")
+#: Positions between two author names, so a phrase never spans two people.
+AUTHOR_GAP = 100
+
+#: The standard Whoosh types, so the segment files are an ordinary Whoosh index
+#: (the analysers here only document the terms; absreader analyses itself).
+_TEXT_ANALYZER = StemmingAnalyzer(stoplist=None, minsize=1)
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """Positions as varint deltas (1 byte for most postings)."""
+    if len(positions) == 1 and positions[0] < _SINGLE_MAX:
+        return _SINGLE[positions[0]]
+    out = bytearray()
+    last = 0
+    for pos in positions:
+        delta = pos - last
+        last = pos
+        while delta >= 0x80:
+            out.append((delta & 0x7F) | 0x80)
+            delta >>= 7
+        out.append(delta)
+    return bytes(out)
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """Absolute positions from :func:`encode_positions` bytes."""
+    if not value:
+        return []
+    if max(value) < 0x80:
+        return list(accumulate(value))
+    deltas = []
+    current = shift = 0
+    for byte in value:
+        current |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+        else:
+            deltas.append(current)
+            current = shift = 0
+    return list(accumulate(deltas))
+
+
+_SINGLE_MAX = 1 << 14
+_SINGLE: list[bytes] = []
+_SINGLE.extend(
+    bytes([p]) if p < 0x80 else bytes([(p & 0x7F) | 0x80, p >> 7]) for p in range(_SINGLE_MAX)
+)
+
+
+class PackedPositions(formats.Positions):
+    """Whoosh's ``Positions`` with compact varint values instead of pickles."""
+
+    def encode(self, poslist: list[int]) -> bytes:  # noqa: D102 - Whoosh API
+        return encode_positions(poslist)
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:  # noqa: D102
+        return decode_positions(valuestring)
+
+    def decode_frequency(self, valuestring: bytes) -> int:  # noqa: D102
+        return len(decode_positions(valuestring))
+
+    def decode_weight(self, valuestring: bytes) -> float:  # noqa: D102
+        return float(self.decode_frequency(valuestring)) * self.field_boost
+
+
+def _text_field(**kwargs: object) -> fields.TEXT:
+    field = fields.TEXT(phrase=True, **kwargs)
+    field.format = PackedPositions()
+    return field
+
+
+def make_schema() -> fields.Schema:
+    """The Whoosh schema written into every segment's table of contents."""
+    return fields.Schema(
+        **{
+            "key": fields.ID(stored=True, unique=True),
+            "id": fields.KEYWORD(lowercase=True),
+            "title": _text_field(analyzer=_TEXT_ANALYZER),
+            "abstract": _text_field(analyzer=_TEXT_ANALYZER),
+            "author": _text_field(),
+            "note": _text_field(analyzer=_TEXT_ANALYZER),
+            "cat": fields.KEYWORD(lowercase=True),
+            "tag": fields.KEYWORD(lowercase=True),
+            "date": fields.KEYWORD(),
+            "is": fields.KEYWORD(),
+        }
+    )
+
+
+SCHEMA = make_schema()
+
+_WORD = re.compile(r"[^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*")
+_STEMS: dict[str, str] = {}
+_FOLDS: dict[str, str] = {}
+_CACHE_LIMIT = 500_000
+
+
+def fold_word(token: str) -> str:
+    """Lowercase and accent-fold one token (cached; ASCII tokens are just lowered)."""
+    if token.isascii():
+        return token.lower()
+    folded = _FOLDS.get(token)
+    if folded is None:
+        if len(_FOLDS) > _CACHE_LIMIT:
+            _FOLDS.clear()
+        folded = re.sub(r"[\W_]+", "", fold(token))
+        _FOLDS[token] = folded
+    return folded
+
+
+def stem_of(word: str) -> str:
+    """The index term for a folded word in a stemmed field (cached Porter stem)."""
+    term = _STEMS.get(word)
+    if term is None:
+        if len(_STEMS) > _CACHE_LIMIT:
+            _STEMS.clear()
+        term = _porter_stem(word) if word.isalpha() and len(word) > 2 else word
+        _STEMS[word] = term
+    return term
+
+
+def words(text: str) -> list[str]:
+    """The folded, unstemmed words of a text, in order (positions are indexes)."""
+    if text.isascii():
+        return _WORD.findall(text.lower())
+    out = []
+    for token in _WORD.findall(text):
+        folded = fold_word(token)
+        if folded:
+            out.append(folded)
+    return out
+
+
+def word_spans(text: str) -> Iterable[tuple[int, int, str]]:
+    """Every word of ``text`` as ``(start, end, folded word)``; same words as :func:`words`."""
+    for match in _WORD.finditer(text):
+        folded = fold_word(match.group())
+        if folded:
+            yield match.start(), match.end(), folded
+
+
+def term_for(fieldname: str, word: str) -> str:
+    """The term a folded word becomes in the given text field."""
+    return stem_of(word) if fieldname in STEMMED_FIELDS else word
+
+
+def normalise_tag(tag: str) -> str:
+    """The form tags are indexed and matched in: ``"To Read"`` -> ``"to-read"``."""
+    return "-".join(part for part in re.split(r"[\s\-_]+", fold(tag)) if part)
+
+
+def date_terms(date: str | None) -> list[str]:
+    """``2024-03-20`` -> ``["2024", "2024-03", "2024-03-20"]`` (what ``date:`` matches)."""
+    if not date:
+        return []
+    match = re.match(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", date)
+    if not match:
+        return []
+    year, month, day = match.groups()
+    terms = [year]
+    if month:
+        terms.append(f"{year}-{month}")
+        if day:
+            terms.append(f"{year}-{month}-{day}")
+    return terms
+
+
+def id_terms(paper: Paper) -> list[str]:
+    """The terms ``id:`` matches: key, arXiv id (with and without version), DOI."""
+    terms = {paper.key.lower()}
+    if paper.arxiv_id:
+        parsed = parse_arxiv_id(paper.arxiv_id)
+        base = parsed.id if parsed else paper.arxiv_id
+        terms.add(base.lower())
+        if paper.version:
+            terms.add(f"{base}v{paper.version}".lower())
+    if paper.doi:
+        terms.add(paper.doi.lower())
+    return sorted(t for t in terms if t)
+
+
+def is_flags(paper: Paper) -> list[str]:
+    """The ``is:`` flags a paper carries."""
+    flags = ["read" if paper.read else "unread"]
+    if paper.bookmarked:
+        flags.append("bookmarked")
+    if paper.untitled:
+        flags.append("untitled")
+    if paper.tags:
+        flags.append("tagged")
+    if paper.note.strip():
+        flags.append("noted")
+    return flags
+
+
+def category_terms(categories: Iterable[str]) -> list[str]:
+    """``cs.CL`` indexes as ``cs.cl`` and its archive ``cs`` (so ``cat:cs`` finds all)."""
+    terms = set()
+    for cat in categories:
+        cat = cat.strip().lower()
+        if cat:
+            terms.add(cat)
+            terms.add(cat.split(".")[0])
+    return sorted(terms)
+
+
+@dataclass
+class AnalysedDoc:
+    """One paper turned into index data: positions per term for each field."""
+
+    key: str
+    positions: dict[str, dict[str, list[int]]]
+    keywords: dict[str, list[str]]
+    lengths: dict[str, int]
+    surface: set[str]
+
+
+def _positions(tokens: list[str], stemmed: bool, start: int = 0) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    get = out.get
+    if stemmed:
+        stems = _STEMS
+        for pos, word in enumerate(tokens, start):
+            term = stems.get(word) or stem_of(word)
+            lst = get(term)
+            if lst is None:
+                out[term] = [pos]
+            else:
+                lst.append(pos)
+    else:
+        for pos, word in enumerate(tokens, start):
+            lst = get(word)
+            if lst is None:
+                out[word] = [pos]
+            else:
+                lst.append(pos)
+    return out
+
+
+def analyse(paper: Paper) -> AnalysedDoc:
+    """Analyse a paper for indexing (the hot path of a build: keep it lean)."""
+    positions: dict[str, dict[str, list[int]]] = {}
+    lengths: dict[str, int] = {}
+    title_words = words(paper.title) if paper.title and not paper.untitled else []
+    abstract_words = words(paper.abstract) if paper.abstract else []
+    surface = set(title_words)
+    surface.update(abstract_words)
+    if title_words:
+        positions["title"] = _positions(title_words, True)
+        lengths["title"] = len(title_words)
+    if abstract_words:
+        positions["abstract"] = _positions(abstract_words, True)
+        lengths["abstract"] = len(abstract_words)
+    if paper.authors:
+        author_pos: dict[str, list[int]] = {}
+        count = 0
+        for i, name in enumerate(paper.authors):
+            name_words = words(name)
+            surface.update(name_words)
+            count += len(name_words)
+            for term, plist in _positions(name_words, False, i * AUTHOR_GAP).items():
+                author_pos.setdefault(term, []).extend(plist)
+        if author_pos:
+            positions["author"] = author_pos
+            lengths["author"] = count
+    if paper.note and paper.note.strip():
+        note_words = words(paper.note)
+        if note_words:
+            positions["note"] = _positions(note_words, True)
+            lengths["note"] = len(note_words)
+    keywords = {
+        "key": [paper.key],
+        "id": id_terms(paper),
+        "cat": category_terms(paper.categories),
+        "tag": sorted({normalise_tag(t) for t in paper.tags} - {""}),
+        "date": date_terms(paper.published or paper.updated),
+        "is": is_flags(paper),
+    }
+    return AnalysedDoc(paper.key, positions, keywords, lengths, surface)

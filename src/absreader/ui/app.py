@@ -1,0 +1,394 @@
+"""The reader app: wiring, long-running jobs, worker failures, remembered state.
+
+``make_app`` is the one factory the CLI (``run_reader``), the tests and the
+benchmarks use. Screens live in :mod:`absreader.ui.screens`; this module only
+starts them, runs the jobs that outlive a keystroke (first-run import, index
+sync, imports from the palette) and turns any failed worker into one readable
+notification.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+from textual.app import App
+from textual.notifications import SeverityLevel
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from absreader.core.catalog import Catalog
+from absreader.core.library import LibraryError
+from absreader.core.models import ImportReport
+from absreader.paths import Paths, styles_dir
+from absreader.ui.commands import ReaderCommands
+from absreader.ui.config import ReaderConfig, load_config
+from absreader.ui.jobs import JobTracker, describe_reports, job_paths_size
+from absreader.ui.keys import KeyInfo, binding_ids, describe_keys
+from absreader.ui.screens.help import HelpScreen
+from absreader.ui.screens.main import MainScreen
+from absreader.ui.screens.progress import ProgressScreen
+from absreader.ui.screens.prompt import PathSuggester, PromptScreen
+from absreader.ui.state import UiState, load_state, save_state
+from absreader.ui.widgets.detail import DetailPane
+from absreader.ui.widgets.paper_list import PaperList
+from absreader.ui.widgets.sidebar import ListSidebar
+
+STATE_SAVE_DELAY = 1.0
+
+
+class AbsReaderApp(App[int]):
+    """Read, search and file research-paper abstracts."""
+
+    TITLE = "absreader"
+    CSS_PATH = [styles_dir() / "reader.tcss", styles_dir() / "dialogs.tcss"]
+    COMMANDS = App.COMMANDS | {ReaderCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", tooltip="Quit absreader", id="quit"),
+        Binding("question_mark", "help", "Help", tooltip="Show every key", id="help"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            tooltip="Open the command palette",
+            id="command_palette",
+            show=False,
+            priority=True,
+        ),
+    ]
+
+    def __init__(
+        self,
+        paths: Paths,
+        catalog: Catalog,
+        *,
+        first_run_files: list[Path] | None = None,
+        show_timings: bool = True,
+    ) -> None:
+        super().__init__()
+        self.paths = paths
+        self.catalog = catalog
+        self.first_run_files = first_run_files
+        self.show_timings = show_timings
+        self.write_lock = threading.Lock()
+        self.state: UiState = load_state(paths.state_file)
+        self.config: ReaderConfig = ReaderConfig()
+        self.key_overrides: dict[str, str] = {}
+        self.main_screen = MainScreen()
+        self.progress_screen: ProgressScreen | None = None
+        self.jobs = JobTracker()
+        self._save_timer: Timer | None = None
+        self._state_dirty = False
+        self.first_paint_at: float | None = None
+        self.notified: list[tuple[str, str, str]] = []
+
+    # ------------------------------------------------------------------ start-up
+
+    @classmethod
+    def key_owners(cls) -> list[type[DOMNode]]:
+        """The classes whose bindings the user sees (help, palette, keymap)."""
+        return [MainScreen, PaperList, ListSidebar, DetailPane, cls]
+
+    def key_infos(self) -> list[KeyInfo]:
+        return describe_keys(self, self.key_owners(), self.key_overrides)
+
+    async def on_mount(self) -> None:
+        self.config = load_config(
+            self.paths.config_file, binding_ids(self.key_owners()), self.available_themes
+        )
+        self.key_overrides = dict(self.config.keymap)
+        if self.key_overrides:
+            self.set_keymap(self.key_overrides)
+        theme = self.state.theme or self.config.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        await self.push_screen(self.main_screen)
+        for problem in self.config.problems:
+            self.notify(problem, title="config.toml", severity="warning", markup=False, timeout=10)
+        if self.catalog.is_empty():
+            files = self.catalog.sample_files() if self.first_run_files is None else self.first_run_files
+            if files:
+                self.start_first_run(files)
+                return
+        self.main_screen.start()
+        self.sync_index()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification; plain text by default (messages quote untrusted text).
+
+        The last messages are kept in ``notified`` (a notification log for tests).
+        """
+        self.notified.append((severity, title, message))
+        del self.notified[:-50]
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def on_ready(self) -> None:
+        self.first_paint_at = time.perf_counter()
+
+    # ------------------------------------------------------------------ remembering
+
+    def remember(self, **changes: object) -> None:
+        """Update the remembered state and save it soon (at most once a second)."""
+        changed = False
+        for name, value in changes.items():
+            if name == "spec":
+                if value != self.state.spec:
+                    self.state.spec = value  # type: ignore[assignment]
+                    changed = True
+            elif getattr(self.state, name) != value:
+                setattr(self.state, name, value)
+                changed = True
+        if changed:
+            self._state_dirty = True
+            if self._save_timer is None:
+                self._save_timer = self.set_timer(STATE_SAVE_DELAY, self.save_state_now)
+
+    def save_state_now(self) -> None:
+        """Write the state file now (atomically); a failure is a notification."""
+        self._save_timer = None
+        if not self._state_dirty:
+            return
+        self._state_dirty = False
+        try:
+            save_state(self.paths.state_file, self.state)
+        except OSError as exc:
+            self.notify(f"Could not save the reader's state: {exc}", severity="warning", markup=False)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_running:
+            self.remember(theme=theme)
+
+    def set_theme(self, name: str) -> None:
+        """Switch to theme ``name`` (the palette's "Theme: X")."""
+        if name in self.available_themes:
+            self.theme = name
+
+    def on_unmount(self) -> None:
+        self._state_dirty = True
+        self.save_state_now()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_infos()))
+
+    def action_import_file(self) -> None:
+        """Ask for a path, then import it in the background."""
+
+        def check(text: str) -> str | None:
+            if not text:
+                return "Type the path of a file or folder."
+            path = Path(text).expanduser()
+            if not path.exists():
+                return f"No such file or folder: {path}"
+            return None
+
+        def start(text: str | None) -> None:
+            if text:
+                self.import_files([Path(text).expanduser()])
+
+        self.push_screen(
+            PromptScreen(
+                "Import papers",
+                placeholder="~/Downloads/arxiv.bib",
+                hint="A file or folder: arXiv JSON Lines, Atom, BibTeX, CSV, JSON · → completes",
+                validate=check,
+                suggester=PathSuggester(),
+            ),
+            start,
+        )
+
+    def action_rebuild_index(self) -> None:
+        self.run_job("Rebuilding the index", self.catalog.rebuild_index, after_search=True)
+
+    # ------------------------------------------------------------------ first run
+
+    def start_first_run(self, files: list[Path]) -> None:
+        """Import ``files`` with a progress screen, then show the list."""
+        self.progress_screen = ProgressScreen()
+        self.push_screen(self.progress_screen)
+        self.run_worker(
+            lambda: self._first_run(files),
+            thread=True,
+            name="first-run",
+            group="import",
+            exit_on_error=False,
+            description="Importing the sample papers",
+        )
+
+    def _first_run(self, files: list[Path]) -> None:
+        total = job_paths_size(files) or None
+        reports: list[ImportReport] = []
+        for kind, done, of, label in self.jobs.follow(self.catalog.import_paths(files), total):
+            if get_current_worker().is_cancelled:
+                return
+            if kind == "report":
+                continue
+            screen = self.progress_screen
+            if screen is not None:
+                update = screen.set_import if kind == "import" else screen.set_index
+                self.call_from_thread(update, done, of, label)
+        reports = self.jobs.reports
+        self.call_from_thread(self._first_run_done, reports)
+
+    def _first_run_done(self, reports: list[ImportReport] | None) -> None:
+        if self.progress_screen is not None:
+            if self.screen is self.progress_screen:
+                self.pop_screen()
+            self.progress_screen = None
+        self.main_screen.start()
+        if reports:
+            summary, problems = describe_reports(reports)
+            self.notify(summary, title="Welcome to absreader", markup=False, timeout=6)
+            for problem in problems:
+                self.notify(problem, severity="warning", markup=False, timeout=8)
+
+    # ------------------------------------------------------------------ background jobs
+
+    def sync_index(self) -> None:
+        """Bring the search index up to date in the background (rebuilds it if broken)."""
+        self.run_job("Updating the index", self.catalog.sync_index, after_search=True, quiet=True)
+
+    def import_files(self, paths: list[Path]) -> None:
+        """Import ``paths`` in the background; the reader stays usable."""
+        label = f"Importing {paths[0].name}" if len(paths) == 1 else f"Importing {len(paths)} files"
+        self.run_job(
+            label,
+            lambda: self.catalog.import_paths(paths),
+            total=job_paths_size(paths) or None,
+            after_search=True,
+        )
+
+    def run_job(
+        self,
+        label: str,
+        start: object,
+        *,
+        total: int | None = None,
+        after_search: bool = False,
+        quiet: bool = False,
+    ) -> Worker | None:
+        """Run a generator job (import or indexing) with progress in the status line."""
+        if self.jobs.running:
+            self.notify(
+                f"{self.jobs.running} is still running; try again when it is done.",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        self.jobs.running = label
+        status = self.main_screen.status
+
+        def work() -> None:
+            shown = False
+            for kind, done, of, text in self.jobs.follow(start(), total):  # type: ignore[operator]
+                if get_current_worker().is_cancelled:
+                    return
+                if kind == "report":
+                    continue
+                if not shown:
+                    self.call_from_thread(status.start_job, label, of)
+                    shown = True
+                self.call_from_thread(status.job_progress, done, of, text)
+            changed = shown or bool(self.jobs.reports)
+            self.call_from_thread(
+                self._job_done, label, self.jobs.reports, after_search and changed, quiet
+            )
+
+        return self.run_worker(
+            work, thread=True, name="job", group="job", exit_on_error=False, description=label
+        )
+
+    def _job_done(
+        self, label: str, reports: list[ImportReport], after_search: bool, quiet: bool
+    ) -> None:
+        self.jobs.running = None
+        self.main_screen.status.end_job()
+        if reports:
+            summary, problems = describe_reports(reports)
+            self.notify(summary, title="Import finished", markup=False, timeout=6)
+            for problem in problems:
+                self.notify(problem, severity="warning", markup=False, timeout=8)
+        elif not quiet:
+            self.notify(f"{label}: done.", markup=False, timeout=3)
+        notice = self.catalog.notice
+        if notice:
+            self.notify(notice, markup=False, timeout=6)
+        if after_search:
+            self.main_screen.refresh_lists()
+            current = self.main_screen.current_paper
+            key = current.key if current else self.state.selected
+            self.main_screen.flush_search(select_key=key)
+
+    # ------------------------------------------------------------------ failures
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker(event.worker, event.state)
+
+    def report_worker(self, worker: Worker, state: WorkerState) -> None:
+        """The one place a failed worker becomes a notification (never a traceback)."""
+        if state not in (WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if worker.name == "first-run":
+            self._first_run_done(None)
+        elif worker.name == "job":
+            self.jobs.running = None
+            if self.main_screen.is_mounted:
+                self.main_screen.status.end_job()
+        if state is WorkerState.CANCELLED:
+            return
+        error = worker.error
+        self.log.error(f"worker {worker.description!r} failed", error)
+        what = worker.description or "A background task"
+        if isinstance(error, (LibraryError, OSError, ValueError)):
+            reason = str(error) or type(error).__name__
+        else:
+            reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        self.notify(f"{what} failed: {reason}", title="Something went wrong", severity="error",
+                    markup=False, timeout=10)  # fmt: skip
+
+    def close(self) -> None:
+        """Close the catalog (after the app has exited)."""
+        try:
+            self.catalog.close()
+        except Exception as exc:  # noqa: BLE001 - closing must not hide the app's exit code
+            print(f"absreader: closing the library: {exc}", file=sys.stderr)
+
+
+def make_app(
+    paths: Paths,
+    *,
+    first_run_files: list[Path] | None = None,
+    show_timings: bool = True,
+) -> AbsReaderApp:
+    """Build the reader for ``paths`` (opening the library; LibraryError if it is damaged)."""
+    catalog = Catalog.open(paths)
+    return AbsReaderApp(paths, catalog, first_run_files=first_run_files, show_timings=show_timings)
+
+
+def run_reader(paths: Paths) -> int:
+    """Run the reader in this terminal; the exit code for the CLI."""
+    try:
+        app = make_app(paths)
+    except LibraryError as exc:
+        print(f"absreader: {exc}", file=sys.stderr)
+        return 1
+    try:
+        app.run()
+    finally:
+        app.close()
+    return app.return_code or 0
+

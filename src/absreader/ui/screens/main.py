@@ -1,0 +1,386 @@
+"""The reader's main screen: search bar, reading lists, result list and detail pane.
+
+This module owns the layout, the keys and the search-as-you-type flow; what the
+paper keys do (bookmark, tag, note...) lives in :mod:`.paper_actions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
+
+from absreader.core.catalog import ListSpec, Lists
+from absreader.core.models import Paper
+from absreader.ui.results import Results, SearchRequest, run_search
+from absreader.ui.screens.paper_actions import PAPER_ACTIONS, PaperActions
+from absreader.ui.widgets.bars import SearchBar, StatusLine
+from absreader.ui.widgets.detail import DetailPane
+from absreader.ui.widgets.paper_list import PaperList
+from absreader.ui.widgets.sidebar import ListSidebar
+
+SEARCH_DELAY = 0.15
+NARROW_WIDTH = 100
+
+
+class MainScreen(PaperActions, Screen[None]):
+    """Search, browse and read; every key here is a binding with an id."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", tooltip="Type a search (Esc clears it)", id="search"),
+        Binding(
+            "ctrl+d",
+            "accept_suggestion",
+            "Did you mean",
+            tooltip="Search for the suggested spelling",
+            id="accept_suggestion",
+            priority=True,
+        ),
+        Binding("escape", "back", "Back", tooltip="Back: clear the search, close the paper", id="back"),
+        Binding("tab", "next_pane", "Next pane", show=False, tooltip="Focus the next pane", id="next_pane"),
+        Binding(
+            "shift+tab",
+            "previous_pane",
+            "Previous pane",
+            show=False,
+            tooltip="Focus the previous pane",
+            id="previous_pane",
+        ),
+        Binding("l", "lists", "Lists", tooltip="Show the reading lists", id="lists"),
+        Binding("b", "bookmark", "Bookmark", tooltip="Bookmark the paper (again: remove)", id="bookmark"),
+        Binding("t", "tag", "Tags", tooltip="Add or remove tags", id="tag"),
+        Binding("r", "toggle_read", "Read", tooltip="Mark the paper read / unread", id="toggle_read"),
+        Binding("n", "note", "Note", tooltip="Write a note on the paper", id="note"),
+        Binding("o", "open_browser", "Browser", tooltip="Open the arXiv page in the browser", id="open_browser"),
+        Binding("y", "copy_id", "Copy id", tooltip="Copy the arXiv id to the clipboard", id="copy_id"),
+        Binding("Y", "copy_bibtex", "BibTeX", tooltip="Copy a BibTeX entry to the clipboard", id="copy_bibtex"),
+        Binding("m", "more_like_this", "More like", tooltip="Show papers like this one", id="more_like_this"),
+        Binding("s", "save_search", "Save search", tooltip="Save the search as a reading list", id="save_search"),
+    ]
+
+    @dataclass
+    class ResultsReady(Message):
+        """A search finished (it may be stale by the time it arrives)."""
+
+        request: SearchRequest
+        results: Results
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.spec = ListSpec()
+        self.results: Results | None = None
+        self.lists: Lists | None = None
+        self.searches_run = 0
+        self._generation = 0
+        self._requested_query: str | None = None
+        self._timer: Timer | None = None
+        self._pending_select: str | None = None
+        self._stack: list[tuple[Results, str | None]] = []
+        self._spans: tuple[str, str, dict[str, list[tuple[int, int]]]] | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield SearchBar(id="search-bar")
+        with Horizontal(id="body"):
+            yield ListSidebar(id="sidebar")
+            yield PaperList(id="papers")
+            yield DetailPane(id="detail")
+        yield StatusLine(id="status", show_timings=self.app.show_timings)
+        yield Footer(id="footer")
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#search", Input)
+
+    @property
+    def paper_list(self) -> PaperList:
+        return self.query_one(PaperList)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def sidebar(self) -> ListSidebar:
+        return self.query_one(ListSidebar)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    @property
+    def current_paper(self) -> Paper | None:
+        """The paper the paper keys act on: the one under the list's cursor."""
+        return self.paper_list.current
+
+    def on_mount(self) -> None:
+        state = self.app.state
+        self.spec = state.spec
+        self.search_input.value = state.query
+        self._requested_query = state.query
+        self.query_one("#search-bar", SearchBar).show_suggestion(None, "")
+        self.paper_list.focus()
+        self._apply_width(self.size.width)
+
+    def start(self) -> None:
+        """Load the lists and the first results (after the first run, if any)."""
+        self.refresh_lists()
+        self.flush_search(select_key=self.app.state.selected)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        narrow = 0 < width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        if not narrow:
+            self.remove_class("-detail-open", "-sidebar-open")
+
+    # ------------------------------------------------------------------ searching
+
+    @property
+    def search_pending(self) -> bool:
+        """Whether a typed query is still waiting for its debounce timer."""
+        return self._timer is not None
+
+    @on(Input.Changed, "#search")
+    def _query_changed(self, event: Input.Changed) -> None:
+        if event.value == self._requested_query and not self.search_pending:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SEARCH_DELAY, self._debounced)
+
+    def _debounced(self) -> None:
+        self._timer = None
+        self.flush_search()
+
+    def flush_search(
+        self, *, focus_list: bool = False, select_key: str | None = None, as_you_type: bool = True
+    ) -> None:
+        """Search now for what the search bar holds, in the current list."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._generation += 1
+        query = self.search_input.value
+        self._requested_query = query
+        self._stack.clear()
+        request = SearchRequest(self._generation, query, self.spec, as_you_type, select_key, focus_list)
+        self.searches_run += 1
+        self._search(request)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="Search")
+    def _search(self, request: SearchRequest) -> None:
+        results = run_search(self.app.catalog, request)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.ResultsReady(request, results))
+
+    @on(ResultsReady)
+    def _results_ready(self, event: ResultsReady) -> None:
+        if event.request.generation != self._generation:
+            return  # a newer search is on its way
+        self.show_results(event.results, select_key=event.request.select_key)
+        self.app.remember(spec=self.spec, query=event.request.query)
+        if event.request.focus_list:
+            self.paper_list.focus()
+
+    def show_results(self, results: Results, *, select_key: str | None = None, select_index: int = 0) -> None:
+        """Put ``results`` in the list and update the status line and hints."""
+        self.results = results
+        catalog = self.app.catalog
+        self.paper_list.empty_message = (
+            "No papers match. Esc clears the search." if results.query else "No papers in this list."
+        )
+        self.paper_list.show(
+            results.total,
+            results.first,
+            lambda offset, limit: results.fetch(catalog, offset, limit),
+            select_key=select_key,
+            select_index=select_index,
+        )
+        key = self.app.get_key_display(self._binding("accept_suggestion"))
+        self.query_one("#search-bar", SearchBar).show_suggestion(results.suggestion, key)
+        self.update_status()
+        self.refresh_bindings()
+
+    def _binding(self, binding_id: str) -> Binding:
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id == binding_id:
+                keys = self.app.key_overrides.get(binding_id)
+                return Binding(keys.split(",")[0], binding.action) if keys else binding
+        raise KeyError(binding_id)
+
+    def update_status(self) -> None:
+        results = self.results
+        if results is None:
+            return
+        if results.is_search:
+            where = results.spec.label
+            if results.query:
+                where += " · search"
+            self.status.set_counts(results.total, results.library_total, results.elapsed_ms, where)
+        else:
+            where = f"like: {results.title[:60]} (esc returns)"
+            self.status.set_counts(results.total, results.library_total, None, where)
+        self.status.set_notice(results.notice or self.app.catalog.notice)
+
+    def action_search(self) -> None:
+        self.remove_class("-sidebar-open")
+        self.search_input.focus()
+
+    def action_accept_suggestion(self) -> None:
+        if self.results and self.results.suggestion:
+            self.search_input.value = self.results.suggestion
+            self.search_input.cursor_position = len(self.search_input.value)
+            self.flush_search()
+
+    @on(Input.Submitted, "#search")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.search_pending or event.value != self._requested_query:
+            self.flush_search(focus_list=True)
+        else:
+            self.paper_list.focus()
+        self.paper_list.cursor = 0
+
+    # ------------------------------------------------------------------ reading lists
+
+    @work(thread=True, exclusive=True, group="lists", exit_on_error=False, description="Reading lists")
+    def refresh_lists(self) -> None:
+        """Reload the sidebar counts (after any change to tags, bookmarks or read state)."""
+        lists = self.app.catalog.lists()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._lists_loaded, lists)
+
+    def _lists_loaded(self, lists: Lists) -> None:
+        self.lists = lists
+        self.sidebar.set_lists(lists, self.spec)
+        if not self.sidebar.has_list(self.spec):
+            self.show_list(ListSpec())
+
+    def show_list(self, spec: ListSpec) -> None:
+        """Switch to reading list ``spec`` (the query stays and narrows it)."""
+        self.spec = spec
+        self.sidebar.mark(spec)
+        self.remove_class("-sidebar-open", "-detail-open")
+        self.flush_search(focus_list=True)
+
+    @on(ListSidebar.Chosen)
+    def _list_chosen(self, event: ListSidebar.Chosen) -> None:
+        self.show_list(event.spec)
+
+    # ------------------------------------------------------------------ the detail pane
+
+    @on(PaperList.Highlighted)
+    def _highlighted(self, event: PaperList.Highlighted) -> None:
+        paper = event.paper
+        self.app.remember(selected=paper.key if paper else None)
+        query = self.highlight_query
+        spans = None
+        if paper and self._spans and self._spans[:2] == (paper.key, query):
+            spans = self._spans[2]
+        self.detail.show(paper, spans)
+        if paper and query and spans is None:
+            self._load_highlights(paper, query)
+        self.refresh_bindings()
+
+    @property
+    def highlight_query(self) -> str:
+        """The words to highlight: the typed query and a saved search's query."""
+        parts = []
+        if self.results and self.results.is_search:
+            if self.spec.kind == "saved" and self.lists:
+                parts += [s.query for s in self.lists.saved if s.name == self.spec.name]
+            parts.append(self.results.query)
+        return " ".join(p for p in parts if p.strip())
+
+    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False, description="Highlighting")
+    def _load_highlights(self, paper: Paper, query: str) -> None:
+        spans = self.app.catalog.highlights(paper, query)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._highlights_loaded, paper, query, spans)
+
+    def _highlights_loaded(self, paper: Paper, query: str, spans: dict) -> None:
+        self._spans = (paper.key, query, spans)
+        shown = self.detail.paper
+        if shown is not None and shown.key == paper.key and query == self.highlight_query:
+            self.detail.show(shown, spans)
+
+    @on(PaperList.Opened)
+    def _opened(self, event: PaperList.Opened) -> None:
+        if self.has_class("-narrow"):
+            self.add_class("-detail-open")
+        self.detail.focus()
+        if not event.paper.read:
+            self.change_paper(event.paper, "Marking read", lambda c, k: c.set_read(k, True))
+
+    # ------------------------------------------------------------------ moving around
+
+    def action_back(self) -> None:
+        """Esc: close what is open, clear the search, or leave "more like this"."""
+        focused = self.focused
+        if self.has_class("-sidebar-open"):
+            self.remove_class("-sidebar-open")
+            self.paper_list.focus()
+        elif focused is self.search_input:
+            if self.search_input.value:
+                self.search_input.value = ""
+                self.flush_search(focus_list=True)
+            self.paper_list.focus()
+        elif self.has_class("-detail-open") or focused is self.detail or focused is self.sidebar:
+            self.remove_class("-detail-open")
+            self.paper_list.focus()
+        elif self._stack:
+            results, key = self._stack.pop()
+            self.show_results(results, select_key=key)
+        elif self.search_input.value:
+            self.search_input.value = ""
+            self.flush_search(focus_list=True)
+
+    def push_results(self, results: Results) -> None:
+        """Show ``results`` (more like this) until Esc returns to the list before."""
+        if self.results is not None:
+            current = self.paper_list.current
+            self._stack.append((self.results, current.key if current else None))
+        self.remove_class("-detail-open")
+        self.show_results(results)
+        self.paper_list.focus()
+
+    def action_next_pane(self) -> None:
+        self.focus_next()
+
+    def action_previous_pane(self) -> None:
+        self.focus_previous()
+
+    def action_lists(self) -> None:
+        if self.has_class("-narrow"):
+            self.remove_class("-detail-open")
+            self.toggle_class("-sidebar-open")
+            if not self.has_class("-sidebar-open"):
+                self.paper_list.focus()
+                return
+        elif self.focused is self.sidebar:
+            self.paper_list.focus()
+            return
+        self.sidebar.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in PAPER_ACTIONS:
+            if self.focused is self.search_input:
+                return False
+            return True if self.current_paper is not None else None
+        if action == "accept_suggestion":
+            return bool(self.results and self.results.suggestion)
+        if action in ("save_search", "lists") and self.focused is self.search_input:
+            return False
+        return True

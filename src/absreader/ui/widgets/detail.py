@@ -1,0 +1,128 @@
+"""The detail pane: one paper's metadata, tags and note, then its abstract.
+
+All fields are untrusted and are built into Rich ``Text`` literally; the
+query's terms are highlighted from the index's character spans.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from absreader.core.models import Paper
+from absreader.ui.text import Spans, highlighted, join_tags, link_url, literal, paper_title, safe
+
+
+class DetailPane(VerticalScroll, can_focus=True):
+    """Shows the selected paper; scrolls with j/k when focused."""
+
+    BINDINGS = [
+        Binding("j", "scroll_down", "Down", show=False, id="cursor_down"),
+        Binding("k", "scroll_up", "Up", show=False, id="cursor_up"),
+        Binding("g", "scroll_home", "Top", show=False, id="first"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="last"),
+        Binding("space", "page_down", "Page down", show=False),
+    ]
+
+    COMPONENT_CLASSES = {"detail--highlight", "detail--label", "detail--link", "detail--muted"}
+
+    DEFAULT_CSS = """
+    DetailPane {
+        & > .detail--highlight { background: $warning 35%; text-style: bold; }
+        & > .detail--label { color: $text-muted; }
+        & > .detail--link { color: $accent; text-style: underline; }
+        & > .detail--muted { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.paper: Paper | None = None
+        self.spans: dict[str, list[tuple[int, int]]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title", markup=False)
+        yield Static(id="detail-meta", markup=False)
+        yield Static(id="detail-abstract", markup=False)
+
+    def on_mount(self) -> None:
+        self.show(None)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def show(self, paper: Paper | None, spans: dict[str, list[tuple[int, int]]] | None = None) -> None:
+        """Show ``paper`` (or an empty state), highlighting ``spans`` when given."""
+        same = self.paper is not None and paper is not None and paper.key == self.paper.key
+        self.paper = paper
+        self.spans = dict(spans or {})
+        title = self.query_one("#detail-title", Static)
+        meta = self.query_one("#detail-meta", Static)
+        abstract = self.query_one("#detail-abstract", Static)
+        if paper is None:
+            title.update(Text("No paper selected", style=self._style("detail--muted")))
+            meta.update("")
+            abstract.update("")
+            return
+        title.update(self.title_text(paper, self.spans.get("title")))
+        meta.update(self.meta_table(paper))
+        abstract.update(self.abstract_text(paper, self.spans.get("abstract")))
+        if not same:
+            self.scroll_home(animate=False, immediate=True)
+
+    def title_text(self, paper: Paper, spans: Spans | None) -> Text:
+        mark = self._style("detail--highlight")
+        if paper.untitled or not paper.title:
+            return Text.assemble(literal(paper_title(paper), Style(bold=True, italic=True)))
+        return highlighted(paper.title, spans, mark, Style(bold=True))
+
+    def meta_table(self, paper: Paper) -> RenderableType:
+        """Id and link, version, authors, categories, dates, tags, status and note."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style=self._style("detail--label"), no_wrap=True, min_width=10)
+        table.add_column(ratio=1)
+
+        def row(label: str, value: Text | str) -> None:
+            table.add_row(Text(label), value if isinstance(value, Text) else literal(value))
+
+        ident = Text()
+        ident.append(safe(paper.arxiv_id or paper.key))
+        if paper.version:
+            ident.append(f"  v{safe(paper.version)}", self._style("detail--label"))
+        url = link_url(paper)
+        if url:
+            ident.append("  ")
+            ident.append(url, self._style("detail--link") + Style(link=url))
+        row("arXiv" if paper.arxiv_id else "Key", ident)
+        if paper.authors:
+            row("Authors", ", ".join(safe(a) for a in paper.authors))
+        if paper.categories:
+            row("Categories", " · ".join(safe(c) for c in paper.categories))
+        dates = safe(paper.published or "")
+        if paper.updated and paper.updated != paper.published:
+            dates = f"{dates} (updated {safe(paper.updated)})".strip()
+        if dates:
+            row("Published", dates)
+        if paper.doi:
+            row("DOI", paper.doi)
+        if paper.journal_ref:
+            row("Journal", paper.journal_ref)
+        status = ["★ bookmarked" if paper.bookmarked else "not bookmarked"]
+        status.append("read" if paper.read else "● unread")
+        row("Status", " · ".join(status))
+        row("Tags", join_tags(paper.tags) if paper.tags else Text("none (t to add)", style=self._style("detail--muted")))
+        if paper.note:
+            row("Note", paper.note)
+        return table
+
+    def abstract_text(self, paper: Paper, spans: Spans | None) -> RenderableType:
+        if not paper.abstract:
+            return Text("No abstract.", style=self._style("detail--muted"))
+        body = highlighted(paper.abstract, spans, self._style("detail--highlight"))
+        return Group(Text(""), body)

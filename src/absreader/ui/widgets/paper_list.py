@@ -1,0 +1,334 @@
+"""The result list: a virtual, line-API list that pages papers in on demand.
+
+The widget's virtual height is the number of results; only the rows on screen
+are rendered, and a page of papers is fetched (in a worker thread) the first
+time one of its rows is needed. Scrolling through 100,000 papers therefore
+costs a handful of small queries, never a widget per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual import events, work
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from absreader.core.models import Paper
+from absreader.ui.results import PAGE_SIZE
+from absreader.ui.text import join_tags, paper_title, safe
+
+Fetcher = Callable[[int, int], list[Paper]]
+
+BOOKMARK_MARK = "★"
+UNREAD_MARK = "●"
+ID_WIDTH = 11
+TAGS_WIDTH = 24
+
+
+class PaperList(ScrollView, can_focus=True):
+    """A scrollable list of papers with a cursor; rows are paged in lazily."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False, id="cursor_up"),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("g", "first", "Top", show=False, id="first"),
+        Binding("home", "first", "Top", show=False),
+        Binding("G", "last", "Bottom", show=False, id="last"),
+        Binding("end", "last", "Bottom", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
+        Binding("enter", "open", "Open", tooltip="Read the selected paper", id="open"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "paper-list--cursor",
+        "paper-list--bookmark",
+        "paper-list--unread",
+        "paper-list--read",
+        "paper-list--untitled",
+        "paper-list--id",
+        "paper-list--tags",
+        "paper-list--loading",
+    }
+
+    DEFAULT_CSS = """
+    PaperList {
+        background: $surface;
+        scrollbar-gutter: stable;
+        & > .paper-list--cursor { background: $boost; }
+        &:focus > .paper-list--cursor { background: $accent 40%; text-style: bold; }
+        & > .paper-list--bookmark { color: $warning; }
+        & > .paper-list--unread { color: $accent; }
+        & > .paper-list--read { color: $text-muted; }
+        & > .paper-list--untitled { text-style: italic; }
+        & > .paper-list--id { color: $text-muted; }
+        & > .paper-list--tags { color: $secondary; }
+        & > .paper-list--loading { color: $text-disabled; }
+    }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to another paper (or to none)."""
+
+        paper_list: PaperList
+        paper: Paper | None
+
+        @property
+        def control(self) -> PaperList:
+            return self.paper_list
+
+    @dataclass
+    class Opened(Message):
+        """The user opened the paper under the cursor (Enter or a double click)."""
+
+        paper_list: PaperList
+        paper: Paper
+
+        @property
+        def control(self) -> PaperList:
+            return self.paper_list
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.total = 0
+        self._rows: dict[int, Paper] = {}
+        self._index: dict[str, int] = {}
+        self._requested: set[int] = set()
+        self._fetch: Fetcher | None = None
+        self._generation = 0
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._last_highlighted: tuple[int, str | None] | None = None
+        self.empty_message = "No papers."
+
+    # ------------------------------------------------------------------ data
+
+    def show(
+        self,
+        total: int,
+        first: list[Paper],
+        fetch: Fetcher | None,
+        *,
+        select_key: str | None = None,
+        select_index: int = 0,
+    ) -> None:
+        """Replace the list: ``total`` rows, the first page already loaded."""
+        self._generation += 1
+        self.total = max(total, len(first))
+        self._rows = dict(enumerate(first))
+        self._index = {paper.key: i for i, paper in enumerate(first)}
+        self._requested = {0} if first else set()
+        self._fetch = fetch
+        self._strips.clear()
+        self._last_highlighted = None
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total)
+        row = self._index.get(select_key, select_index) if select_key else select_index
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.cursor = min(max(row, 0), max(self.total - 1, 0))
+        self.refresh()
+
+    def paper_at(self, row: int) -> Paper | None:
+        """The paper on ``row`` if its page has been loaded."""
+        return self._rows.get(row)
+
+    @property
+    def current(self) -> Paper | None:
+        """The paper under the cursor, if loaded."""
+        return self._rows.get(self.cursor) if self.total else None
+
+    @property
+    def loaded_keys(self) -> list[str]:
+        """Keys of the loaded rows, in order (for tests and the status line)."""
+        return [self._rows[i].key for i in sorted(self._rows)]
+
+    def row_of(self, key: str) -> int | None:
+        """The row showing the paper ``key``, if it is loaded."""
+        return self._index.get(key)
+
+    def update_paper(self, paper: Paper) -> None:
+        """Redraw the row of a paper whose marks or tags changed."""
+        row = self._index.get(paper.key)
+        if row is None:
+            return
+        self._rows[row] = paper
+        self._strips.clear()
+        self.refresh_line(row)
+        if row == self.cursor:
+            self._post_highlighted(force=True)
+
+    # ------------------------------------------------------------------ paging
+
+    def _ensure_page(self, row: int) -> None:
+        page = row // PAGE_SIZE
+        if page in self._requested or self._fetch is None:
+            return
+        self._requested.add(page)
+        self._load_page(self._generation, page, self._fetch)
+
+    @work(thread=True, group="paper-page", exit_on_error=False, description="Loading papers")
+    def _load_page(self, generation: int, page: int, fetch: Fetcher) -> None:
+        papers = fetch(page * PAGE_SIZE, PAGE_SIZE)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._page_loaded, generation, page, papers)
+
+    def _page_loaded(self, generation: int, page: int, papers: list[Paper]) -> None:
+        if generation != self._generation:
+            return
+        start = page * PAGE_SIZE
+        for i, paper in enumerate(papers):
+            self._rows[start + i] = paper
+            self._index[paper.key] = start + i
+        self._strips.clear()
+        self.refresh()
+        if start <= self.cursor < start + PAGE_SIZE:
+            self._post_highlighted()
+
+    # ------------------------------------------------------------------ cursor
+
+    def validate_cursor(self, value: int) -> int:
+        return min(max(value, 0), max(self.total - 1, 0))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._strips.clear()
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
+        if new not in self._rows and self.total:
+            self._ensure_page(new)
+        self._post_highlighted()
+
+    def _post_highlighted(self, force: bool = False) -> None:
+        paper = self.current
+        marker = (self.cursor, paper.key if paper else None)
+        if force or marker != self._last_highlighted:
+            self._last_highlighted = marker
+            self.post_message(self.Highlighted(self, paper))
+
+    def refresh_line(self, y: int) -> None:
+        """Redraw one row (given in list coordinates)."""
+        self.refresh(Region(0, y - self.scroll_offset.y, self.size.width, 1))
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = self.total - 1
+
+    def action_page_down(self) -> None:
+        self.cursor += max(self.scrollable_content_region.height - 1, 1)
+
+    def action_page_up(self) -> None:
+        self.cursor -= max(self.scrollable_content_region.height - 1, 1)
+
+    def action_open(self) -> None:
+        paper = self.current
+        if paper is not None:
+            self.post_message(self.Opened(self, paper))
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = event.y + self.scroll_offset.y
+        if 0 <= row < self.total:
+            self.cursor = row
+            if event.chain >= 2:
+                self.action_open()
+
+    # ------------------------------------------------------------------ rendering
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total)
+
+    def render_line(self, y: int) -> Strip:
+        row = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if self.total == 0:
+            if y == 1:
+                text = Text(f"  {self.empty_message}", style=self._style("paper-list--loading"))
+                return self._to_strip(text, width, base)
+            return Strip.blank(width, base)
+        if row >= self.total:
+            return Strip.blank(width, base)
+        paper = self._rows.get(row)
+        cursor = row == self.cursor
+        key = (row, width, cursor, paper.key if paper else None, self.has_focus)
+        cached = self._strips.get(key)
+        if cached is not None:
+            return cached
+        if paper is None:
+            self._ensure_page(row)
+            text = Text("     …", style=self._style("paper-list--loading"))
+        else:
+            text = self._row_text(paper, width)
+        style = base + self._style("paper-list--cursor") if cursor else base
+        strip = self._to_strip(text, width, style)
+        self._strips[key] = strip
+        return strip
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+    def _to_strip(self, text: Text, width: int, style: Style) -> Strip:
+        segments = [s for s in text.render(self.app.console) if s.text != "\n"]
+        strip = Strip(segments).adjust_cell_length(width)
+        return strip.apply_style(style) if style else strip
+
+    def _row_text(self, paper: Paper, width: int) -> Text:
+        """One row: bookmark and unread marks, title, tags, id."""
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        text.append(" ")
+        text.append(BOOKMARK_MARK if paper.bookmarked else " ", self._style("paper-list--bookmark"))
+        text.append(UNREAD_MARK if not paper.read else " ", self._style("paper-list--unread"))
+        text.append(" ")
+        ident = safe(paper.arxiv_id or paper.key)[:20]
+        id_width = max(ID_WIDTH, len(ident))
+        tags = join_tags(paper.tags)
+        tags_width = min(len(tags), TAGS_WIDTH, max(0, width - 5 - id_width - 20))
+        if tags_width < len(tags):
+            tags = tags[: max(tags_width - 1, 0)] + "…" if tags_width else ""
+        title_width = max(width - 5 - id_width - (len(tags) + 2 if tags else 0), 1)
+        title_style = self._style("paper-list--read") if paper.read else Style(bold=True)
+        if paper.untitled:
+            title_style = title_style + self._style("paper-list--untitled")
+        title = Text(" ".join(safe(row_title(paper)).split()), style=title_style, end="")
+        title.truncate(title_width, overflow="ellipsis", pad=True)
+        text.append_text(title)
+        if tags:
+            text.append("  ")
+            text.append(tags, self._style("paper-list--tags"))
+        text.append(" ")
+        text.append(ident.rjust(id_width), self._style("paper-list--id"))
+        return text
+
+
+def row_title(paper: Paper) -> str:
+    """The title for a row; an untitled paper's display title without its id prefix."""
+    title = paper_title(paper)
+    if paper.untitled and paper.arxiv_id and title.startswith(f"{paper.arxiv_id}:"):
+        return title[len(paper.arxiv_id) + 1 :].strip() or title
+    return title
+

@@ -1,0 +1,116 @@
+"""The reading-list sidebar: All, Unread, Bookmarked, each tag and saved search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from absreader.core.catalog import ListSpec, Lists
+from absreader.ui.text import safe
+
+
+def option_id(spec: ListSpec) -> str:
+    """The option id for a reading list (``tag:reading``, ``all``...)."""
+    return f"{spec.kind}:{spec.name}" if spec.kind in ("tag", "saved") else spec.kind
+
+
+def spec_of(option: str) -> ListSpec:
+    kind, _, name = option.partition(":")
+    return ListSpec(kind, name)
+
+
+def _row(label: str, count: int | None, icon: str = "") -> Table:
+    grid = Table.grid(expand=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_row(
+        Text(f"{icon}{safe(label)}", end=""),
+        Text("" if count is None else f"{count:,}", style="dim", end=""),
+    )
+    return grid
+
+
+class ListSidebar(OptionList):
+    """Chooses the reading list the result list shows."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="cursor_up"),
+        Binding("g", "first", "Top", show=False, id="first"),
+        Binding("G", "last", "Bottom", show=False, id="last"),
+        Binding("enter", "select", "Show list", id="open"),
+    ]
+
+    @dataclass
+    class Chosen(Message):
+        """The user picked a reading list."""
+
+        sidebar: ListSidebar
+        spec: ListSpec
+
+        @property
+        def control(self) -> ListSidebar:
+            return self.sidebar
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.lists: Lists | None = None
+        self.current = ListSpec()
+
+    def set_lists(self, lists: Lists, current: ListSpec) -> None:
+        """Rebuild the options from fresh counts, keeping ``current`` highlighted."""
+        self.lists = lists
+        self.current = current
+        options: list[Option | None] = [
+            Option(_row("All", lists.all, "◆ "), id="all"),
+            Option(_row("Unread", lists.unread, "● "), id="unread"),
+            Option(_row("Bookmarked", lists.bookmarked, "★ "), id="bookmarked"),
+        ]
+        if lists.tags:
+            options.append(Option(Text("Tags", style="bold dim"), id="-tags", disabled=True))
+            options += [
+                Option(_row(tag.name, tag.count, "# "), id=option_id(ListSpec("tag", tag.name)))
+                for tag in lists.tags
+            ]
+        if lists.saved:
+            options.append(Option(Text("Saved searches", style="bold dim"), id="-saved", disabled=True))
+            options += [
+                Option(_row(saved.name, None, "⌕ "), id=option_id(ListSpec("saved", saved.name)))
+                for saved in lists.saved
+            ]
+        self.clear_options()
+        self.add_options(options)
+        self.mark(current)
+
+    def mark(self, spec: ListSpec) -> None:
+        """Highlight the option for ``spec`` (if it exists)."""
+        self.current = spec
+        try:
+            self.highlighted = self.get_option_index(option_id(spec))
+        except OptionDoesNotExist:  # a tag that was just removed
+            self.highlighted = 0
+
+    def has_list(self, spec: ListSpec) -> bool:
+        """Whether the sidebar offers ``spec`` (tags and saved searches come and go)."""
+        if spec.kind not in ("tag", "saved"):
+            return True
+        if self.lists is None:
+            return False
+        if spec.kind == "tag":
+            return any(t.name == spec.name for t in self.lists.tags)
+        return any(s.name == spec.name for s in self.lists.saved)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and not event.option.id.startswith("-"):
+            spec = spec_of(event.option.id)
+            self.current = spec
+            self.post_message(self.Chosen(self, spec))

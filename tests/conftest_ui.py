@@ -1,0 +1,143 @@
+"""Helpers for the reader's tests: prepared libraries, an app factory, waiting on work.
+
+Imported by the ``test_ui*`` modules (not a conftest: the lead owns that one).
+Building the sample library (import + index) happens once per session in a
+template directory; each test gets its own copy, so tests stay fast and never
+share state.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from rich.console import Console, RenderableType
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from absreader.core.catalog import Catalog
+from absreader.core.library import Library
+from absreader.core.models import Paper, Record
+from absreader.paths import Paths, get_paths
+from absreader.ui.app import AbsReaderApp, make_app
+from absreader.ui.screens.main import MainScreen
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+
+
+def paths_for(home: Path) -> Paths:
+    return get_paths({"ABSREADER_HOME": str(home)})
+
+
+def build_home(home: Path, files: Sequence[Path] = (), records: Sequence[Record] = ()) -> Paths:
+    """A library at ``home`` with ``files`` imported and ``records`` added, indexed."""
+    paths = paths_for(home)
+    catalog = Catalog.open(paths)
+    try:
+        if files:
+            for _ in catalog.import_paths(list(files)):
+                pass
+        if records:
+            catalog.library.upsert(list(records))
+        for _ in catalog.sync_index():
+            pass
+    finally:
+        catalog.close()
+    return paths
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample data imported and indexed once, to copy from."""
+    home = tmp_path_factory.mktemp("sample-template") / "home"
+    build_home(home, sorted(SAMPLE.iterdir()))
+    return home
+
+
+@pytest.fixture
+def sample_paths(sample_template: Path, tmp_path: Path) -> Paths:
+    """A private copy of the sample library for one test."""
+    home = tmp_path / "home"
+    shutil.copytree(sample_template, home)
+    return paths_for(home)
+
+
+@pytest.fixture
+def empty_paths(tmp_path: Path) -> Paths:
+    return paths_for(tmp_path / "empty-home")
+
+
+def record(title: str, abstract: str, arxiv_id: str | None = None, **kw: object) -> Record:
+    return Record(source="test", line=1, title=title, abstract=abstract, arxiv_id=arxiv_id, **kw)
+
+
+def app_for(paths: Paths, **kw: object) -> AbsReaderApp:
+    """The app as the CLI builds it, with timings hidden (deterministic text)."""
+    kw.setdefault("show_timings", False)
+    return make_app(paths, **kw)  # type: ignore[arg-type]
+
+
+def main_of(app: AbsReaderApp) -> MainScreen:
+    return app.main_screen
+
+
+async def settle(pilot: Pilot, rounds: int = 40) -> None:
+    """Wait until no search is pending and no worker is running (no sleeping)."""
+    app: AbsReaderApp = pilot.app  # type: ignore[assignment]
+    for _ in range(rounds):
+        main = app.main_screen
+        if main.is_mounted and main.search_pending:
+            main.flush_search()
+        try:
+            await app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass  # a superseded search, or a failure the app reports itself
+        await pilot.pause()
+        busy = any(not w.is_finished for w in app.workers)
+        if not busy and not (main.is_mounted and main.search_pending):
+            await pilot.pause()
+            return
+    raise AssertionError("the app did not settle")
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    """Type ``text`` key by key (as a person would)."""
+    for char in text:
+        await pilot.press(_key(char))
+
+
+def _key(char: str) -> str:
+    names = {" ": "space", "/": "slash", "?": "question_mark", ":": "colon", '"': "quotation_mark",
+             "-": "minus", ".": "full_stop", ",": "comma", "*": "asterisk", "~": "tilde"}  # fmt: skip
+    return names.get(char, char)
+
+
+def row_texts(app: AbsReaderApp, count: int = 5) -> list[str]:
+    """The first ``count`` rows of the list as plain text (what the user sees)."""
+    papers = app.main_screen.paper_list
+    return ["".join(s.text for s in papers.render_line(y)) for y in range(count)]
+
+
+def first_paper(app: AbsReaderApp) -> Paper:
+    paper = app.main_screen.paper_list.paper_at(0)
+    assert paper is not None
+    return paper
+
+
+def find_key(paths: Paths, predicate: Callable[[Paper], bool]) -> str:
+    with Library.open(paths.library_file) as library:
+        for paper in library.iter_papers():
+            if predicate(paper):
+                return paper.key
+    raise LookupError("no such paper")
+
+
+def plain(renderable: RenderableType, width: int = 100) -> str:
+    """What a Rich renderable looks like as plain text."""
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
