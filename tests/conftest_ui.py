@@ -119,7 +119,8 @@ def _key(char: str) -> str:
 def row_texts(app: AbsReaderApp, count: int = 5) -> list[str]:
     """The first ``count`` rows of the list as plain text (what the user sees)."""
     papers = app.main_screen.paper_list
-    return ["".join(s.text for s in papers.render_line(y)) for y in range(count)]
+    lines = ["".join(s.text for s in papers.render_line(y)).rstrip() for y in range(2 * count)]
+    return [f"{lines[i]} | {lines[i + 1].strip()}" for i in range(0, len(lines), 2)]
 
 
 def first_paper(app: AbsReaderApp) -> Paper:

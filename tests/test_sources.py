@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from absreader.core.models import Problem, Record, SavedSearch
-from absreader.core.sources import FORMATS, SourceError, detect_format, read_source
-from absreader.core.sources import _text, daily_papers, dataset_viewer
+from absreader.core.sources import (
+    FORMATS,
+    SourceError,
+    _text,
+    daily_papers,
+    dataset_viewer,
+    detect_format,
+    read_source,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "sample_data"
@@ -42,7 +49,12 @@ def by_id(found: list[Record]) -> dict[str | None, Record]:
 @pytest.mark.parametrize(
     ("name", "count", "first_title", "first_line"),
     [
-        ("daily-papers-listing-mar-13.txt", 73, "CYCLE: Learning to Self-Refine the Code Generation", 11),
+        (
+            "daily-papers-listing-mar-13.txt",
+            73,
+            "CYCLE: Learning to Self-Refine the Code Generation",
+            11,
+        ),
         (
             "daily-papers-listing-mar-14.txt",
             202,
@@ -150,7 +162,13 @@ def test_daily_papers_lone_titles_and_abstracts() -> None:
     )
     found = parse_daily(text)
     shapes = [(r.line, bool(r.title), bool(r.abstract)) for r in found]  # type: ignore[union-attr]
-    assert shapes == [(1, True, False), (3, True, True), (7, False, True), (9, True, True), (11, True, False)]
+    assert shapes == [
+        (1, True, False),
+        (3, True, True),
+        (7, False, True),
+        (9, True, True),
+        (11, True, False),
+    ]
     assert found[3].abstract.startswith("We show")  # type: ignore[union-attr]
 
 
@@ -218,7 +236,9 @@ def test_json_array_pretty_printed() -> None:
     assert second.authors == ("Ada Lovelace", "Charles Babbage")
     assert second.published == "2024-03-19"
     assert third.arxiv_id == "1706.03762"
-    assert problem == Problem(str(FIXTURES / "papers-array.json"), 31, "entry has neither title nor abstract")
+    assert problem == Problem(
+        str(FIXTURES / "papers-array.json"), 31, "entry has neither title nor abstract"
+    )
 
 
 def test_json_backup() -> None:
@@ -236,7 +256,9 @@ def test_json_backup() -> None:
     assert (titled.bookmarked, titled.read, titled.note) == (True, False, "Check the S2 wrapper.")
     assert (titled.version, titled.updated) == ("2", "2024-07-17")
     assert untitled.title is None and untitled.read is True and untitled.arxiv_id == "2401.03321"
-    assert [p.reason for p in found if isinstance(p, Problem)] == ["expected a JSON object, found text"]
+    assert [p.reason for p in found if isinstance(p, Problem)] == [
+        "expected a JSON object, found text"
+    ]
 
 
 def test_json_search_output_is_an_array_of_papers() -> None:
@@ -258,7 +280,8 @@ def test_json_broken_element_in_array_is_skipped(tmp_path: Path) -> None:
         ("Problem", 5),
         ("Record", 6),
     ]
-    assert found[2].reason == "invalid JSON: Expecting property name enclosed in double quotes at column 18"  # type: ignore[union-attr]
+    reason = "invalid JSON: Expecting property name enclosed in double quotes at column 18"
+    assert isinstance(found[2], Problem) and found[2].reason == reason
 
 
 def test_json_single_line_backup_and_one_object(tmp_path: Path) -> None:
@@ -371,10 +394,17 @@ def test_bibtex_details() -> None:
     assert biblatex[0].published == "2024-03-19" and biblatex[0].version == "2"
     assert biblatex[0].categories == ("cs.CV",)
     assert biblatex[0].authors == ("Baifeng Shi", "Ziyang Wu")  # "others" dropped
-    assert biblatex[0].abstract == "Scaling up the size of vision models has been the de facto standard."
+    assert (
+        biblatex[0].abstract
+        == "Scaling up the size of vision models has been the de facto standard."
+    )
     witten = biblatex[1]
     assert witten.title == "String Theory and M-Theory"  # quotes, # and @string
-    assert (witten.arxiv_id, witten.line, witten.authors) == ("hep-th/9901001", 17, ("Edward Witten",))
+    assert (witten.arxiv_id, witten.line, witten.authors) == (
+        "hep-th/9901001",
+        17,
+        ("Edward Witten",),
+    )
 
 
 def test_bibtex_malformed_entries_are_reported_and_reading_resumes() -> None:
@@ -431,7 +461,11 @@ def test_arxiv_email_digest() -> None:
     assert (second.journal_ref, second.doi) == ("Proc. Imaginary Conf. 2024", "10.1000/example.42")
     assert got["2403.11111"].categories == ("cs.RO", "cs.CV")
     replaced = got["2312.00001"]
-    assert replaced.abstract is None and replaced.updated == "2024-03-19" and replaced.published is None
+    assert (
+        replaced.abstract is None
+        and replaced.updated == "2024-03-19"
+        and replaced.published is None
+    )
     assert (got["2310.00003"].version, got["2310.00003"].updated) == ("3", "2024-03-19")
     # The bare replacement notice (id only) is skipped; the entry without text is a Problem.
     assert [(p.line, p.reason) for p in found if isinstance(p, Problem)] == [
@@ -502,6 +536,40 @@ def test_formats_tuple() -> None:
     )
 
 
+FIXTURE_FORMATS = {
+    "arxiv-api-feed.xml": "atom",
+    "entity-bomb.xml": "atom",
+    "arxiv-digest.txt": "arxiv-email",
+    "arxiv-export.bib": "bibtex",
+    "biblatex.bib": "bibtex",
+    "dblp.bib": "bibtex",
+    "malformed.bib": "bibtex",
+    "scholar.bib": "bibtex",
+    "zotero.bib": "bibtex",
+    "backup.json": "json",
+    "kaggle-snapshot.jsonl": "json",
+    "papers-array.json": "json",
+    "search-output.json": "json",
+    "papers.csv": "csv",
+    "semicolon-cp1252.csv": "csv",
+    "zotero-export.csv": "csv",
+}
+
+
+def test_every_fixture_is_listed() -> None:
+    assert sorted(p.name for p in FIXTURES.iterdir()) == sorted(FIXTURE_FORMATS)
+
+
+@pytest.mark.parametrize(("name", "fmt"), sorted(FIXTURE_FORMATS.items()))
+def test_detect_format_on_fixtures(tmp_path: Path, name: str, fmt: str) -> None:
+    assert detect_format(FIXTURES / name) == fmt
+    # Content decides: the same bytes under a meaningless name are detected the same way.
+    renamed = tmp_path / "download"
+    renamed.write_bytes((FIXTURES / name).read_bytes())
+    assert detect_format(renamed) == fmt
+    assert read_source(renamed)[0] == fmt
+
+
 def test_detection_uses_content_not_extension(tmp_path: Path) -> None:
     path = tmp_path / "papers.txt"
     path.write_text((FIXTURES / "zotero.bib").read_text())
@@ -570,10 +638,15 @@ def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.parametrize(
     ("encoding", "bom"),
-    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")],
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+    ],
 )
 def test_encodings(tmp_path: Path, encoding: str, bom: bytes) -> None:
-    text = '@misc{k, title={Caf\\\'e and Straße}, abstract={naïve – “quoted”}}\n'
+    text = "@misc{k, title={Caf\\'e and Straße}, abstract={naïve – “quoted”}}\n"
     path = tmp_path / "e.bib"
     path.write_bytes(bom + text.encode(encoding))
     (record,) = records(path)
@@ -585,3 +658,53 @@ def test_latin1_fallback_never_crashes(tmp_path: Path) -> None:
     path.write_bytes("title,abstract\nCaf\xe9,na\xefve \x81 bytes\n".encode("latin-1"))
     (record,) = records(path)
     assert record.title == "Café" and record.abstract.startswith("naïve")  # type: ignore[union-attr]
+
+
+def test_items_report_their_position_and_close() -> None:
+    path = SEEDS / "daily-papers-listing-mar-14.txt"
+    size = path.stat().st_size
+    _, generator = read_source(path)
+    assert generator.position() == 0  # type: ignore[attr-defined]
+    next(generator)
+    assert 0 < generator.position() <= size  # type: ignore[attr-defined]
+    assert len(list(generator)) == 201
+    assert generator.position() == size  # type: ignore[attr-defined]
+    _, generator = read_source(path)
+    next(generator)
+    generator.close()  # type: ignore[attr-defined]
+    assert generator.position() == 0  # type: ignore[attr-defined]
+    assert list(generator) == []
+
+
+def test_json_backup_in_the_exporters_layout(tmp_path: Path) -> None:
+    """One paper per line after a header line: streamed, and a broken line costs one paper."""
+    path = tmp_path / "backup.json"
+    path.write_text(
+        '{"absreader_backup": 1, "exported": "2024-03-25T10:00:00Z", "saved_searches": '
+        '[{"name": "Mine", "query": "tag:mine"}], "papers": [\n'
+        '{"key": "2403.13043", "arxiv_id": "2403.13043", "title": "One", "abstract": "a"},\n'
+        '{"key": "x", "title": "Broken, "abstract": "unterminated},\n'
+        '{"key": "y", "title": "Two", "abstract": "b", "tags": ["t"]},\n'
+        '{"key": "w", "title": "cut off here\n'
+        '{"key": "z", "title": "Three", "untitled": false, "abstract": "c"}\n'
+        "]}\n"
+    )
+    found = items(path)
+    assert found[0] == SavedSearch("Mine", "tag:mine")
+    summary = [(type(r).__name__, r.line, getattr(r, "title", None)) for r in found[1:]]
+    assert summary == [
+        ("Record", 2, "One"),
+        ("Problem", 3, None),
+        ("Record", 4, "Two"),
+        ("Problem", 5, None),
+        ("Record", 6, "Three"),
+    ]
+
+
+def test_arxiv_email_cut_short_keeps_the_last_entry(tmp_path: Path) -> None:
+    path = tmp_path / "digest.txt"
+    path.write_text(
+        "\\\\\narXiv:2403.13043\nTitle: Cut Short\nAuthors: A. Person\n\\\\\n  The abstract\n"
+    )
+    (record,) = records(path, "arxiv-email")
+    assert (record.title, record.abstract, record.line) == ("Cut Short", "  The abstract", 2)

@@ -176,7 +176,9 @@ def test_huge_title_and_abstract(tmp_path: Path, fmt: str) -> None:
     start = time.perf_counter()
     (record,) = list(generator)
     assert isinstance(record, Record), record
-    assert record.abstract is not None and len(record.abstract.strip()) == len(HUGE_ABSTRACT.strip())
+    assert record.abstract is not None and len(record.abstract.strip()) == len(
+        HUGE_ABSTRACT.strip()
+    )
     if fmt not in ("daily-papers", "dataset-viewer"):
         assert record.title == HUGE_TITLE
     assert time.perf_counter() - start < 5
@@ -192,9 +194,17 @@ BLANKS = "\n" * 1_000_000
         ("json", BLANKS + '{"title": "T"}\n' + BLANKS + '{"title": "U"}\n'),
         ("json", "[" + BLANKS + '{"title": "T"}' + BLANKS + "]"),
         ("bibtex", BLANKS + "@misc{k, title={T}}\n" + BLANKS),
-        ("atom", BLANKS + '<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>T</title></entry></feed>' + BLANKS),
+        (
+            "atom",
+            BLANKS
+            + '<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>T</title></entry></feed>'
+            + BLANKS,
+        ),
         ("csv", BLANKS + "title,abstract\n" + BLANKS + "T,A\n"),
-        ("arxiv-email", BLANKS + "\\\\\narXiv:2403.13043\nTitle: T\n" + BLANKS + "\\\\ ( x , 1kb)\n"),
+        (
+            "arxiv-email",
+            BLANKS + "\\\\\narXiv:2403.13043\nTitle: T\n" + BLANKS + "\\\\ ( x , 1kb)\n",
+        ),
     ],
     ids=lambda value: value if len(value) < 20 else "",
 )

@@ -26,6 +26,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
+from operator import sub
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ BLOCK = 256
 SIDECAR_EXT = ".absr"
 _TERMINFO = struct.Struct("!BfIBBfII")
 _INT = struct.Struct("!i")
-_COMPRESS_OVER = 400
+_COMPRESS_OVER = 2048
 
 
 class SegmentCorrupt(Exception):
@@ -64,60 +65,69 @@ _PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats 
 def _write_postings(
     postfile: Any,
     ids: Sequence[int],
-    tfs: Sequence[float] | None,
+    tfs: Sequence[int] | None,
     values: Sequence[bytes] | None,
     doclens: Sequence[int] | None,
 ) -> bytes:
-    """Write one posting list as W3 blocks; return its W3 term-info bytes."""
+    """Write one posting list as W3 blocks; return its W3 term-info bytes.
+
+    ``tfs`` are the weights (term frequencies; None means all 1), ``doclens``
+    the field length of every document in the segment (None for keywords).
+    """
     start = postfile.tell()
-    postfile.write(MAGIC)
+    write = postfile.write
+    write(MAGIC)
     n = len(ids)
-    total_weight = 0.0
-    max_weight = 0.0
+    total_weight = 0
+    max_weight = 1
     min_len: int | None = None
     max_len = 0
     dumps = pickle.dumps
     for b0 in range(0, n, BLOCK):
         bids = ids[b0 : b0 + BLOCK]
         count = len(bids)
-        deltas = [bids[0]]
-        deltas.extend(b - a for a, b in zip(bids, bids[1:], strict=False))
+        if count == 1:
+            deltas: Any = (bids[0],)
+        else:
+            deltas = (bids[0], *map(sub, bids[1:], bids[:-1]))
         if tfs is None:
             weights: Any = None
-            bmax = 1.0
+            bmax = 1
             total_weight += count
         else:
             btfs = tfs[b0 : b0 + BLOCK]
-            bmax = float(max(btfs))
+            bmax = max(btfs)
             total_weight += sum(btfs)
-            if bmax == 1.0:
+            if bmax == 1:
                 weights = None
             elif min(btfs) == bmax:
-                weights = bmax
+                weights = float(bmax)
             else:
-                weights = tuple(float(x) for x in btfs)
+                weights = tuple(btfs)
         vals = None if values is None else tuple(values[b0 : b0 + BLOCK])
         if doclens is not None:
-            blens = [doclens[i] for i in bids]
-            bmin_len, bmax_len = min(blens), max(blens)
-            min_len = bmin_len if min_len is None else min(min_len, bmin_len)
-            max_len = max(max_len, bmax_len)
+            if count == 1:
+                bmin_len = bmax_len = doclens[bids[0]]
+            else:
+                blens = list(map(doclens.__getitem__, bids))
+                bmin_len, bmax_len = min(blens), max(blens)
+            min_len = bmin_len if min_len is None or bmin_len < min_len else min_len
+            max_len = bmax_len if bmax_len > max_len else max_len
         else:
             bmin_len, bmax_len = None, 0
-        max_weight = max(max_weight, bmax)
-        data = dumps((tuple(deltas), weights, vals), _PICKLE)
+        if bmax > max_weight:
+            max_weight = bmax
+        data = dumps((deltas, weights, vals), _PICKLE)
         comp = 0
         if len(data) > _COMPRESS_OVER:
             comp = 1
             data = zlib.compress(data, 1)
         info = dumps(
-            (count, bids[-1], bmax, comp, length_to_byte(bmin_len), length_to_byte(bmax_len)),
+            (count, bids[-1], float(bmax), comp, length_to_byte(bmin_len), length_to_byte(bmax_len)),
             _PICKLE,
         )
         size = len(info) + len(data)
-        postfile.write(_INT.pack(-size if b0 + BLOCK >= n else size))
-        postfile.write(info)
-        postfile.write(data)
+        write(_INT.pack(-size if b0 + BLOCK >= n else size) + info + data)
     length = postfile.tell() - start
     head = _TERMINFO.pack(
         0,

@@ -10,8 +10,10 @@ derived search index can catch up with ``changed_since(seq)``.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from absreader.core import dedupe
-from absreader.core.clean import clean_line, clean_text, display_title, normalise_title
+from absreader.core.clean import (
+    clean_line,
+    clean_text,
+    display_title,
+    normalise_title,
+    strip_controls,
+)
 from absreader.core.ids import find_arxiv_id, parse_arxiv_id
 from absreader.core.models import Paper, Record, SavedSearch, TagInfo
 from absreader.core.schema import SCHEMA_VERSION, migrate
@@ -104,8 +112,28 @@ def clean_record(record: Record) -> Clean | None:
         tags=tuple(t for t in (clean_line(x) for x in record.tags) if t),
         bookmarked=record.bookmarked,
         read=record.read,
-        note=clean_text(record.note) if record.note is not None else None,
+        note=clean_note(record.note) if record.note is not None else None,
     )
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_note(text: str | None) -> str:
+    """A note is the user's own text: escapes and controls go, NFC, but lines stay.
+
+    Line breaks and each line's indentation are kept (notes are often Markdown);
+    runs of spaces inside a line collapse, trailing spaces and runs of blank
+    lines go.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", strip_controls(text))
+    lines = []
+    for line in text.split("\n"):
+        body = line.lstrip(" \t")
+        lines.append(line[: len(line) - len(body)] + " ".join(body.split()) if body else "")
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
 def _date(value: str | None) -> str | None:
@@ -617,7 +645,7 @@ class Library:
 
     def set_note(self, key: str, text: str) -> Paper:
         """Replace the paper's note (an empty text removes it)."""
-        note = clean_text(text)
+        note = clean_note(text)
         if len(note) > MAX_NOTE_LENGTH:
             raise LibraryError(f"note is too long ({len(note)} characters, at most {MAX_NOTE_LENGTH})")
         return self._set_column(key, "note", note)
@@ -835,6 +863,7 @@ __all__ = [
     "NotFound",
     "UpsertStats",
     "check_tag",
+    "clean_note",
     "clean_record",
     "normalise_tag",
 ]

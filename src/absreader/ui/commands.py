@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from absreader.core.catalog import ListSpec
 from absreader.ui.text import safe
@@ -72,7 +73,7 @@ class ReaderCommands(Provider):
     async def discover(self) -> Hits:
         for command in self.commands():
             yield DiscoveryHit(
-                Text(command.text), command.run, text=command.text, help=Text(command.help)
+                Text(command.text), command.run, text=command.text, help=escape(command.help)
             )
 
     async def search(self, query: str) -> Hits:
@@ -85,7 +86,7 @@ class ReaderCommands(Provider):
                     highlight(command.text, query),
                     command.run,
                     text=command.text,
-                    help=Text(command.help),
+                    help=escape(command.help),
                 )
 
 

@@ -10,6 +10,7 @@ picks the format and returns a lazy generator over its items.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -27,7 +28,7 @@ from absreader.core.sources import (
 )
 from absreader.core.sources._text import SourceError, open_text, read_head
 
-__all__ = ["FORMATS", "SourceError", "detect_format", "read_source", "sniff_text"]
+__all__ = ["FORMATS", "SourceError", "SourceItems", "detect_format", "read_source", "sniff_text"]
 
 SourceError.__module__ = __name__
 
@@ -127,7 +128,9 @@ def read_source(
     """
     path = Path(path)
     if format is not None and format not in _MODULES:
-        raise SourceError(f"{path}: unknown format {format!r} (choose one of: {', '.join(FORMATS)})")
+        raise SourceError(
+            f"{path}: unknown format {format!r} (choose one of: {', '.join(FORMATS)})"
+        )
     stream = open_text(path)
     try:
         if format is None:
@@ -139,10 +142,48 @@ def read_source(
     except OSError as exc:
         stream.close()
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return format, _items(_MODULES[format], stream, str(path))
+    return format, SourceItems(_items(_MODULES[format], stream, str(path)), stream)
 
 
-def _items(module: ModuleType, stream: TextIO, source: str) -> Iterator[Record | Problem | SavedSearch]:
+class SourceItems(Iterator[Record | Problem | SavedSearch]):
+    """The lazy items of one open source file; :meth:`position` reports progress."""
+
+    def __init__(self, items: Iterator[Record | Problem | SavedSearch], stream: TextIO) -> None:
+        self._items = items
+        self._stream = stream
+        try:
+            self._total = os.fstat(stream.fileno()).st_size
+        except (AttributeError, OSError, ValueError):
+            self._total = 0
+        self._finished_at: int | None = None
+
+    def __next__(self) -> Record | Problem | SavedSearch:
+        try:
+            return next(self._items)
+        except StopIteration:
+            if self._finished_at is None:
+                self._finished_at = self._total
+            raise
+
+    def position(self) -> int:
+        """How many bytes of the file have been read so far (all of it once finished)."""
+        if self._finished_at is not None:
+            return self._finished_at
+        try:
+            return int(self._stream.buffer.tell())
+        except (AttributeError, OSError, ValueError):
+            return 0
+
+    def close(self) -> None:
+        """Stop reading and close the file."""
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
+
+
+def _items(
+    module: ModuleType, stream: TextIO, source: str
+) -> Iterator[Record | Problem | SavedSearch]:
     """Run one parser over an open stream, closing it at the end, whatever happens."""
     try:
         yield from module.parse(stream, source)
@@ -151,6 +192,8 @@ def _items(module: ModuleType, stream: TextIO, source: str) -> Iterator[Record |
     except RecursionError:
         yield Problem(source, 0, "reading stopped: the file is nested too deeply")
     except Exception as exc:  # noqa: BLE001 - the contract is "never raise for bad content"
-        yield Problem(source, 0, f"reading stopped by an internal error ({type(exc).__name__}: {exc})")
+        yield Problem(
+            source, 0, f"reading stopped by an internal error ({type(exc).__name__}: {exc})"
+        )
     finally:
         stream.close()

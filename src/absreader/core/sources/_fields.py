@@ -58,15 +58,8 @@ def iso_date(value: object) -> str | None:
         return None
     match = _ISO.match(value)
     if match:
-        return _make_date(*(int(g) for g in match.groups()))
-    if "," in value and ":" in value:
-        parsed: datetime | None
-        try:
-            parsed = parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError, OverflowError):
-            parsed = None
-        if parsed is not None:
-            return parsed.date().isoformat()
+        return _make_date(int(match[1]), int(match[2]), int(match[3]))
+    # "Mon, 2 Apr 2007 19:18:42 GMT" (the date as written, like RFC 2822 parsers give it)
     for pattern, order in ((_DAY_MONTH_YEAR, (2, 1, 0)), (_MONTH_DAY_YEAR, (2, 0, 1))):
         match = pattern.match(value)
         if match:
@@ -75,6 +68,14 @@ def iso_date(value: object) -> str | None:
             month = _MONTHS.get(month_name.lower())
             if month:
                 return _make_date(int(year), month, int(day))
+    if "," in value and ":" in value:
+        parsed: datetime | None
+        try:
+            parsed = parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            parsed = None
+        if parsed is not None:
+            return parsed.date().isoformat()
     return None
 
 

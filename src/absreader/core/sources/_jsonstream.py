@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from absreader.core.sources._fields import MAX_RECORD_CHARS
 
 _WS = re.compile(r"[ \t\r\n\ufeff]*")
 _STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
-_TOKEN = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|[\[\]{}]|"')
+# Everything up to the next bracket (or unterminated quote): plain text and whole strings.
+_SKIP = re.compile(r'(?:[^"\[\]{}]++|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+")*+')
 _SCALAR = re.compile(r'[^\s,\]\}:\[\{"]+')
 _CLOSER = {"]": "[", "}": "{"}
 _CHUNK = 64 * 1024
@@ -36,6 +37,7 @@ class Value:
     value: Any = None
     reason: str = ""
     fatal: bool = False
+    broken: bool = False  # its extent could not be found: the position is a guess
 
 
 class JsonStream:
@@ -98,7 +100,12 @@ class JsonStream:
         self._advance(min(self.pos + count, len(self.buf)))
 
     def skip_to_line(self, accept: Callable[[str], bool] | None = None) -> None:
-        """Move to the start of the next line (whose opening text ``accept`` approves)."""
+        """Move to the start of the next line (whose opening text ``accept`` approves).
+
+        With ``accept``, a read position already at the start of an approved line stays.
+        """
+        if accept is not None and self.pos == self._line_start and accept(self.ahead(256)):
+            return
         while True:
             newline = self.buf.find("\n", self.pos)
             if newline < 0:
@@ -141,17 +148,23 @@ class JsonStream:
                 return "bad", start + 1
             return ("bad", len(buf)) if self.eof else ("more", 0)
         stack: list[str] = []
-        for match in _TOKEN.finditer(buf, start):
-            token = match.group()
+        pos, size = start, len(buf)
+        skip = _SKIP.match
+        while True:
+            pos = skip(buf, pos).end()  # type: ignore[union-attr]
+            if pos >= size:
+                break
+            token = buf[pos]
+            pos += 1
             if token in "[{":
                 stack.append(token)
             elif token in "]}":
                 if not stack or stack.pop() != _CLOSER[token]:
-                    return "bad", match.end()
+                    return "bad", pos
                 if not stack:
-                    return "ok", match.end()
-            elif token == '"':  # a string not closed on its line
-                newline = buf.find("\n", match.start())
+                    return "ok", pos
+            else:  # a string not closed on its line
+                newline = buf.find("\n", pos)
                 if newline >= 0:
                     return "bad", newline + 1
                 break
@@ -172,12 +185,13 @@ class JsonStream:
         try:
             decoded = json.loads(text)
             if state == "bad":  # pragma: no cover - the scan found it broken; trust the scan
-                return Value(line, column, False, reason="invalid JSON")
+                return Value(line, column, False, reason="invalid JSON", broken=True)
             return Value(line, column, True, decoded)
         except RecursionError:
             return Value(line, column, False, reason="JSON nested too deeply", fatal=True)
         except json.JSONDecodeError as exc:
-            return Value(line, column, False, reason=describe(exc, line, column))
+            reason = describe(exc, line, column)
+            return Value(line, column, False, reason=reason, broken=state == "bad")
         except ValueError as exc:  # e.g. an integer too long to convert
             return Value(line, column, False, reason=f"invalid JSON: {exc}")
 

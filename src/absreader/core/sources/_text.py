@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +22,8 @@ HEAD_CHARS = 64 * 1024
 #: Leading whitespace skipped before sniffing (millions of blank lines are fine).
 _MAX_LEADING_BLANK = 256 * 1024 * 1024
 _CHUNK = 1024 * 1024
+#: Lines longer than this are cut (the rest of the line is skipped): memory stays bounded.
+MAX_LINE_CHARS = 64 * 1024 * 1024
 
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
 
@@ -111,3 +114,19 @@ def read_head(stream: TextIO) -> str:
         parts.append(more)
         size += len(more)
     return "".join(parts)[:HEAD_CHARS]
+
+
+def iter_lines(stream: TextIO, limit: int = MAX_LINE_CHARS) -> Iterator[str]:
+    """The stream's lines, each cut to ``limit`` characters (the rest is skipped)."""
+    readline = stream.readline
+    while True:
+        line = readline(limit)
+        if not line:
+            return
+        if len(line) == limit and not line.endswith("\n"):
+            while True:  # drop the rest of an absurdly long line
+                rest = readline(limit)
+                if not rest or rest.endswith("\n"):
+                    break
+            line += "\n"
+        yield line

@@ -36,6 +36,7 @@ from absreader.core.sources._fields import (
     split_authors,
     string_tuple,
 )
+from absreader.core.sources._text import iter_lines
 
 NAME = "arxiv-email"
 
@@ -57,7 +58,7 @@ class _Entry:
         self.line = line
         self.ident: str | None = None
         self.replaced: str | None = None
-        self.headers: dict[str, str] = {}
+        self.headers: dict[str, list[str]] = {}
         self.current: str | None = None
         self.abstract: list[str] = []
         self.size = 0
@@ -68,16 +69,22 @@ class _Entry:
         if key in self.headers:
             self.current = None  # a repeated header: keep the first
             return
-        self.headers[key] = value.strip()
+        self.headers[key] = [value.strip()]
         self.current = key
+        self.size += len(value)
 
     def continue_header(self, text: str) -> None:
         if self.current is not None:
-            self.headers[self.current] = f"{self.headers[self.current]} {text.strip()}".strip()
+            self.headers[self.current].append(text.strip())
+            self.size += len(text)
+
+    def values(self) -> dict[str, str]:
+        """Each header with its continuation lines joined by single spaces."""
+        return {k: " ".join(p for p in parts if p) for k, parts in self.headers.items()}
 
 
 def _finish(entry: _Entry, source: str) -> Record | Problem | None:
-    headers = entry.headers
+    headers = entry.values()
     abstract = "".join(entry.abstract).strip("\n") or None
     title = headers.get("title") or None
     if entry.ident is None and title is None and abstract is None:
@@ -117,12 +124,13 @@ def parse(stream: TextIO, source: str) -> Iterator[Item]:
     """Yield a Record per digest entry (new, cross-listed or replaced with text)."""
     entry: _Entry | None = None
     in_abstract = False
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(iter_lines(stream), start=1):
         stripped = raw.strip()
         if not stripped:  # the common case in padded files: keep it cheap
             if entry is not None:
                 if in_abstract:
                     entry.abstract.append("\n")
+                    entry.size += 1
                 else:
                     entry.current = None
             continue
@@ -154,6 +162,13 @@ def parse(stream: TextIO, source: str) -> Iterator[Item]:
             in_abstract = True
             continue
         _head_line(entry, line, number)
+        if entry.size > MAX_RECORD_CHARS:
+            yield Problem(source, entry.line, "entry too large to read")
+            entry = None
+    if entry is not None:  # the file ends inside an entry (a digest cut short)
+        done = _finish(entry, source)
+        if done is not None:
+            yield done
 
 
 def _head_line(entry: _Entry, line: str, number: int) -> None:

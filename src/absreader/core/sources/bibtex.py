@@ -31,6 +31,7 @@ from absreader.core.sources._fields import (
     string_tuple,
 )
 from absreader.core.sources._latex import tex_to_text
+from absreader.core.sources._text import iter_lines
 
 NAME = "bibtex"
 
@@ -45,9 +46,20 @@ _BRACES_QUOTES = re.compile(r'[{}"]')
 _FIELD = re.compile(r'([^\s=,{}"#()]+)\s*=\s*')
 _BARE = re.compile(r'[^\s,#{}"()]+')
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _MACROS = {m[:3].lower(): m for m in _MONTHS}
 _SKIPPED = {"comment", "preamble"}
 _ARXIV_VENUE = re.compile(r"^\s*(?:arxiv|corr|arxiv e-prints|arxiv preprint)\b", re.IGNORECASE)
@@ -110,7 +122,7 @@ class _Scan:
 def _raw_entries(stream: TextIO, source: str) -> Iterator[tuple[int, str] | Problem]:
     """``(line, "@type{...}")`` for each balanced entry, Problems for the others."""
     scan: _Scan | None = None
-    for number, line in enumerate(stream, start=1):
+    for number, line in enumerate(iter_lines(stream), start=1):
         start = _START.match(line)
         if scan is not None and start:
             if scan.mode:
@@ -138,7 +150,9 @@ def _raw_entries(stream: TextIO, source: str) -> Iterator[tuple[int, str] | Prob
             yield Problem(source, scan.line, "entry too large to read")
             scan = None
     if scan is not None and scan.mode:
-        yield Problem(source, scan.line, "unbalanced braces: entry not closed at the end of the file")
+        yield Problem(
+            source, scan.line, "unbalanced braces: entry not closed at the end of the file"
+        )
 
 
 def _group_end(body: str, pos: int, quoted: bool) -> int:
@@ -265,7 +279,7 @@ def record(fields: dict[str, str], source: str, line: int) -> Record | Problem:
         fields.get("howpublished"),
         fields.get("eid"),
     )
-    doi = _text(fields, "doi")
+    doi = re.sub(r"[{}]|\\(?=[_&%#])", "", fields.get("doi", "")).strip() or None  # not TeX
     if doi and doi.lower().startswith("10.48550/arxiv."):
         doi = None  # arXiv's own DOI: the id already says it
     note = _text(fields, "note")

@@ -13,24 +13,23 @@ from __future__ import annotations
 import csv
 import itertools
 import re
-import sys
 from collections.abc import Iterator
 from typing import TextIO
 
 from absreader.core.models import Problem, Record, SavedSearch
 from absreader.core.sources._fields import (
+    MAX_RECORD_CHARS,
     arxiv_fields,
     build,
     iso_date,
     split_authors,
     string_tuple,
 )
+from absreader.core.sources._text import iter_lines
 
 NAME = "csv"
 
 Item = Record | Problem | SavedSearch
-
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 _COLUMNS = {
     "title": ("title", "paper_title"),
@@ -113,7 +112,8 @@ def parse(stream: TextIO, source: str) -> Iterator[Item]:
     """Yield a Record per data row; the first non-blank line is the header."""
     number = 0
     first = ""
-    for line in stream:
+    lines = iter_lines(stream)
+    for line in lines:
         number += 1
         if line.strip():
             first = line
@@ -121,7 +121,8 @@ def parse(stream: TextIO, source: str) -> Iterator[Item]:
     if not first:
         return
     # csv.reader counts the lines it has read in line_num; rows start one after.
-    reader = csv.reader(itertools.chain([first], stream), delimiter=_delimiter(first))
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_CHARS))
+    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
     offset = number - 1
     try:
         header = next(reader)

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from absreader.core.models import Problem, Record, SavedSearch
 from absreader.core.sources._fields import build
+from absreader.core.sources._text import iter_lines
 
 NAME = "daily-papers"
 
@@ -78,7 +79,7 @@ def _is_sentence(text: str) -> bool:
 
 
 def _content(stream: TextIO) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(stream, start=1):
+    for number, line in enumerate(iter_lines(stream), start=1):
         if not line.strip():
             continue
         text = strip_chrome(line)

@@ -17,6 +17,7 @@ from typing import TextIO
 from absreader.core.ids import parse_arxiv_id
 from absreader.core.models import Problem, Record, SavedSearch
 from absreader.core.sources._fields import build
+from absreader.core.sources._text import iter_lines
 
 NAME = "dataset-viewer"
 
@@ -25,7 +26,9 @@ _TYPE = re.compile(
     r"list|sequence|dict|struct|classlabel|null)(?:lengths|classes|values)?(?:\[\w+\])?",
     re.IGNORECASE,
 )
-_STAT = re.compile(r"-?[\d.,]+\s*[kKMBG]?|\d+\s+(?:values|classes)|null|true|false|\d{4}-\d\d-\d\d.*")
+_STAT = re.compile(
+    r"-?[\d.,]+\s*[kKMBG]?|\d+\s+(?:values|classes)|null|true|false|\d{4}-\d\d-\d\d.*"
+)
 _CLASSES = re.compile(r"\d+\s+(?:values|classes)")
 _NAME = re.compile(r"[A-Za-z_][\w\-. ]{0,63}")
 
@@ -65,7 +68,7 @@ def _role(column: str) -> str | None:
 def parse(stream: TextIO, source: str) -> Iterator[Record | Problem | SavedSearch]:
     """Yield one Record per row of the viewer dump."""
     head: list[tuple[int, str]] = []
-    numbered = ((n, line.rstrip("\n")) for n, line in enumerate(stream, start=1))
+    numbered = ((n, line.rstrip("\n")) for n, line in enumerate(iter_lines(stream), start=1))
     for number, line in numbered:
         if line.strip():
             head.append((number, line))

@@ -34,6 +34,7 @@ from absreader.core.sources._fields import (
     text_or_none,
 )
 from absreader.core.sources._jsonstream import JsonStream, Value, describe
+from absreader.core.sources._text import iter_lines
 
 NAME = "json"
 
@@ -63,10 +64,16 @@ def _authors(obj: dict[str, Any]) -> tuple[str, ...]:
     parsed = obj.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
         names = []
-        for entry in parsed:
-            if isinstance(entry, list) and entry and all(isinstance(p, str) for p in entry):
-                last, first, suffix = (list(entry) + ["", ""])[:3]
-                names.append(" ".join(p.strip() for p in (first, last, suffix) if p.strip()))
+        for entry in parsed:  # ["Last", "First", "Suffix"] -> "First Last Suffix"
+            if type(entry) is not list or not entry:
+                continue
+            try:
+                last = entry[0].strip()
+                first = entry[1].strip() if len(entry) > 1 else ""
+                suffix = entry[2].strip() if len(entry) > 2 else ""
+            except AttributeError:  # not text
+                continue
+            names.append(" ".join(p for p in (first, last, suffix) if p))
         if names:
             return string_tuple(names)
     authors = obj.get("authors", obj.get("author"))
@@ -169,7 +176,9 @@ def saved_search(obj: object, source: str, line: int) -> SavedSearch | Problem:
 
 def _top(value: object, source: str, line: int) -> Iterator[Item]:
     """A whole top-level value: a backup read in memory, a paper, or a list of papers."""
-    if isinstance(value, dict) and ("absreader_backup" in value or isinstance(value.get("papers"), list)):
+    if isinstance(value, dict) and (
+        "absreader_backup" in value or isinstance(value.get("papers"), list)
+    ):
         for entry in value.get("saved_searches") or []:
             yield saved_search(entry, source, line)
         for entry in value.get("papers") or []:
@@ -181,7 +190,7 @@ def _top(value: object, source: str, line: int) -> Iterator[Item]:
         yield paper(value, source, line)
 
 
-def _lines(stream: TextIO, source: str, first: tuple[int, str]) -> Iterator[Item]:
+def _lines(lines: Iterator[str], source: str, first: tuple[int, str]) -> Iterator[Item]:
     """JSON Lines: each non-blank line is one value."""
     number, line = first
     while True:
@@ -191,13 +200,12 @@ def _lines(stream: TextIO, source: str, first: tuple[int, str]) -> Iterator[Item
             except RecursionError:
                 yield Problem(source, number, "JSON nested too deeply")
             except json.JSONDecodeError as exc:
-                column = len(line) - len(line.lstrip()) + 1
-                yield Problem(source, number, describe(exc, number, column))
+                yield Problem(source, number, describe(exc, number, 1))
             except ValueError as exc:
                 yield Problem(source, number, f"invalid JSON: {exc}")
             else:
                 yield from _top(value, source, number)
-        line = stream.readline()
+        line = next(lines, "")
         if not line:
             return
         number += 1
@@ -205,7 +213,8 @@ def _lines(stream: TextIO, source: str, first: tuple[int, str]) -> Iterator[Item
 
 def _array(js: JsonStream, source: str, mapper: Any) -> Iterator[Item]:
     """The elements of the array whose ``[`` was just consumed."""
-    indent: str | None = None
+    indent: str | None = None  # the text before each element, when elements start lines
+    first = True
     while True:
         char = js.peek()
         if char == "]":
@@ -217,9 +226,10 @@ def _array(js: JsonStream, source: str, mapper: Any) -> Iterator[Item]:
         if not char:
             yield Problem(source, js.line, "the file ends inside a JSON array (missing ']')")
             return
-        if indent is None:
+        if first:
             prefix = js.line_prefix()
-            indent = prefix if prefix is not None and not prefix.strip() else ""
+            indent = prefix if prefix is not None and not prefix.strip() else None
+            first = False
         item: Value = js.value()
         if item.ok:
             yield mapper(item.value, source, item.line)
@@ -228,10 +238,12 @@ def _array(js: JsonStream, source: str, mapper: Any) -> Iterator[Item]:
         if item.fatal:
             js.finish()
             return
-        if indent:
-            # Pretty-printed: resume at the next element start (or the closing bracket).
+        if item.broken and indent is not None:
+            # One element per line or pretty-printed: resume where the next one starts.
             start = indent + "{"
-            js.skip_to_line(lambda head: head.startswith(start) or head.lstrip()[:1] == "]")
+            js.skip_to_line(
+                lambda head, start=start: head.startswith(start) or head.lstrip()[:1] == "]"
+            )
 
 
 def _backup(js: JsonStream, source: str) -> Iterator[Item]:
@@ -288,18 +300,20 @@ def _values(stream: TextIO, source: str) -> Iterator[Item]:
                 yield Problem(source, item.line, item.reason)
                 if item.fatal:
                     return
+                js.skip_to_line(lambda _head: True)  # one Problem per broken line, not per token
 
 
 def parse(stream: TextIO, source: str) -> Iterator[Item]:
     """Yield a Record per paper object (and SavedSearch items from a backup)."""
     number = 0
-    for line in stream:
+    lines = iter_lines(stream)
+    for line in lines:
         number += 1
         stripped = line.strip()
         if not stripped:
             continue
         if stripped.startswith("{") and stripped.endswith("}"):
-            yield from _lines(stream, source, (number, line))
+            yield from _lines(lines, source, (number, line))
         else:
             # Hand the rest to the streaming reader, starting with this line.
             yield from _values(_Prefixed(line, stream, number - 1), source)

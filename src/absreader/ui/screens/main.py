@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from absreader.core.catalog import ListSpec, Lists
 from absreader.core.models import Paper
@@ -284,7 +284,8 @@ class MainScreen(PaperActions, Screen[None]):
     @on(PaperList.Highlighted)
     def _highlighted(self, event: PaperList.Highlighted) -> None:
         paper = event.paper
-        self.app.remember(selected=paper.key if paper else None)
+        if paper is not None:
+            self.app.remember(selected=paper.key)
         query = self.highlight_query
         spans = None
         if paper and self._spans and self._spans[:2] == (paper.key, query):
@@ -373,6 +374,9 @@ class MainScreen(PaperActions, Screen[None]):
             self.paper_list.focus()
             return
         self.sidebar.focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker(event.worker, event.state)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in PAPER_ACTIONS:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from absreader.core.models import Paper
 from absreader.ui.results import PAGE_SIZE
@@ -31,8 +31,7 @@ Fetcher = Callable[[int, int], list[Paper]]
 
 BOOKMARK_MARK = "★"
 UNREAD_MARK = "●"
-ID_WIDTH = 11
-TAGS_WIDTH = 24
+ROW_HEIGHT = 2
 
 
 class PaperList(ScrollView, can_focus=True):
@@ -135,7 +134,7 @@ class PaperList(ScrollView, can_focus=True):
         self._fetch = fetch
         self._strips.clear()
         self._last_highlighted = None
-        self.virtual_size = Size(self.scrollable_content_region.width, self.total)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total * ROW_HEIGHT)
         row = self._index.get(select_key, select_index) if select_key else select_index
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor = min(max(row, 0), max(self.total - 1, 0))
@@ -166,7 +165,7 @@ class PaperList(ScrollView, can_focus=True):
             return
         self._rows[row] = paper
         self._strips.clear()
-        self.refresh_line(row)
+        self.refresh_row(row)
         if row == self.cursor:
             self._post_highlighted(force=True)
 
@@ -184,6 +183,11 @@ class PaperList(ScrollView, can_focus=True):
         papers = fetch(page * PAGE_SIZE, PAGE_SIZE)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._page_loaded, generation, page, papers)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report = getattr(self.app, "report_worker", None)
+        if report is not None:
+            report(event.worker, event.state)
 
     def _page_loaded(self, generation: int, page: int, papers: list[Paper]) -> None:
         if generation != self._generation:
@@ -204,9 +208,9 @@ class PaperList(ScrollView, can_focus=True):
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._strips.clear()
-        self.refresh_line(old)
-        self.refresh_line(new)
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
+        self.refresh_row(old)
+        self.refresh_row(new)
+        self.scroll_to_region(Region(0, new * ROW_HEIGHT, 1, ROW_HEIGHT), animate=False, immediate=True)
         if new not in self._rows and self.total:
             self._ensure_page(new)
         self._post_highlighted()
@@ -218,9 +222,14 @@ class PaperList(ScrollView, can_focus=True):
             self._last_highlighted = marker
             self.post_message(self.Highlighted(self, paper))
 
-    def refresh_line(self, y: int) -> None:
-        """Redraw one row (given in list coordinates)."""
-        self.refresh(Region(0, y - self.scroll_offset.y, self.size.width, 1))
+    def refresh_row(self, row: int) -> None:
+        """Redraw one row (both of its lines)."""
+        top = row * ROW_HEIGHT - self.scroll_offset.y
+        self.refresh(Region(0, top, self.size.width, ROW_HEIGHT))
+
+    @property
+    def rows_per_page(self) -> int:
+        return max(self.scrollable_content_region.height // ROW_HEIGHT - 1, 1)
 
     def action_cursor_down(self) -> None:
         self.cursor += 1
@@ -235,10 +244,10 @@ class PaperList(ScrollView, can_focus=True):
         self.cursor = self.total - 1
 
     def action_page_down(self) -> None:
-        self.cursor += max(self.scrollable_content_region.height - 1, 1)
+        self.cursor += self.rows_per_page
 
     def action_page_up(self) -> None:
-        self.cursor -= max(self.scrollable_content_region.height - 1, 1)
+        self.cursor -= self.rows_per_page
 
     def action_open(self) -> None:
         paper = self.current
@@ -246,7 +255,7 @@ class PaperList(ScrollView, can_focus=True):
             self.post_message(self.Opened(self, paper))
 
     async def _on_click(self, event: events.Click) -> None:
-        row = event.y + self.scroll_offset.y
+        row = (event.y + self.scroll_offset.y) // ROW_HEIGHT
         if 0 <= row < self.total:
             self.cursor = row
             if event.chain >= 2:
@@ -260,10 +269,10 @@ class PaperList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._strips.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, self.total)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total * ROW_HEIGHT)
 
     def render_line(self, y: int) -> Strip:
-        row = y + self.scroll_offset.y
+        row, line = divmod(y + self.scroll_offset.y, ROW_HEIGHT)
         width = self.scrollable_content_region.width
         base = self.rich_style
         if self.total == 0:
@@ -275,15 +284,17 @@ class PaperList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         paper = self._rows.get(row)
         cursor = row == self.cursor
-        key = (row, width, cursor, paper.key if paper else None, self.has_focus)
+        key = (row, line, width, cursor, paper.key if paper else None, self.has_focus)
         cached = self._strips.get(key)
         if cached is not None:
             return cached
         if paper is None:
             self._ensure_page(row)
-            text = Text("     …", style=self._style("paper-list--loading"))
+            text = Text("     …" if line == 0 else "", style=self._style("paper-list--loading"))
+        elif line == 0:
+            text = self._title_line(paper, width)
         else:
-            text = self._row_text(paper, width)
+            text = self._detail_line(paper, width)
         style = base + self._style("paper-list--cursor") if cursor else base
         strip = self._to_strip(text, width, style)
         self._strips[key] = strip
@@ -297,31 +308,35 @@ class PaperList(ScrollView, can_focus=True):
         strip = Strip(segments).adjust_cell_length(width)
         return strip.apply_style(style) if style else strip
 
-    def _row_text(self, paper: Paper, width: int) -> Text:
-        """One row: bookmark and unread marks, title, tags, id."""
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
+    def _title_line(self, paper: Paper, width: int) -> Text:
+        """First line: bookmark and unread marks, then the title."""
+        text = Text(end="", no_wrap=True)
         text.append(" ")
         text.append(BOOKMARK_MARK if paper.bookmarked else " ", self._style("paper-list--bookmark"))
         text.append(UNREAD_MARK if not paper.read else " ", self._style("paper-list--unread"))
         text.append(" ")
-        ident = safe(paper.arxiv_id or paper.key)[:20]
-        id_width = max(ID_WIDTH, len(ident))
-        tags = join_tags(paper.tags)
-        tags_width = min(len(tags), TAGS_WIDTH, max(0, width - 5 - id_width - 20))
-        if tags_width < len(tags):
-            tags = tags[: max(tags_width - 1, 0)] + "…" if tags_width else ""
-        title_width = max(width - 5 - id_width - (len(tags) + 2 if tags else 0), 1)
         title_style = self._style("paper-list--read") if paper.read else Style(bold=True)
         if paper.untitled:
             title_style = title_style + self._style("paper-list--untitled")
         title = Text(" ".join(safe(row_title(paper)).split()), style=title_style, end="")
-        title.truncate(title_width, overflow="ellipsis", pad=True)
+        title.truncate(max(width - 5, 1), overflow="ellipsis")
         text.append_text(title)
-        if tags:
+        return text
+
+    def _detail_line(self, paper: Paper, width: int) -> Text:
+        """Second line: arXiv id (or key), tags, date, first author."""
+        text = Text("     ", end="", no_wrap=True)
+        text.append(safe(paper.arxiv_id or paper.key), self._style("paper-list--id"))
+        if paper.tags:
             text.append("  ")
-            text.append(tags, self._style("paper-list--tags"))
-        text.append(" ")
-        text.append(ident.rjust(id_width), self._style("paper-list--id"))
+            text.append(join_tags(paper.tags), self._style("paper-list--tags"))
+        if paper.published:
+            text.append(f"  {safe(paper.published)}", self._style("paper-list--id"))
+        if paper.authors:
+            first = safe(paper.authors[0])
+            more = " et al." if len(paper.authors) > 1 else ""
+            text.append(f"  {first}{more}", self._style("paper-list--id"))
+        text.truncate(max(width - 1, 1), overflow="ellipsis")
         return text
 
 
@@ -331,4 +346,3 @@ def row_title(paper: Paper) -> str:
     if paper.untitled and paper.arxiv_id and title.startswith(f"{paper.arxiv_id}:"):
         return title[len(paper.arxiv_id) + 1 :].strip() or title
     return title
-
