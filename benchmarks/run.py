@@ -212,7 +212,11 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
             kind: {k: v for k, v in q["kinds"][kind].items() if k not in ("count", "with_results")}
             for kind in KINDS
         }
-        figures["query_setup"] = {"catalog_open_s": q["open_s"], "first_query_s": q["first_query_s"]}
+        figures["query_setup"] = {
+            "catalog_open_ms": q["open_s"] * 1000.0,
+            "first_query_wall_ms": q["first_query_wall_ms"],
+            "first_query_cpu_ms": q["first_query_cpu_ms"],
+        }
         details["queries"] = {
             kind: {"count": q["kinds"][kind]["count"], "with_results": q["kinds"][kind]["with_results"]}
             for kind in KINDS
@@ -361,9 +365,10 @@ def render(result: dict[str, Any]) -> str:
     if "queries" in f:
         qs = f["queries"]
         setup = f.get("query_setup", {})
-        w(f"Query latency, ms (catalog open {_fmt(setup.get('catalog_open_s', 0) * 1000)} ms, "
-          f"first query done {_fmt(setup.get('first_query_s', 0) * 1000)} ms after open; "
-          f"page size {d.get('page_size', '?')}; targets: CPU median <= 30, CPU p95 <= 150)")  # fmt: skip
+        w(f"Query latency, ms (catalog open {_fmt(setup.get('catalog_open_ms'))} ms, the process's "
+          f"first search {_fmt(setup.get('first_query_wall_ms'))} ms wall, "
+          f"{_fmt(setup.get('first_query_cpu_ms'))} ms CPU; page size {d.get('page_size', '?')}; "
+          "targets: CPU median <= 30, CPU p95 <= 150)")  # fmt: skip
         w(f"  {'kind':<28} {'CPU med':>8} {'CPU p95':>8} {'wall med':>9} {'wall p95':>9} "
           f"{'wall max':>9} {'cold':>8} {'hits':>6}  verdict")  # fmt: skip
         for kind in KINDS:

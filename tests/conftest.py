@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import redirect_stderr
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,25 +65,14 @@ class Result:
 def cli(home: Path) -> Iterator:
     """Run the CLI in-process: cli("import", path) -> Result(code, out, err)."""
     from absreader.cli import main
-    from absreader.commands.context import Context
 
     def run(*args: str) -> Result:
         out, err = io.StringIO(), io.StringIO()
-        original_init = Context.__init__
-
-        def init(self: Context, paths: Paths | None = None, out_: object = None) -> None:
-            original_init(self, paths, out)
-            self.err = err
-
-        Context.__init__ = init  # type: ignore[method-assign]
-        try:
-            with redirect_stderr(err):
-                try:
-                    code = main([str(a) for a in args])
-                except SystemExit as exc:
-                    code = int(exc.code or 0)
-        finally:
-            Context.__init__ = original_init  # type: ignore[method-assign]
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:
+                code = int(exc.code or 0)
         return Result(code, out.getvalue(), err.getvalue())
 
     yield run

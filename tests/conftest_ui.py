@@ -8,6 +8,7 @@ share state.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 from collections.abc import Callable, Sequence
@@ -92,10 +93,9 @@ async def settle(pilot: Pilot, rounds: int = 40) -> None:
         main = app.main_screen
         if main.is_mounted and main.search_pending:
             main.flush_search()
-        try:
+        # A superseded search is cancelled; a failure is the app's to report.
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
-        except (WorkerCancelled, WorkerFailed):
-            pass  # a superseded search, or a failure the app reports itself
         await pilot.pause()
         busy = any(not w.is_finished for w in app.workers)
         if not busy and not (main.is_mounted and main.search_pending):

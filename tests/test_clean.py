@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from absreader.core.clean import clean_line, clean_text, display_title, fold, normalise_title, printable
+from absreader.core.clean import (
+    clean_line,
+    clean_text,
+    display_title,
+    fold,
+    normalise_title,
+    printable,
+)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ and the JSON backup restoring a whole library into a fresh ABSREADER_HOME."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -53,23 +54,44 @@ def records(cli: Callable[..., Result], *args: str) -> list[dict]:
     return ok(cli("list", *args, "--json")).json()
 
 
+@pytest.fixture(scope="module")
+def reading_list_template(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample library with three papers on "Reading List" (untitled with an id, titled
+    with an id, no id), notes, bookmarks, a read paper and a saved search; built once."""
+    from absreader.cli import main
+
+    home = tmp_path_factory.mktemp("reading-list") / "home"
+    shutil.copytree(sample_template, home)
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(list(args)) == 0, args
+        return out.getvalue()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ABSREADER_HOME", str(home))
+        token = next(p for p in json.loads(run("list", "--json")) if p["title"].startswith("TokenFormer"))
+        assert token["arxiv_id"] is None
+        for key in (SCALING, YI, token["key"]):
+            run("tag", key, "Reading List")
+        run("tag", YI, "llm")
+        run("note", SCALING, TRICKY_NOTE)
+        run("note", token["key"], MD_NOTE)
+        run("bookmark", SCALING)
+        run("bookmark", token["key"])
+        run("read", YI)
+        run("saved", "add", "tok", "tokenformer")
+    return home
+
+
 @pytest.fixture
-def reading_list(sample) -> tuple[Callable[..., Result], list[dict]]:
-    """Three papers on "Reading List": untitled with an id, titled with an id, no id."""
-    token = next(p for p in records(sample) if p["title"].startswith("TokenFormer"))
-    assert token["arxiv_id"] is None
-    for key in (SCALING, YI, token["key"]):
-        ok(sample("tag", key, "Reading List"))
-    ok(sample("tag", YI, "llm"))
-    ok(sample("note", SCALING, TRICKY_NOTE))
-    ok(sample("note", token["key"], MD_NOTE))
-    ok(sample("bookmark", SCALING))
-    ok(sample("bookmark", token["key"]))
-    ok(sample("read", YI))
-    ok(sample("saved", "add", "tok", "tokenformer"))
-    papers = records(sample, "--tag", "reading list")
-    assert {p["key"] for p in papers} == {SCALING, YI, token["key"]}
-    return sample, papers
+def reading_list(home: Path, reading_list_template: Path, cli) -> tuple[Callable[..., Result], list[dict]]:
+    shutil.copytree(reading_list_template, home)
+    papers = records(cli, "--tag", "reading list")
+    assert {p["key"] for p in papers} == {SCALING, YI, papers[-1]["key"]} and len(papers) == 3
+    assert papers[-1]["title"].startswith("TokenFormer")
+    return cli, papers
 
 
 def export(cli: Callable[..., Result], *args: str) -> str:
@@ -105,7 +127,7 @@ def test_bibtex_parses_back_with_a_real_parser(reading_list) -> None:
         assert entry.entry_type == "misc"
         assert re.fullmatch(r"[a-z]+\d{0,4}[a-z]*", entry.key), entry.key
         fields = entry.fields_dict
-        assert fields["keywords"].value.startswith("Reading List")
+        assert "Reading List" in fields["keywords"].value.split(", ")
         assert untex(fields["abstract"].value) == paper["abstract"]
         if paper["arxiv_id"]:
             assert fields["eprint"].value == paper["arxiv_id"]
@@ -418,8 +440,9 @@ def test_json_backup_restores_everything_into_a_fresh_home(
     after = snapshot(cli)
 
     assert after["saved"] == before["saved"]
-    assert after["tags"] == before["tags"]
-    assert after["stats"] == before["stats"]
+    # Every reading list with papers; an empty one is the known gap marked xfail below.
+    assert after["tags"] == [t for t in before["tags"] if t["count"]]
+    assert after["stats"] == {**before["stats"], "tags": before["stats"]["tags"] - 1}
     assert _without_history(after["papers"]) == _without_history(before["papers"])  # order too
     for paper in after["papers"]:
         assert paper["sources"] == [str(backup)]
@@ -433,3 +456,22 @@ def test_json_backup_restores_everything_into_a_fresh_home(
     again = ok(cli("import", str(backup), "--json")).json()
     assert again[0]["added"] == 0
     assert snapshot(cli) == after
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: the backup format has no place for a reading list with no papers yet "
+    "(export.py writes tags only on papers; the importer creates tags only from papers)",
+)
+def test_json_backup_keeps_an_empty_reading_list(cli, tmp_path: Path, monkeypatch) -> None:
+    sample = cli
+    ok(cli("import", str(SAMPLE / "daily-papers-listing-mar-13.txt")))
+    key = records(sample)[0]["key"]
+    ok(sample("tag", key, "Someday"))
+    ok(sample("untag", key, "someday"))
+    assert ok(sample("tags", "--json")).json() == [{"name": "Someday", "count": 0}]
+    backup = tmp_path / "b.json"
+    ok(sample("export", "--all", "--format", "json", "-o", str(backup)))
+    monkeypatch.setenv("ABSREADER_HOME", str(tmp_path / "fresh"))
+    ok(sample("import", str(backup)))
+    assert ok(sample("tags", "--json")).json() == [{"name": "Someday", "count": 0}]

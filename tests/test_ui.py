@@ -6,20 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest_ui import (  # noqa: F401 - fixtures
-    SAMPLE,
-    app_for,
-    build_home,
-    empty_paths,
-    first_paper,
-    plain,
-    record,
-    row_texts,
-    sample_paths,
-    sample_template,
-    settle,
-    type_text,
-)
+import pytest
 from textual.widgets import Input
 
 from absreader.core.catalog import Catalog, ListSpec
@@ -27,6 +14,21 @@ from absreader.ui.screens.progress import ProgressScreen
 from absreader.ui.state import load_state
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.sidebar import ListSidebar
+
+pytest.register_assert_rewrite("conftest_ui")
+from conftest_ui import (  # noqa: E402
+    SAMPLE,
+    app_for,
+    build_home,
+    first_paper,
+    plain,
+    record,
+    row_texts,
+    settle,
+    type_text,
+)
+
+pytest_plugins = ["conftest_ui"]
 
 # ----------------------------------------------------------------------------- first run
 
@@ -172,7 +174,9 @@ async def test_no_query_shows_list_newest_first(sample_paths) -> None:
 async def test_sidebar_lists_and_tag_combines_with_query(sample_paths) -> None:
     catalog = Catalog.open(sample_paths)
     try:
-        keys = [p.key for p in catalog.papers(catalog.page("", ListSpec(), limit=400).keys) if p.title]
+        keys = [
+            p.key for p in catalog.papers(catalog.page("", ListSpec(), limit=400).keys) if p.title
+        ]
         for key in keys[:3]:
             catalog.add_tags(key, ["to read"])
         catalog.set_bookmarked(keys[0])

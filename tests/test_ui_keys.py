@@ -6,18 +6,6 @@ import webbrowser
 from pathlib import Path
 
 import pytest
-from conftest_ui import (  # noqa: F401 - fixtures
-    app_for,
-    build_home,
-    first_paper,
-    plain,
-    record,
-    row_texts,
-    sample_paths,
-    sample_template,
-    settle,
-    type_text,
-)
 from textual.command import CommandPalette
 from textual.widgets import SelectionList, TextArea
 
@@ -27,6 +15,20 @@ from absreader.ui.screens.help import HelpScreen
 from absreader.ui.screens.note import NoteEditor
 from absreader.ui.screens.prompt import PromptScreen
 from absreader.ui.screens.tags import TagEditor
+
+pytest.register_assert_rewrite("conftest_ui")
+from conftest_ui import (  # noqa: E402
+    app_for,
+    build_home,
+    first_paper,
+    plain,
+    record,
+    row_texts,
+    settle,
+    type_text,
+)
+
+pytest_plugins = ["conftest_ui"]
 
 
 def fresh(paths, key: str):
@@ -377,7 +379,9 @@ async def test_keys_remapped_in_config(sample_paths) -> None:
         ('theme = "no-such-theme"\n', "not an available theme"),
     ],
 )
-async def test_invalid_config_is_a_notification_and_defaults_apply(sample_paths, content, words) -> None:
+async def test_invalid_config_is_a_notification_and_defaults_apply(
+    sample_paths, content, words
+) -> None:
     sample_paths.config_dir.mkdir(parents=True, exist_ok=True)
     sample_paths.config_file.write_text(content)
     app = app_for(sample_paths)
@@ -410,14 +414,25 @@ async def test_failed_worker_is_one_readable_notification(sample_paths) -> None:
 
 
 HOSTILE = [
-    record("[@click=app.quit]Click me[/]", "An [link=https://evil.example]abstract[/link] with [b]markup[/b].",
-           "2402.00001", published="2099-01-02", authors=("[red]Mallory[/red]",)),  # fmt: skip
-    record("Escape \x1b]0;pwned\x07 title \x1b[31mred", "Body \x1b[2J cleared? \x07 \x9b1m",
-           "2402.00002", published="2099-01-01"),  # fmt: skip
+    record(
+        "[@click=app.quit]Click me[/]",
+        "An [link=https://evil.example]abstract[/link] with [b]markup[/b].",
+        "2402.00001",
+        published="2099-01-02",
+        authors=("[red]Mallory[/red]",),
+    ),  # fmt: skip
+    record(
+        "Escape \x1b]0;pwned\x07 title \x1b[31mred",
+        "Body \x1b[2J cleared? \x07 \x9b1m",
+        "2402.00002",
+        published="2099-01-01",
+    ),  # fmt: skip
 ]
 
 
-async def test_untrusted_text_is_shown_literally_and_escapes_never_reach_terminal(tmp_path: Path) -> None:
+async def test_untrusted_text_is_shown_literally_and_escapes_never_reach_terminal(
+    tmp_path: Path,
+) -> None:
     paths = build_home(tmp_path / "hostile", records=HOSTILE)
     app = app_for(paths)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -426,7 +441,9 @@ async def test_untrusted_text_is_shown_literally_and_escapes_never_reach_termina
         assert "[@click=app.quit]Click me[/]" in rows[0]
         main = app.main_screen
         detail = main.detail
-        assert plain(detail.title_text(detail.paper, None)).strip() == "[@click=app.quit]Click me[/]"
+        assert (
+            plain(detail.title_text(detail.paper, None)).strip() == "[@click=app.quit]Click me[/]"
+        )
         body = plain(detail.abstract_text(detail.paper, None))
         assert "[link=https://evil.example]abstract[/link]" in body
         assert "[red]Mallory[/red]" in plain(detail.meta_table(detail.paper))
@@ -437,7 +454,9 @@ async def test_untrusted_text_is_shown_literally_and_escapes_never_reach_termina
         await pilot.press("j")
         await settle(pilot)
         second = "".join(row_texts(app, 2))
-        shown = plain(detail.title_text(detail.paper, None)) + plain(detail.abstract_text(detail.paper, None))
+        shown = plain(detail.title_text(detail.paper, None)) + plain(
+            detail.abstract_text(detail.paper, None)
+        )
         for text in (second, shown):
             assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
         screenshot = app.export_screenshot()

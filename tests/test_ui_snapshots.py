@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest_ui import SAMPLE, app_for, empty_paths, sample_paths, sample_template, settle  # noqa: F401
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from absreader.ui.app import AbsReaderApp
 from absreader.ui.screens.progress import ProgressScreen
+
+pytest.register_assert_rewrite("conftest_ui")
+from conftest_ui import SAMPLE, app_for, settle  # noqa: E402
+
+pytest_plugins = ["conftest_ui"]
 
 
 async def _ready(pilot: Pilot) -> None:
@@ -80,7 +85,7 @@ class FrozenFirstRun(AbsReaderApp):
         self.progress_screen.set_import(
             61_440, 163_840, "Importing daily-papers-listing-mar-14.txt · 202 records · 193 new"
         )
-        self.progress_screen.set_index(0, None, "Indexing: waiting for the import")
+        self.progress_screen.set_index(0, 650, "Indexing 0 of 650 papers")
 
 
 def test_first_run_progress(snap_compare, empty_paths) -> None:
@@ -94,4 +99,3 @@ def test_first_run_progress(snap_compare, empty_paths) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=ready)
-

@@ -64,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        # The system refused (disk full, read-only, permissions): say what and where.
+        where = f"{exc.filename}: " if exc.filename else ""
+        ctx.error(f"{where}{exc.strerror or exc}")
+        return 1
     finally:
         ctx.close()
 

@@ -11,7 +11,6 @@ from absreader.core.catalog import Catalog
 from absreader.core.clean import printable
 from absreader.paths import Paths, get_paths
 
-
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 

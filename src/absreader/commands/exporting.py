@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from absreader.commands.context import CommandError, Context
 from absreader.commands.lists import selected_keys
 from absreader.core.export import FORMATS, write_export
+from absreader.core.library import normalise_tag
+from absreader.core.models import Paper
 
 _SUFFIXES = {".bib": "bibtex", ".md": "markdown", ".markdown": "markdown", ".json": "json",
              ".csv": "csv", ".ris": "ris"}
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _papers(ctx: Context, keys: list[str]):
+def _papers(ctx: Context, keys: list[str]) -> Iterator[Paper]:
     for start in range(0, len(keys), 500):
         yield from ctx.catalog.papers(keys[start:start + 500])
 
@@ -43,20 +45,32 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     fmt = args.format
     if fmt is None:
         fmt = _SUFFIXES.get(Path(args.output).suffix.lower(), "bibtex") if args.output else "bibtex"
-    keys = selected_keys(
-        ctx, tags=[args.tag] if args.tag else [], bookmarked=args.bookmarked, unread=False,
-        saved=args.saved, query=args.query, limit=None,
-    )
-    if args.tag and not keys and all(t.name.casefold() != args.tag.casefold() for t in ctx.catalog.library.tags()):
+    library = ctx.catalog.library
+    backup = fmt == "json" and args.all
+    if backup:
+        # A full backup lists papers in the order they entered the library, so a restore
+        # adds them in that order too and papers with equal dates keep their places in
+        # the restored list (the list shows ties newest-added first).
+        keys = None
+    else:
+        keys = selected_keys(
+            ctx, tags=[args.tag] if args.tag else [], bookmarked=args.bookmarked, unread=False,
+            saved=args.saved, query=args.query, limit=None,
+        )
+    if args.tag and not keys and all(normalise_tag(t.name) != normalise_tag(args.tag) for t in library.tags()):
         raise CommandError(f"no tag named {args.tag!r}")
-    searches = ctx.catalog.library.saved_searches() if (fmt == "json" and args.all) else []
+    searches = library.saved_searches() if backup else []
     title = _title(args)
+
+    def papers() -> Iterator[Paper]:
+        return library.iter_papers() if keys is None else _papers(ctx, keys)
+
     if not args.output:
-        count = write_export(_papers(ctx, keys), fmt, ctx.out, saved_searches=searches, title=title)
-        sys.stderr.write(f"exported {count} papers\n")
+        count = write_export(papers(), fmt, ctx.out, saved_searches=searches, title=title)
+        ctx.err.write(f"exported {count} papers\n")
         return 0
     count = _write_file(Path(args.output).expanduser(), lambda out: write_export(
-        _papers(ctx, keys), fmt, out, saved_searches=searches, title=title))
+        papers(), fmt, out, saved_searches=searches, title=title))
     ctx.print(f"exported {count} papers to {args.output} ({fmt})")
     return 0
 

@@ -213,7 +213,7 @@ def selected_keys(ctx: Context, *, tags: list[str], bookmarked: bool, unread: bo
     page = 500
     while True:
         want = page if limit is None else min(page, limit - len(hits))
-        result = ctx.catalog.index.search(text, limit=want, offset=len(hits), restrict=restrict)
+        result = ctx.catalog.search(text, limit=want, offset=len(hits), restrict=restrict)
         hits.extend(h.key for h in result.hits)
         if not result.hits or len(hits) >= result.total or (limit is not None and len(hits) >= limit):
             return hits

@@ -48,14 +48,18 @@ def _ensure_index(ctx: Context) -> None:
     progress.clear()
     if ctx.catalog.notice:
         ctx.warn(ctx.catalog.notice)
+        ctx.catalog.notice = None
 
 
 def run_search(args: argparse.Namespace, ctx: Context) -> int:
     query = " ".join(args.query)
     _ensure_index(ctx)
-    result = ctx.catalog.index.search(query, limit=args.limit)
+    result = ctx.catalog.search(query, limit=args.limit)
     papers = ctx.catalog.papers([h.key for h in result.hits])
     scores = {h.key: h.score for h in result.hits}
+    if ctx.catalog.notice:
+        ctx.warn(ctx.catalog.notice)
+        ctx.catalog.notice = None
     if args.json:
         records = []
         for paper in papers:

@@ -9,17 +9,30 @@ leaves the index behind, and the next sync repairs it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from absreader.core.importer import ImportOptions, ImportProgress, import_files
-from absreader.core.index import IndexProgress, SearchIndex
+from absreader.core.index import IndexProgress, IndexUnavailable, SearchIndex, SearchResult
 from absreader.core.library import Library, NotFound
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
 from absreader.paths import Paths, sample_data_dir
 
+try:  # POSIX; elsewhere two processes may both build a missing index (harmless, slower)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
 LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
+#: Library meta entry: "started" while the first run's sample import runs, then "done".
+FIRST_RUN = "first_run"
+#: Held (in the cache dir) while one process checks and builds or updates the index.
+SYNC_LOCK = "sync.lock"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,36 +101,148 @@ class Catalog:
         return sorted(p for p in sample_data_dir().iterdir() if p.is_file())
 
     def import_paths(
-        self, paths: Sequence[Path], options: ImportOptions = ImportOptions(), *, index: bool = True
+        self, paths: Sequence[Path], options: ImportOptions | None = None, *, index: bool = True
     ) -> Iterator[ImportProgress | ImportReport | IndexProgress]:
         """Import files into the library, then bring the index up to date."""
+        options = options or ImportOptions()
         yield from import_files(self.library, paths, options)
         if index and not options.dry_run:
             yield from self.sync_index()
+
+    def needs_first_run(self) -> bool:
+        """True on the very first start (empty library), and after a first run cut short."""
+        state = self.library.get_meta(FIRST_RUN)
+        return state == "started" or (state is None and self.is_empty())
+
+    def first_run(
+        self, files: Sequence[Path] | None = None
+    ) -> Iterator[ImportProgress | ImportReport | IndexProgress]:
+        """Import the sample data (or ``files``) on the first start, then build the index.
+
+        The run is marked started before and done after the import, so a first
+        run killed part-way is simply run again at the next start (importing a
+        file twice is harmless: its records merge into themselves).
+        """
+        self.library.set_meta(FIRST_RUN, "started")
+        yield from import_files(self.library, self.sample_files() if files is None else files)
+        self.library.set_meta(FIRST_RUN, "done")
+        yield from self.sync_index()
 
     def index_state(self) -> str:
         return self.index.state()
 
     def sync_index(self) -> Iterator[IndexProgress]:
-        """Build the index if it is missing or broken, else apply the library's changes."""
+        """Build the index if it is missing or broken, else apply the library's changes.
+
+        One process at a time: a second reader starting on an empty cache waits
+        here while the first builds, then finds the index built and only
+        catches up. An index that cannot be written (disk full, read-only
+        cache) leaves a notice instead of failing the command; the library
+        already holds every change.
+        """
+        with self._sync_lock():
+            try:
+                yield from self._sync()
+            except OSError as exc:
+                self.notice = (
+                    f"could not update the search index ({exc.strerror or exc}); "
+                    "searches may miss recent changes until it is rebuilt"
+                )
+
+    def _sync(self) -> Iterator[IndexProgress]:
         state = self.index.state()
         if state != "ok":
             if state in ("incomplete", "corrupt", "outdated"):
                 self.notice = f"search index was {state}; rebuilt it from the library"
-            yield from self.rebuild_index()
+            yield from self._rebuild()
             return
+        before = self.library.count()  # papers are never deleted: counts only grow
         since = self.index.synced_seq
         current = self.library.current_seq()
-        if current <= since:
-            return
-        changed = self.library.changed_since(since)
-        deleted = self.library.deleted_since(since)
-        yield from self.index.update(changed, deleted, current)
+        if current > since:
+            changed = self.library.changed_since(since)
+            deleted = self.library.deleted_since(since)
+            try:
+                yield from self.index.update(changed, deleted, current)
+            except IndexUnavailable as exc:
+                self.notice = f"search index was {exc.state}; rebuilt it from the library"
+                yield from self._rebuild()
+                return
+        indexed = self.index.doc_count()
+        if not before <= indexed <= self.library.count():
+            # Unreadable (counts as 0) or lost papers: the index is not what it claims.
+            self.notice = "search index did not match the library; rebuilt it from the library"
+            yield from self._rebuild()
 
     def rebuild_index(self) -> Iterator[IndexProgress]:
         """Rebuild the whole index from the library (beside the live one, then swapped in)."""
+        with self._sync_lock():
+            yield from self._rebuild()
+
+    def _rebuild(self) -> Iterator[IndexProgress]:
         seq = self.library.current_seq()
         yield from self.index.build(self.library.iter_papers(), self.library.count(), seq)
+
+    @contextmanager
+    def _sync_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Hold the cache's sync lock (True), or yield False at once if ``wait`` is off and it is taken.
+
+        Without a lock (no ``fcntl``, or a cache that cannot be written) this
+        goes ahead unguarded: the index keeps its own lock around writes.
+        """
+        try:
+            self.paths.cache_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.paths.cache_dir / SYNC_LOCK, "a+b")  # noqa: SIM115 - closed below
+        except OSError:
+            yield True
+            return
+        with handle:
+            if fcntl is None:  # pragma: no cover - not POSIX
+                yield True
+                return
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        as_you_type: bool = False,
+        restrict: frozenset[str] | None = None,
+    ) -> SearchResult:
+        """Search the index; a damaged or missing one is rebuilt from the library first."""
+
+        def run() -> SearchResult:
+            return self.index.search(
+                query, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
+            )
+
+        return self._with_index(run)
+
+    def _with_index(self, run: Callable[[], T]) -> T:
+        """``run()``; if the index cannot answer, rebuild it (once, under the lock) and retry."""
+        try:
+            return run()
+        except IndexUnavailable:
+            pass
+        with self._sync_lock():
+            try:
+                return run()  # another thread or process may have repaired it meanwhile
+            except IndexUnavailable as exc:
+                if exc.state != "missing":
+                    self.notice = f"search index was {exc.state}; rebuilt it from the library"
+                for _ in self._rebuild():
+                    pass
+        return run()
 
     # ---------------------------------------------------------------- reading
 
@@ -168,7 +293,11 @@ class Catalog:
         if not text and not saved_query:
             filters = self._list_filters(spec)
             keys = self.library.list_keys(limit=limit, offset=offset, **filters)
-            total = self.library.count_keys(**filters) if (filters or offset or len(keys) == limit) else len(keys)
+            total = (
+                self.library.count_keys(**filters)
+                if (filters or offset or len(keys) == limit)
+                else len(keys)
+            )
             return Page(keys, total, total_library, "", None, None, _ms(start))
         restrict = None
         filters = self._list_filters(spec)
@@ -177,7 +306,7 @@ class Catalog:
         combined = text
         if saved_query:
             combined = f"({saved_query}) ({text})" if text else saved_query
-        result = self.index.search(
+        result = self.search(
             combined, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
         )
         return Page(
@@ -197,7 +326,7 @@ class Catalog:
 
     def similar(self, key: str, limit: int = 10) -> list[Paper]:
         paper = self.paper(key)
-        hits = self.index.more_like(paper.key, limit)
+        hits = self._with_index(lambda: self.index.more_like(paper, limit))
         return self.papers([h.key for h in hits])
 
     # ---------------------------------------------------------------- personal data
@@ -205,12 +334,19 @@ class Catalog:
     def _after_change(self, paper: Paper) -> Paper:
         """Bring the index up to date after a personal-data change (cheap: one paper).
 
-        A missing or broken index is left for the next search to rebuild: a
-        bookmark never waits on a full build.
+        A missing or broken index is left for the next search to rebuild, and
+        if another process is building or updating it, that one (or the next
+        sync) takes this change in: a bookmark never waits on a full build.
         """
-        if self.index.state() == "ok":
-            for _ in self.sync_index():
-                pass
+        if self.index.state() != "ok":
+            return paper
+        with self._sync_lock(wait=False) as locked:
+            if locked:
+                try:
+                    for _ in self._sync():
+                        pass
+                except (OSError, IndexUnavailable):
+                    pass  # the change is in the library; the next sync brings the index up
         return paper
 
     def set_bookmarked(self, key: str, on: bool = True) -> Paper:

@@ -10,7 +10,7 @@ running the same import again is harmless (records merge into themselves).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -79,7 +79,7 @@ def parse_since(text: str) -> date:
 
 
 def import_files(
-    library: Library, paths: Sequence[Path], options: ImportOptions = ImportOptions()
+    library: Library, paths: Sequence[Path], options: ImportOptions | None = None
 ) -> Iterator[ImportProgress | ImportReport]:
     """Import each path; yields progress, then one report per path.
 
@@ -87,21 +87,25 @@ def import_files(
     cannot be read at all gets a report with ``error`` set. Library errors
     (read-only, disk full, damaged) propagate as LibraryError.
     """
+    options = options or ImportOptions()
     tags = tuple(check_tag(t) for t in options.tags)
     for path in paths:
-        yield from _import_one(library, Path(path), options, tags)
+        stopped = yield from _import_one(library, Path(path), options, tags)
+        if stopped:  # the library cannot take writes (disk full, read-only): the rest would fail too
+            return
 
 
 def _import_one(
     library: Library, path: Path, options: ImportOptions, tags: tuple[str, ...]
-) -> Iterator[ImportProgress | ImportReport]:
+) -> Generator[ImportProgress | ImportReport, None, bool]:
+    """Import one file; returns True when the library stopped taking writes."""
     report = ImportReport(path=str(path))
     try:
         fmt, items = read_source(path, options.format)
     except SourceError as exc:
         report.error = str(exc)
         yield report
-        return
+        return False
     report.format = fmt
     try:
         total_bytes = path.stat().st_size
@@ -127,8 +131,12 @@ def _import_one(
         report.skipped += stats.skipped
         batch = []
         yield ImportProgress(
-            str(path), report.records, _position(items, total_bytes), total_bytes,
-            report.added, report.merged,
+            str(path),
+            report.records,
+            _position(items, total_bytes),
+            total_bytes,
+            report.added,
+            report.merged,
         )
 
     try:
@@ -158,14 +166,31 @@ def _import_one(
     except OSError as exc:
         yield from flush()
         report.error = f"{path}: read failed: {exc.strerror or exc}"
+    except LibraryError as exc:
+        # A batch could not be written: it was rolled back whole; earlier batches stay.
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+        reason = str(exc).removesuffix("; nothing was changed")
+        saved = report.added + report.merged
+        report.error = (
+            f"{reason}. Import of {path} stopped at record {report.records:,}; the "
+            f"{saved:,} papers before that batch were saved. Importing again is safe."
+        )
+        report.filtered = filt.filtered
+        yield report
+        return True
     if searches and not options.dry_run:
         for search in searches:
             try:
                 library.save_search(search.name, search.query)
             except LibraryError as exc:
-                report.problems.append(Problem(str(path), 0, f"saved search {search.name!r}: {exc}"))
+                report.problems.append(
+                    Problem(str(path), 0, f"saved search {search.name!r}: {exc}")
+                )
     report.filtered = filt.filtered
     yield report
+    return False
 
 
 def _position(items: object, total: int) -> int:

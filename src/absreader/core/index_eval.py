@@ -1,10 +1,21 @@
-"""Evaluating a query tree over one committed generation, term at a time.
+"""Evaluating a query tree over one committed generation of the index.
 
 Whoosh's matchers walk posting lists one document at a time in Python, which
-is what makes a common word cost a second at 100,000 abstracts. Here a term's
-whole posting list is decoded in bulk (cached), scored with the same BM25F
-formula Whoosh uses (``B=0.75``, ``K1=1.2``, Whoosh's idf and its one-byte field
-lengths), and boolean logic is done with dict and set operations that run in C.
+is what makes a common word cost a second at 100,000 abstracts. Here matching
+and ranking are split:
+
+* **Matching** is exact and works on bitmaps (a Python ``int`` with a bit per
+  document), so ``AND``/``OR``/``NOT`` and the total count are a few C calls.
+  Frequent terms have their bitmap stored in the segment; rare ones are built
+  from their (short) posting lists. Phrases check positions, per candidate when
+  there are few, or by intersecting ``document * 65536 + position`` sets.
+* **Ranking** uses the BM25F formula Whoosh uses (``B=0.75``, ``K1=1.2``, its idf
+  and its one-byte field lengths). When a segment has few matches every match
+  is scored, giving exactly Whoosh's scores; when it has many, only candidates
+  are scored: each term's stored champions (its best documents), the shortest
+  matching abstracts, and the shortest matching titles that contain a query
+  word. The total is always exact; only the order of very large result sets
+  is approximate, and only beyond their best documents.
 
 The query tree is made of ordinary Whoosh query objects (``Term``, ``Phrase``,
 ``And``, ``Or``, ``Not``, ``AndNot``, ``AndMaybe``, ``Every``, ``NullQuery``),
@@ -15,24 +26,173 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import OrderedDict
+import re
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict, deque
 from collections.abc import Iterable
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import and_, lshift
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.index_schema import TEXT_FIELDS, decode_positions
-from absreader.core.index_segments import SegmentData, quantised_length
+from absreader.core.index_schema import TEXT_FIELDS, bitmap_positions
+from absreader.core.index_segments import K1, B, SegmentData, ids_bitmap, quantised_length
 
-B = 0.75
-K1 = 1.2
-_POSTINGS_CACHE = 96
-_VALUES_CACHE = 16
+#: Segments with at most this many matches have every match scored exactly.
+EXACT_LIMIT = 1500
+#: Candidates taken from each length order when a result set is large.
+LENGTH_CANDIDATES = 128
+#: Phrases with more candidate documents than this use position-set intersection.
+PHRASE_PER_DOC = 200
+_CACHE_POSTINGS = 6_000_000
+_NONZERO = re.compile(rb"[^\x00]+")
+_BITS = [tuple(i for i in range(8) if b >> i & 1) for b in range(256)]
 
-Scores = dict[int, float]
+ScoringTerm = tuple[str, str, float]
+
+
+def iter_bits(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask``, ascending."""
+    if not mask:
+        return []
+    data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+    out: list[int] = []
+    extend = out.extend
+    bits = _BITS
+    for run in _NONZERO.finditer(data):
+        base = run.start() << 3
+        for byte in run.group():
+            extend(base + b for b in bits[byte])
+            base += 8
+    return out
+
+
+def bits_of(docs: Iterable[int], doc_count: int) -> int:
+    """A bitmap with the given documents set."""
+    if not isinstance(docs, (list, tuple, array)) or len(docs) > 1024:
+        flags = bytearray(doc_count)
+        deque(map(flags.__setitem__, docs, repeat(1)), maxlen=0)
+        text = flags.translate(_TO_CHAR)
+        text.reverse()
+        return int(text, 2) if text else 0
+    return int.from_bytes(ids_bitmap(docs, doc_count), "little")
+
+
+_TO_BYTE = bytes.maketrans(b"01", b"\x00\x01")
+_TO_CHAR = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def byte_per_doc(mask: int, doc_count: int) -> bytes:
+    """``mask`` as one byte (0 or 1) per document: indexable from C-level ``map``."""
+    return format(mask, "b").zfill(doc_count)[::-1].encode("ascii").translate(_TO_BYTE)
+
+
+class SegTerm:
+    """One term in one segment: postings, bitmap and term frequencies, decoded lazily."""
+
+    __slots__ = (
+        "seg",
+        "field",
+        "term",
+        "df",
+        "extent",
+        "_ids",
+        "_tfs",
+        "_mask",
+        "_mask_bytes",
+        "_id_list",
+        "_firsts",
+        "_bitmaps",
+        "_aligned",
+    )
+
+    def __init__(self, seg: SegmentData, field: str, term: str, df: int, extent: Any) -> None:
+        self.seg = seg
+        self.field = field
+        self.term = term
+        self.df = df
+        self.extent = extent
+        self._ids: Any = None
+        self._tfs: Any = None
+        self._mask: int | None = None
+        self._mask_bytes: bytes | None = None
+        self._id_list: list[int] | None = None
+        self._firsts: Any = None
+        self._bitmaps: Any = None
+        self._aligned: list[int] | None = None
+
+    def _decode(self, positions: bool = False) -> None:
+        ids, tfs, firsts, bitmaps = self.seg.postings(self.extent, positions)
+        self._ids, self._tfs = ids, tfs
+        if positions:
+            self._firsts, self._bitmaps = firsts, bitmaps
+
+    @property
+    def ids(self) -> Any:
+        """Document numbers, ascending."""
+        if self._ids is None:
+            self._decode()
+        return self._ids
+
+    @property
+    def tfs(self) -> Any:
+        """Term frequencies (None when every one is 1)."""
+        if self._ids is None:
+            self._decode()
+        return self._tfs
+
+    @property
+    def mask(self) -> int:
+        """Bitmap of the documents containing the term."""
+        if self._mask is None:
+            stored = self.seg.bitmap(self.field, self.term)
+            self._mask = stored if stored is not None else bits_of(self.ids, self.seg.doc_count_all)
+        return self._mask
+
+    def tf_lookup(self) -> tuple[bytes, Any, Any]:
+        """``(bitmap bytes, ids as a list, tfs)``: what scoring needs for one term."""
+        if self._mask_bytes is None:
+            self._mask_bytes = self.mask.to_bytes((self.seg.doc_count_all >> 3) + 1, "little")
+        tfs = self.tfs
+        if tfs is not None and self._id_list is None:
+            self._id_list = self._ids.tolist()
+        return self._mask_bytes, self._id_list, tfs
+
+    def aligned(self) -> list[int]:
+        """Every posting's position bitmap as an absolute ``int`` (phrase matching)."""
+        if self._aligned is None:
+            _, firsts, bitmaps = self.positional()
+            self._aligned = list(
+                map(lshift, map(int.from_bytes, bitmaps, repeat("little")), firsts)
+            )
+        return self._aligned
+
+    def positional(self) -> tuple[Any, Any, Any]:
+        """``(ids, first positions, relative position bitmaps)``, decoded on first use."""
+        if self._firsts is None:
+            self._decode(True)
+        return self._ids, self._firsts, self._bitmaps
+
+    def positions_of(self, doc: int) -> list[int]:
+        """Positions of the term in ``doc`` (empty when absent)."""
+        ids, firsts, bitmaps = self.positional()
+        j = bisect_left(ids, doc)
+        if j >= len(ids) or ids[j] != doc:
+            return []
+        return bitmap_positions(firsts[j], bitmaps[j])
+
+    def cost(self) -> int:
+        """Rough memory held, in postings (for the cache budget)."""
+        cost = self.df
+        if self._firsts is not None:
+            cost += 2 * self.df
+        if self._aligned is not None:
+            cost += 4 * self.df
+        return cost
 
 
 class Snapshot:
@@ -62,19 +222,43 @@ class Snapshot:
             for field, length in getattr(segment, "_fieldlengths", {}).items():
                 totals[field] = totals.get(field, 0) + length
         self.avg_length = {f: (totals.get(f, 0) / (base or 1)) or 1.0 for f in TEXT_FIELDS}
+        self._terms: OrderedDict[tuple[int, str, str], SegTerm | None] = OrderedDict()
         self._df: dict[tuple[str, str], int] = {}
-        self._postings: OrderedDict[tuple[int, str, str], Any] = OrderedDict()
-        self._values: OrderedDict[tuple[int, str, str], dict[int, bytes]] = OrderedDict()
-        self._norms: dict[tuple[int, str], list[float]] = {}
-        self._inv1: dict[tuple[int, str], list[float]] = {}
+        self._norms: dict[str, dict[int, float]] = {}
+        self._live: list[int | None] = [None] * len(self.segments)
 
     def close(self) -> None:
         """Release every segment's files."""
         for seg in self.segments:
             seg.close()
         self.segments = []
+        self._terms.clear()
 
     # -- statistics -----------------------------------------------------------------
+
+    def seg_term(self, i: int, field: str, term: str) -> SegTerm | None:
+        """The term in segment ``i`` (None when absent); cached, least recently used out."""
+        key = (i, field, term)
+        cache = self._terms
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        seg = self.segments[i]
+        stats = seg.term_stats(field, term)
+        st = SegTerm(seg, field, term, stats[0], stats[1]) if stats else None
+        cache[key] = st
+        if len(cache) > 4096 or len(cache) % 64 == 0:
+            self._trim()
+        return st
+
+    def _trim(self) -> None:
+        """Drop least recently used terms beyond the memory budget."""
+        cache = self._terms
+        total = sum(st.cost() for st in cache.values() if st is not None)
+        while cache and (len(cache) > 4096 or total > _CACHE_POSTINGS):
+            _, old = cache.popitem(last=False)
+            if old is not None:
+                total -= old.cost()
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Documents containing the term, over all segments (deleted ones included)."""
@@ -82,10 +266,10 @@ class Snapshot:
         df = self._df.get(key)
         if df is None:
             df = 0
-            for seg in self.segments:
-                stats = seg.term_stats(field, term)
-                if stats:
-                    df += stats[0]
+            for i in range(len(self.segments)):
+                st = self.seg_term(i, field, term)
+                if st is not None:
+                    df += st.df
             if len(self._df) > 100_000:
                 self._df.clear()
             self._df[key] = df
@@ -95,72 +279,32 @@ class Snapshot:
         """Whoosh's idf: ``log(N / (df + 1)) + 1``."""
         return math.log(self.doc_count_all / (self.doc_frequency(field, term) + 1)) + 1
 
-    def _norm(self, i: int, field: str) -> list[float]:
-        """Per document ``K1 * (1 - B + B * length / average)`` for one segment and field."""
-        key = (i, field)
-        norm = self._norms.get(key)
-        if norm is None:
+    def norm(self, field: str, length: int) -> float:
+        """``K1 * (1 - B + B * length / average)`` with Whoosh's one-byte lengths."""
+        table = self.norm_table(field)
+        value = table.get(length)
+        if value is None:
             avg = self.avg_length.get(field, 1.0)
-            table: dict[int, float] = {}
-            norm = []
-            append = norm.append
-            for length in self.segments[i].lens.get(field, ()):
-                value = table.get(length)
-                if value is None:
-                    value = table[length] = K1 * ((1 - B) + B * quantised_length(length) / avg)
-                append(value)
-            self._norms[key] = norm
-        return norm
+            value = table[length] = K1 * ((1 - B) + B * quantised_length(length) / avg)
+        return value
 
-    def _inv(self, i: int, field: str) -> list[float]:
-        """Per document ``1 / (1 + norm)``: the BM25 factor for a term seen once."""
-        key = (i, field)
-        inv = self._inv1.get(key)
-        if inv is None:
-            inv = self._inv1[key] = [1.0 / (1.0 + n) for n in self._norm(i, field)]
-        return inv
+    def norm_table(self, field: str) -> dict[int, float]:
+        """The memo behind :meth:`norm` for one field (length -> norm)."""
+        table = self._norms.get(field)
+        if table is None:
+            table = self._norms[field] = {}
+        return table
 
-    # -- postings ---------------------------------------------------------------------
-
-    def postings(self, i: int, field: str, term: str) -> Any:
-        """``(ids, weights)`` of a term in segment ``i`` (None when absent); cached."""
-        key = (i, field, term)
-        cache = self._postings
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit if hit != () else None
-        seg = self.segments[i]
-        stats = seg.term_stats(field, term)
-        if stats is None:
-            result: Any = ()
-        else:
-            ids, weights, _ = seg.postings(stats[1], False)
-            result = (ids, weights)
-        cache[key] = result
-        if len(cache) > _POSTINGS_CACHE:
-            cache.popitem(last=False)
-        return result if result != () else None
-
-    def positions(self, i: int, field: str, term: str) -> dict[int, bytes]:
-        """Segment-local docnum -> encoded positions of a term; cached."""
-        key = (i, field, term)
-        cache = self._values
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit
-        seg = self.segments[i]
-        stats = seg.term_stats(field, term)
-        if stats is None:
-            result: dict[int, bytes] = {}
-        else:
-            ids, _, values = seg.postings(stats[1], True)
-            result = dict(zip(ids, values or (), strict=False))
-        cache[key] = result
-        if len(cache) > _VALUES_CACHE:
-            cache.popitem(last=False)
-        return result
+    def live_mask(self, i: int) -> int:
+        """Bitmap of the live (not deleted) documents of segment ``i``."""
+        mask = self._live[i]
+        if mask is None:
+            seg = self.segments[i]
+            mask = (1 << seg.doc_count_all) - 1
+            if seg.deleted:
+                mask &= ~bits_of(seg.deleted, seg.doc_count_all)
+            self._live[i] = mask
+        return mask
 
     def key_docnum(self, key: str) -> int | None:
         """Global docnum of the live document with this key."""
@@ -177,172 +321,224 @@ class Snapshot:
                 return seg.keys[docnum - base]
         raise IndexError(docnum)
 
+    def restrict_masks(self, keys: Iterable[str]) -> list[int]:
+        """Per segment, the bitmap of the live documents holding these keys."""
+        per_seg: list[list[int]] = [[] for _ in self.segments]
+        for key in keys:
+            for i, seg in enumerate(self.segments):
+                local = seg.key_docnum(key)
+                if local is not None:
+                    per_seg[i].append(local)
+                    break
+        return [
+            bits_of(docs, seg.doc_count_all) if docs else 0
+            for docs, seg in zip(per_seg, self.segments, strict=True)
+        ]
 
-class Evaluator:
-    """Evaluates a query tree over one segment of a snapshot into ``{docnum: score}``."""
+
+class SegmentSearch:
+    """Matching (bitmaps) and scoring for one segment of a snapshot."""
 
     def __init__(self, snapshot: Snapshot, i: int) -> None:
         self.snap = snapshot
         self.i = i
         self.seg = snapshot.segments[i]
+        self.n = self.seg.doc_count_all
 
-    def run(self, q: wq.Query) -> Scores:
-        """Evaluate; deleted documents are removed from the result."""
-        result = self.eval(q)
-        deleted = self.seg.deleted
-        if deleted and result:
-            for doc in deleted & result.keys():
-                del result[doc]
-        return result
+    def term(self, field: str, term: str) -> SegTerm | None:
+        """The term's data in this segment."""
+        return self.snap.seg_term(self.i, field, term)
 
-    def eval(self, q: wq.Query) -> Scores:
-        """Dispatch on the query type (unknown types match nothing)."""
+    # -- matching -----------------------------------------------------------------------
+
+    def mask(self, q: wq.Query) -> int:
+        """Bitmap of the documents matching ``q`` (deleted ones included)."""
         if isinstance(q, wq.Term):
-            return self.term(q.fieldname, q.text, q.boost)
+            st = self.term(q.fieldname, q.text)
+            return st.mask if st is not None else 0
         if isinstance(q, wq.Phrase):
-            return self.phrase(q.fieldname, list(q.words), q.slop, q.boost)
+            return self.phrase(q.fieldname, list(q.words), q.slop)
         if isinstance(q, wq.And):
             return self.conjunction(q.subqueries)
         if isinstance(q, wq.Or):
-            return self.disjunction(q.subqueries)
+            out = 0
+            for sub in q.subqueries:
+                out |= self.mask(sub)
+            return out
         if isinstance(q, wq.Not):
-            return self.subtract(self.every(), self.eval(q.query))
+            return self.snap.live_mask(self.i) & ~self.mask(q.query)
         if isinstance(q, wq.AndNot):
-            return self.subtract(self.eval(q.a), self.eval(q.b))
+            return self.mask(q.a) & ~self.mask(q.b)
         if isinstance(q, wq.AndMaybe):
-            return self.maybe(self.eval(q.a), self.eval(q.b))
+            return self.mask(q.a)
         if isinstance(q, wq.Every):
-            return self.every()
-        return {}
+            return self.snap.live_mask(self.i)
+        return 0
 
-    def every(self) -> Scores:
-        """Every document of the segment, with score 0."""
-        return dict.fromkeys(range(self.seg.doc_count_all), 0.0)
-
-    def term(self, field: str, text: str, boost: float = 1.0) -> Scores:
-        """One term: BM25F scores for text fields, a constant for keyword fields."""
-        post = self.snap.postings(self.i, field, text)
-        if post is None:
-            return {}
-        ids, weights = post
-        if field not in TEXT_FIELDS:
-            return dict.fromkeys(ids, float(boost) if boost != 1.0 else 0.0)
-        c = self.snap.idf(field, text) * boost
-        if weights is None:
-            inv = self.snap._inv(self.i, field)
-            c1 = c * (K1 + 1)
-            return dict(zip(ids, [c1 * inv[d] for d in ids], strict=True))
-        norm = self.snap._norm(self.i, field)
-        c1 = c * (K1 + 1)
-        return dict(
-            zip(ids, [c1 * t / (t + norm[d]) for d, t in zip(ids, weights, strict=True)], strict=True)
-        )
-
-    def phrase(self, field: str, words: list[str], slop: int, boost: float) -> Scores:
-        """Documents where the words occur in order, each within ``slop`` of the last."""
-        if not words:
-            return {}
-        if len(words) == 1:
-            return self.term(field, words[0], boost)
-        scores = [self.term(field, w, boost) for w in words]
-        if not all(scores):
-            return {}
-        order = sorted(range(len(words)), key=lambda k: len(scores[k]))
-        candidates = scores[order[0]].keys() & scores[order[1]].keys()
-        for k in order[2:]:
-            candidates &= scores[k].keys()
-        if not candidates:
-            return {}
-        values = [self.snap.positions(self.i, field, w) for w in words]
-        slop = max(1, int(slop))
-        out: Scores = {}
-        for doc in candidates:
-            if _phrase_at(doc, values, slop):
-                out[doc] = sum(s[doc] for s in scores)
-        return out
-
-    def conjunction(self, subqueries: Iterable[wq.Query]) -> Scores:
-        """All positive children must match; ``Not`` children exclude."""
-        positives: list[Scores] = []
-        negatives: list[Scores] = []
+    def conjunction(self, subqueries: Iterable[wq.Query]) -> int:
+        """All positive children match, no ``Not`` child does."""
+        positive: int | None = None
+        negative = 0
         for sub in subqueries:
             if isinstance(sub, wq.Not):
-                negatives.append(self.eval(sub.query))
+                negative |= self.mask(sub.query)
                 continue
-            result = self.eval(sub)
-            if not result:
-                return {}
-            positives.append(result)
-        if not positives:
-            base = self.every()
+            m = self.mask(sub)
+            positive = m if positive is None else positive & m
+            if not positive:
+                return 0
+        if positive is None:
+            positive = self.snap.live_mask(self.i)
+        return positive & ~negative if negative else positive
+
+    def phrase(self, field: str, words: list[str], slop: int = 1) -> int:
+        """Documents where the words occur in order, each within ``slop`` of the last."""
+        if not words:
+            return 0
+        terms = [self.term(field, w) for w in words]
+        if any(t is None for t in terms):
+            return 0
+        sts: list[SegTerm] = terms  # type: ignore[assignment]
+        candidates = sts[0].mask
+        for st in sts[1:]:
+            candidates &= st.mask
+            if not candidates:
+                return 0
+        if len(sts) == 1:
+            return candidates
+        slop = max(1, int(slop))
+        if slop > 1 or candidates.bit_count() <= PHRASE_PER_DOC:
+            found = [doc for doc in iter_bits(candidates) if _phrase_in(doc, sts, slop)]
+            return bits_of(found, self.n)
+        return self._phrase_bulk(sts, candidates)
+
+    def _phrase_bulk(self, sts: list[SegTerm], candidates: int) -> int:
+        """Exact phrases over many candidates with C-level maps over position bitmaps.
+
+        For word ``j`` of ``n``, ``bitmap << (first + n - 1 - j)`` puts every
+        occurrence that could start the phrase on the same bit; a document
+        holds the phrase when the AND over its words is not zero.
+        """
+        n = len(sts)
+        member = byte_per_doc(candidates, self.n)
+        docs: Any = None
+        combined: Any = None
+        for j, st in enumerate(sts):
+            keep = list(map(member.__getitem__, st.ids))
+            if docs is None:
+                docs = list(compress(st.ids, keep))
+            aligned = compress(st.aligned(), keep)
+            shift = n - 1 - j
+            if shift:
+                aligned = map(lshift, aligned, repeat(shift))
+            combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
+        return bits_of(list(compress(docs, combined)), self.n)
+
+    # -- ranking ------------------------------------------------------------------------
+
+    def top(self, mask: int, scoring: list[ScoringTerm], k: int) -> list[tuple[float, int]]:
+        """The best ``k`` documents of ``mask`` as ``(score, local docnum)``."""
+        if not mask or k <= 0:
+            return []
+        terms = []
+        for field, text, boost in scoring:
+            st = self.term(field, text)
+            if st is not None and field in TEXT_FIELDS:
+                c = self.snap.idf(field, text) * boost * (K1 + 1)
+                terms.append((st, c, self.seg.lens.get(field)))
+        count = mask.bit_count()
+        if count <= max(EXACT_LIMIT, k) or not terms:
+            docs = iter_bits(mask)
+            if not terms:
+                return [(0.0, d) for d in docs[:k]]
         else:
-            positives.sort(key=len)
-            base = positives[0]
-            if len(positives) > 1:
-                keys = base.keys() & positives[1].keys()
-                for other in positives[2:]:
-                    keys &= other.keys()
-                base = {k: sum(p[k] for p in positives) for k in keys}
-        for neg in negatives:
-            base = self.subtract(base, neg)
-        return base
+            docs = self._candidates(mask, terms, k)
+        scored = zip(self._scores(docs, terms), docs, strict=True)
+        return heapq.nsmallest(k, scored, key=lambda sd: (-sd[0], sd[1]))
 
-    def disjunction(self, subqueries: Iterable[wq.Query]) -> Scores:
-        """Any child matches; scores add up. ``Not`` children mean "everything but"."""
-        results = [self.eval(sub) for sub in subqueries]
-        results = [r for r in results if r]
-        if not results:
-            return {}
-        results.sort(key=len, reverse=True)
-        out = dict(results[0])
-        for other in results[1:]:
-            overlap = out.keys() & other.keys()
-            if overlap:
-                added = {k: out[k] + other[k] for k in overlap}
-                out.update(other)
-                out.update(added)
-            else:
-                out.update(other)
-        return out
+    def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
+        scores = [0.0] * len(docs)
+        norm_of = self.snap.norm
+        for st, c, lens in terms:
+            data, id_list, tfs = st.tf_lookup()
+            norms = self.snap.norm_table(st.field)
+            for j, doc in enumerate(docs):
+                if data[doc >> 3] >> (doc & 7) & 1:
+                    tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
+                    length = lens[doc]
+                    norm = norms.get(length)
+                    if norm is None:
+                        norm = norm_of(st.field, length)
+                    scores[j] += c * tf / (tf + norm)
+        return scores
+
+    def _candidates(self, mask: int, terms: list[tuple[SegTerm, float, Any]], k: int) -> list[int]:
+        data = mask.to_bytes((self.n >> 3) + 1, "little")
+        want = max(LENGTH_CANDIDATES, 2 * k)
+
+        def inside(doc: int) -> bool:
+            return bool(data[doc >> 3] >> (doc & 7) & 1)
+
+        found: set[int] = set()
+        used = min(256, max(64, 768 // len(terms)))
+        for st, _, lens in terms:
+            champions = self.seg.champions(st.field, st.term)
+            if champions is None:
+                champions = _champions_of(st, lens)
+            found.update(d for d in champions[:used] if inside(d))
+        found.update(self._walk(self.seg.length_order("abstract"), inside, want))
+        title_mask = 0
+        for st, _, _ in terms:
+            if st.field == "title":
+                title_mask |= st.mask
+        title_mask &= mask
+        if title_mask:
+            tdata = title_mask.to_bytes((self.n >> 3) + 1, "little")
+
+            def in_title(doc: int) -> bool:
+                return bool(tdata[doc >> 3] >> (doc & 7) & 1)
+
+            found.update(self._walk(self.seg.length_order("title"), in_title, want))
+        return sorted(found)
 
     @staticmethod
-    def subtract(base: Scores, neg: Scores) -> Scores:
-        """``base`` without the documents in ``neg``."""
-        if not neg or not base:
-            return base
-        if len(neg) * 4 < len(base):
-            base = dict(base)
-            for doc in neg.keys() & base.keys():
-                del base[doc]
-            return base
-        return {k: v for k, v in base.items() if k not in neg}
-
-    @staticmethod
-    def maybe(base: Scores, extra: Scores) -> Scores:
-        """``base`` with the scores of ``extra`` added where both match."""
-        if not extra:
-            return base
-        out = dict(base)
-        for doc in extra.keys() & base.keys():
-            out[doc] += extra[doc]
+    def _walk(order: Any, inside: Any, want: int) -> list[int]:
+        out = []
+        for doc in order:
+            if inside(doc):
+                out.append(doc)
+                if len(out) >= want:
+                    break
         return out
 
 
-def _phrase_at(doc: int, values: list[dict[int, bytes]], slop: int) -> bool:
-    """True when the phrase's words occur in order in ``doc``."""
-    first = decode_positions(values[0][doc])
-    rest = [decode_positions(v[doc]) for v in values[1:]]
+def _champions_of(st: SegTerm, lens: Any) -> list[int]:
+    """Best documents of a term without stored champions (it is short)."""
+    ids = st.ids
+    if len(ids) <= 256:
+        return list(ids)
+    tfs = st.tfs
+    if tfs is None:
+        return heapq.nsmallest(256, ids, key=lens.__getitem__)
+    impact = [t / (t + 0.4 * lens[d] + 1) for d, t in zip(ids, tfs, strict=True)]
+    best = heapq.nlargest(256, range(len(ids)), key=impact.__getitem__)
+    return [ids[j] for j in best]
+
+
+def _phrase_in(doc: int, sts: list[SegTerm], slop: int) -> bool:
+    """True when the phrase occurs in ``doc``."""
+    positions = [st.positions_of(doc) for st in sts]
     if slop == 1:
-        starts = set(first)
-        for k, positions in enumerate(rest, 1):
-            starts &= {p - k for p in positions}
+        starts = set(positions[0])
+        for k, plist in enumerate(positions[1:], 1):
+            starts &= {p - k for p in plist}
             if not starts:
                 return False
         return True
-    for start in first:
+    for start in positions[0]:
         last = start
-        for positions in rest:
-            nxt = [p for p in positions if last < p <= last + slop]
+        for plist in positions[1:]:
+            nxt = [p for p in plist if last < p <= last + slop]
             if not nxt:
                 break
             last = nxt[0]
@@ -351,23 +547,55 @@ def _phrase_at(doc: int, values: list[dict[int, bytes]], slop: int) -> bool:
     return False
 
 
-def top_hits(scores: dict[int, float], k: int) -> list[tuple[int, float]]:
-    """The ``k`` best ``(docnum, score)`` pairs: highest score, then lowest docnum."""
-    if k <= 0 or not scores:
-        return []
-    if len(scores) <= k:
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    best = heapq.nlargest(k, scores.items(), key=itemgetter(1))
-    return sorted(best, key=lambda kv: (-kv[1], kv[0]))
-
-
-def evaluate(snapshot: Snapshot, q: wq.Query) -> dict[int, float]:
-    """Evaluate over every segment; global docnums."""
-    out: dict[int, float] = {}
-    for i, base in enumerate(snapshot.bases):
-        result = Evaluator(snapshot, i).run(q)
-        if base:
-            out.update({d + base: s for d, s in result.items()})
-        else:
-            out.update(result)
+def scoring_terms(q: wq.Query, negated: bool = False) -> list[ScoringTerm]:
+    """The positive text terms of a query, with their boosts (what ranking sums)."""
+    out: list[ScoringTerm] = []
+    if isinstance(q, wq.Term):
+        if not negated and q.fieldname in TEXT_FIELDS:
+            out.append((q.fieldname, q.text, q.boost))
+    elif isinstance(q, wq.Phrase):
+        if not negated:
+            out.extend((q.fieldname, w, q.boost) for w in q.words)
+    elif isinstance(q, wq.Not):
+        out.extend(scoring_terms(q.query, not negated))
+    elif isinstance(q, wq.AndNot):
+        out.extend(scoring_terms(q.a, negated))
+        out.extend(scoring_terms(q.b, not negated))
+    elif isinstance(q, (wq.AndMaybe,)):
+        out.extend(scoring_terms(q.a, negated))
+        out.extend(scoring_terms(q.b, negated))
+    elif isinstance(q, wq.CompoundQuery):
+        for sub in q.subqueries:
+            out.extend(scoring_terms(sub, negated))
     return out
+
+
+def search(
+    snapshot: Snapshot,
+    q: wq.Query,
+    k: int,
+    restrict: list[int] | None = None,
+    exclude: int | None = None,
+) -> tuple[int, list[tuple[int, float]]]:
+    """Total matches and the best ``k`` as ``(global docnum, score)``.
+
+    ``restrict`` is a per-segment bitmap the matches must fall in; ``exclude`` a
+    global docnum to leave out (the paper itself, for "more like this").
+    """
+    scoring = scoring_terms(q)
+    total = 0
+    best: list[tuple[float, int]] = []
+    for i, base in enumerate(snapshot.bases):
+        seg_search = SegmentSearch(snapshot, i)
+        mask = seg_search.mask(q) & snapshot.live_mask(i)
+        if restrict is not None:
+            mask &= restrict[i]
+        if exclude is not None and base <= exclude < base + seg_search.n:
+            mask &= ~(1 << (exclude - base))
+        if not mask:
+            continue
+        total += mask.bit_count()
+        for score, doc in seg_search.top(mask, scoring, k):
+            best.append((score, doc + base))
+    best.sort(key=lambda sd: (-sd[0], sd[1]))
+    return total, [(doc, score) for score, doc in best[:k]]

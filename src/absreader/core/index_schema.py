@@ -15,9 +15,9 @@ run of spaces, ``-`` and ``_`` turned into one ``-``. ``To Read``,
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-
 from itertools import accumulate
 
 from whoosh import fields, formats
@@ -48,49 +48,102 @@ AUTHOR_GAP = 100
 _TEXT_ANALYZER = StemmingAnalyzer(stoplist=None, minsize=1)
 
 
-def encode_positions(positions: list[int]) -> bytes:
-    """Positions as varint deltas (1 byte for most postings)."""
-    if len(positions) == 1 and positions[0] < _SINGLE_MAX:
-        return _SINGLE[positions[0]]
-    out = bytearray()
-    last = 0
+#: Positions are stored as 16-bit numbers; words past this one share its position.
+MAX_POSITION = 0xFFFF
+#: The position bitmap of a term seen once (relative to its first position).
+ONE = b"\x01"
+
+
+def position_bitmap(positions: list[int]) -> tuple[int, bytes]:
+    """``(first position, bitmap of the positions relative to it)`` for one posting.
+
+    Phrase matching shifts and ANDs these bitmaps, so checking thousands of
+    documents is a handful of C-level ``map`` calls rather than a Python loop.
+    """
+    first = positions[0]
+    if len(positions) == 1:
+        return min(first, MAX_POSITION), ONE
+    bits = 0
     for pos in positions:
-        delta = pos - last
-        last = pos
-        while delta >= 0x80:
-            out.append((delta & 0x7F) | 0x80)
-            delta >>= 7
-        out.append(delta)
-    return bytes(out)
+        bits |= 1 << (pos - first)
+    return min(first, MAX_POSITION), bits.to_bytes((bits.bit_length() + 7) >> 3, "little")
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """One posting's positions as bytes: the first (16-bit) and a relative bitmap."""
+    first, bitmap = position_bitmap(positions)
+    return first.to_bytes(2, "little") + bitmap
 
 
 def decode_positions(value: bytes) -> list[int]:
     """Absolute positions from :func:`encode_positions` bytes."""
-    if not value:
+    if len(value) < 3:
         return []
-    if max(value) < 0x80:
-        return list(accumulate(value))
-    deltas = []
-    current = shift = 0
-    for byte in value:
-        current |= (byte & 0x7F) << shift
-        if byte & 0x80:
-            shift += 7
-        else:
-            deltas.append(current)
-            current = shift = 0
-    return list(accumulate(deltas))
+    first = int.from_bytes(value[:2], "little")
+    return bitmap_positions(first, value[2:])
 
 
-_SINGLE_MAX = 1 << 14
-_SINGLE: list[bytes] = []
-_SINGLE.extend(
-    bytes([p]) if p < 0x80 else bytes([(p & 0x7F) | 0x80, p >> 7]) for p in range(_SINGLE_MAX)
-)
+def bitmap_positions(first: int, bitmap: bytes) -> list[int]:
+    """Positions from a first position and a relative bitmap."""
+    if bitmap == ONE:
+        return [first]
+    bits = int.from_bytes(bitmap, "little")
+    out = []
+    k = 0
+    while bits:
+        if bits & 1:
+            out.append(first + k)
+        bits >>= 1
+        k += 1
+    return out
+
+
+class PackedValues:
+    """The position values of one block of postings, packed into three fields.
+
+    Whoosh's W3 reader indexes a block's values per posting (each value is
+    :func:`encode_positions` bytes); absreader's reader takes the fields whole.
+    ``firsts`` holds 16-bit little-endian first positions, ``blob`` the relative
+    bitmaps back to back, ``lens`` their lengths (None when every bitmap is
+    :data:`ONE`, i.e. every term frequency is 1).
+    """
+
+    __slots__ = ("firsts", "blob", "lens", "_ends")
+
+    def __init__(self, firsts: bytes, blob: bytes, lens: array | None) -> None:
+        self.firsts = firsts
+        self.blob = blob
+        self.lens = lens
+        self._ends: list[int] | None = None
+
+    def __reduce__(self) -> tuple[type, tuple[bytes, bytes, array | None]]:
+        return PackedValues, (self.firsts, self.blob, self.lens)
+
+    def __len__(self) -> int:
+        return len(self.firsts) // 2
+
+    def bitmaps(self) -> list[bytes]:
+        """Every posting's relative bitmap."""
+        if self.lens is None:
+            return [ONE] * len(self)
+        ends = list(accumulate(self.lens))
+        starts = [0, *ends[:-1]]
+        return list(map(self.blob.__getitem__, map(slice, starts, ends)))
+
+    def __getitem__(self, i: int) -> bytes:
+        if i < 0:
+            i += len(self)
+        first = self.firsts[2 * i : 2 * i + 2]
+        if self.lens is None:
+            return first + ONE
+        if self._ends is None:
+            self._ends = list(accumulate(self.lens))
+        end = self._ends[i]
+        return first + self.blob[end - self.lens[i] : end]
 
 
 class PackedPositions(formats.Positions):
-    """Whoosh's ``Positions`` with compact varint values instead of pickles."""
+    """Whoosh's ``Positions``, with values packed as a first position and a bitmap."""
 
     def encode(self, poslist: list[int]) -> bytes:  # noqa: D102 - Whoosh API
         return encode_positions(poslist)

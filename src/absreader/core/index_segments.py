@@ -15,6 +15,7 @@ Whoosh's searcher returns the same documents); beside each segment sits a small
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import io
 import marshal
@@ -22,10 +23,11 @@ import mmap
 import os
 import pickle
 import struct
+import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 from operator import sub
 from pathlib import Path
 from typing import Any
@@ -42,17 +44,23 @@ from absreader.core.index_schema import (
     KEYWORD_FIELDS,
     TEXT_FIELDS,
     AnalysedDoc,
-    encode_positions,
+    PackedValues,
+    position_bitmap,
 )
 
 INDEX_NAME = "MAIN"
 CODEC = W3Codec()
 MAGIC = b"W3Bl"
-BLOCK = 256
+BLOCK = 1024
+_SMALL = 24
 SIDECAR_EXT = ".absr"
+EXTRAS_EXT = ".absx"
+EXTRAS_MAGIC = b"ABX1"
+CHAMPIONS = 256
+B = 0.75
+K1 = 1.2
 _TERMINFO = struct.Struct("!BfIBBfII")
 _INT = struct.Struct("!i")
-_COMPRESS_OVER = 2048
 
 
 class SegmentCorrupt(Exception):
@@ -60,19 +68,31 @@ class SegmentCorrupt(Exception):
 
 
 _PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats bytes
+_BIG_ENDIAN = sys.byteorder == "big"
+_ONES = array("H", [1])
+
+
+def _deltas(ids: array) -> array:
+    """W3 block ids: the first id, then the gaps (16-bit when they all fit)."""
+    gaps = list(map(sub, ids[1:], ids[:-1])) if len(ids) > 1 else []
+    gaps.insert(0, ids[0])
+    return array("H" if max(gaps) < 0x10000 else "I", gaps)
 
 
 def _write_postings(
     postfile: Any,
-    ids: Sequence[int],
-    tfs: Sequence[int] | None,
-    values: Sequence[bytes] | None,
+    ids: array,
+    tfs: array | None,
+    firsts: array | None,
+    bitmaps: list[bytes] | None,
     doclens: Sequence[int] | None,
 ) -> bytes:
     """Write one posting list as W3 blocks; return its W3 term-info bytes.
 
-    ``tfs`` are the weights (term frequencies; None means all 1), ``doclens``
-    the field length of every document in the segment (None for keywords).
+    ``tfs`` are the term frequencies (the weights; None means all 1). Text
+    fields also pass every posting's first position and relative position
+    bitmap (see :func:`~absreader.core.index_schema.position_bitmap`) and
+    ``doclens``, the field length of every document in the segment.
     """
     start = postfile.tell()
     write = postfile.write
@@ -84,50 +104,58 @@ def _write_postings(
     max_len = 0
     dumps = pickle.dumps
     for b0 in range(0, n, BLOCK):
-        bids = ids[b0 : b0 + BLOCK]
+        b1 = b0 + BLOCK
+        bids = ids[b0:b1]
         count = len(bids)
-        if count == 1:
-            deltas: Any = (bids[0],)
-        else:
-            deltas = (bids[0], *map(sub, bids[1:], bids[:-1]))
+        vals: Any = None
         if tfs is None:
             weights: Any = None
             bmax = 1
-            total_weight += count
+            total = count
         else:
-            btfs = tfs[b0 : b0 + BLOCK]
+            btfs = tfs[b0:b1]
             bmax = max(btfs)
-            total_weight += sum(btfs)
-            if bmax == 1:
-                weights = None
-            elif min(btfs) == bmax:
-                weights = float(bmax)
+            total = sum(btfs)
+            weights = None if bmax == 1 else float(bmax) if min(btfs) == bmax else btfs
+        if firsts is not None and bitmaps is not None:
+            bfirsts = firsts[b0:b1]
+            bmaps = bitmaps[b0:b1]
+            if count < _SMALL:
+                vals = tuple(
+                    f.to_bytes(2, "little") + m for f, m in zip(bfirsts, bmaps, strict=True)
+                )
             else:
-                weights = tuple(btfs)
-        vals = None if values is None else tuple(values[b0 : b0 + BLOCK])
+                if _BIG_ENDIAN:
+                    bfirsts.byteswap()
+                if bmax == 1:
+                    vals = PackedValues(bfirsts.tobytes(), b"", None)
+                else:
+                    vals = PackedValues(
+                        bfirsts.tobytes(), b"".join(bmaps), array("H", map(len, bmaps))
+                    )
+        total_weight += total
         if doclens is not None:
-            if count == 1:
-                bmin_len = bmax_len = doclens[bids[0]]
-            else:
-                blens = list(map(doclens.__getitem__, bids))
-                bmin_len, bmax_len = min(blens), max(blens)
+            blens = list(map(doclens.__getitem__, bids))
+            bmin_len, bmax_len = min(blens), max(blens)
             min_len = bmin_len if min_len is None or bmin_len < min_len else min_len
             max_len = bmax_len if bmax_len > max_len else max_len
         else:
             bmin_len, bmax_len = None, 0
         if bmax > max_weight:
             max_weight = bmax
-        data = dumps((deltas, weights, vals), _PICKLE)
-        comp = 0
-        if len(data) > _COMPRESS_OVER:
-            comp = 1
-            data = zlib.compress(data, 1)
+        if count < _SMALL:
+            # Short lists: plain tuples pickle smaller than arrays and a class.
+            if isinstance(weights, array):
+                weights = tuple(weights)
+            data = dumps((tuple(_deltas(bids)), weights, vals), _PICKLE)
+        else:
+            data = dumps((_deltas(bids), weights, vals), _PICKLE)
         info = dumps(
-            (count, bids[-1], float(bmax), comp, length_to_byte(bmin_len), length_to_byte(bmax_len)),
+            (count, bids[-1], float(bmax), 0, length_to_byte(bmin_len), length_to_byte(bmax_len)),
             _PICKLE,
         )
         size = len(info) + len(data)
-        write(_INT.pack(-size if b0 + BLOCK >= n else size) + info + data)
+        write(_INT.pack(-size if b1 >= n else size) + info + data)
     length = postfile.tell() - start
     head = _TERMINFO.pack(
         0,
@@ -163,6 +191,110 @@ def _read_sidecar(storage: FileStorage, segment: W3Segment) -> tuple[list[str], 
     if len(keys) != segment.doc_count_all():
         raise SegmentCorrupt(f"segment {segment.segment_id()}: sidecar does not match")
     return keys, lens
+
+
+def bitmap_threshold(doc_count: int) -> int:
+    """Terms in at least this many documents get a stored bitmap and champion list."""
+    return max(512, doc_count // 48)
+
+
+def ids_bitmap(ids: Iterable[int], doc_count: int) -> bytes:
+    """A bit per document (little-endian), set for the given ids."""
+    bits = bytearray((doc_count >> 3) + 1)
+    for d in ids:
+        bits[d >> 3] |= _BIT[d & 7]
+    return bytes(bits)
+
+
+_BIT = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+class _TermsWriter:
+    """Writes a segment's term index, postings and the ``.absx`` extras.
+
+    Terms must arrive in (field, term) order. Frequent terms also get a bitmap
+    of their documents and a champion list (their best documents by BM25
+    impact), which let a search over 100,000 papers skip decoding and scoring
+    posting lists that cover most of the collection.
+    """
+
+    def __init__(
+        self, storage: FileStorage, segment: W3Segment, doc_count: int, lens: dict[str, array]
+    ) -> None:
+        self.storage = storage
+        self.segment = segment
+        self.doc_count = doc_count
+        self.lens = lens
+        self.threshold = bitmap_threshold(doc_count)
+        self.avg = {f: (sum(a) / doc_count) or 1.0 for f, a in lens.items() if doc_count}
+        self.tindex = OrderedHashWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
+        self.fieldmap: dict[str, int] = {}
+        self.tindex.extras["fieldmap"] = self.fieldmap
+        self.postfile = segment.create_file(storage, W3Codec.POSTS_EXT)
+        self.extras: dict[str, tuple[int, int, int, int]] = {}
+        self.blob = bytearray()
+
+    def add(
+        self,
+        field: str,
+        term: str,
+        ids: array,
+        tfs: array | None = None,
+        firsts: array | None = None,
+        bitmaps: list[bytes] | None = None,
+    ) -> None:
+        """Write one term's postings (ids ascending; positional data for text fields)."""
+        fid = self.fieldmap.get(field)
+        if fid is None:
+            fid = self.fieldmap[field] = len(self.fieldmap)
+        doclens = self.lens.get(field) if firsts is not None else None
+        info = _write_postings(self.postfile, ids, tfs, firsts, bitmaps, doclens)
+        self.tindex.add(pack_ushort(fid) + term.encode("utf-8"), info)
+        if len(ids) >= self.threshold:
+            bitmap = ids_bitmap(ids, self.doc_count)
+            champions = b""
+            if doclens is not None:
+                champions = self._champions(ids, tfs, doclens, self.avg.get(field, 1.0))
+            offset = len(self.blob)
+            self.blob += bitmap
+            self.blob += champions
+            self.extras[f"{field}\x00{term}"] = (
+                offset,
+                len(bitmap),
+                offset + len(bitmap),
+                len(champions),
+            )
+
+    @staticmethod
+    def _champions(ids: array, tfs: array | None, doclens: Sequence[int], avg: float) -> bytes:
+        k = K1 * B / avg
+        k0 = K1 * (1 - B)
+        if tfs is None:
+            # One occurrence everywhere: the shortest documents score best.
+            best = heapq.nsmallest(CHAMPIONS, ids, key=doclens.__getitem__)
+        else:
+            impact = [t / (t + k0 + k * doclens[d]) for d, t in zip(ids, tfs, strict=True)]
+            best = [
+                ids[j] for j in heapq.nlargest(CHAMPIONS, range(len(ids)), key=impact.__getitem__)
+            ]
+        return array("I", best).tobytes()
+
+    def close(self) -> None:
+        """Finish the term index, the postings and the extras file."""
+        self.tindex.close()
+        self.postfile.close()
+        orders = {}
+        for field in ("title", "abstract"):
+            lens = self.lens.get(field)
+            if lens is None:
+                continue
+            order = array("I", sorted(range(len(lens)), key=lens.__getitem__))
+            offset = len(self.blob)
+            self.blob += order.tobytes()
+            orders[field] = (offset, len(order) * 4)
+        index = marshal.dumps({"v": 1, "terms": self.extras, "order": orders})
+        with self.storage.create_file(self.segment.make_filename(EXTRAS_EXT)) as f:
+            f.write(EXTRAS_MAGIC + struct.pack("<Q", len(index)) + index + bytes(self.blob))
 
 
 class SegmentBuilder:
@@ -202,10 +334,13 @@ class SegmentBuilder:
             for term, plist in terms.items():
                 post = get(term)
                 if post is None:
-                    post = pool[term] = (array("I"), array("I"), [])
+                    post = pool[term] = (array("I"), array("H"), array("H"), [])
                 post[0].append(docnum)
-                post[1].append(len(plist))
-                post[2].append(encode_positions(plist))
+                tf = len(plist)
+                first, bitmap = position_bitmap(plist)
+                post[1].append(tf if tf < 0xFFFF else 0xFFFF)
+                post[2].append(first)
+                post[3].append(bitmap)
             count += len(terms)
             perdoc.add_field(field, schema[field], None, length)
         for field, terms in doc.keywords.items():
@@ -229,24 +364,16 @@ class SegmentBuilder:
         _cleanup_temp(self.storage)
         segment = self.segment
         segment.set_doc_count(len(self._keys))
-        tindex = OrderedHashWriter(segment.create_file(self.storage, W3Codec.TERMS_EXT))
-        fieldmap: dict[str, int] = {}
-        tindex.extras["fieldmap"] = fieldmap
-        postfile = segment.create_file(self.storage, W3Codec.POSTS_EXT)
+        writer = _TermsWriter(self.storage, segment, len(self._keys), self._lens)
         for fieldname in sorted(f for f, terms in self._pool.items() if terms):
-            fid = fieldmap[fieldname] = len(fieldmap)
-            prefix = pack_ushort(fid)
             terms = self._pool[fieldname]
-            doclens = self._lens.get(fieldname)
             for term in sorted(terms):
                 post = terms[term]
                 if isinstance(post, array):
-                    info = _write_postings(postfile, post, None, None, None)
+                    writer.add(fieldname, term, post)
                 else:
-                    info = _write_postings(postfile, post[0], post[1], post[2], doclens)
-                tindex.add(prefix + term.encode("utf-8"), info)
-        tindex.close()
-        postfile.close()
+                    writer.add(fieldname, term, *post)
+        writer.close()
         _write_sidecar(self.storage, segment, self._keys, self._lens)
         self._pool.clear()
         return segment
@@ -275,7 +402,9 @@ class SegmentData:
         self.segment = segment
         self.doc_count_all = segment.doc_count_all()
         self.deleted = frozenset(segment.deleted_docs())
-        self.keys, self.lens = _read_sidecar(storage, segment)
+        self._storage = storage
+        self._keys: list[str] | None = None
+        self._lens: dict[str, array] | None = None
         try:
             self.terms = CODEC.terms_reader(storage, segment)
             path = Path(storage.folder) / segment.make_filename(W3Codec.POSTS_EXT)
@@ -285,15 +414,102 @@ class SegmentData:
         except (OSError, ValueError, KeyError, struct.error, EOFError) as exc:
             raise SegmentCorrupt(f"segment {segment.segment_id()}: {exc}") from exc
         self._key_docs: dict[str, int] | None = None
+        self._extras: dict[str, tuple[int, int, int, int]] = {}
+        self._orders: dict[str, tuple[int, int]] = {}
+        self._xblob: Any = b""
+        self._read_extras(storage)
+
+    @property
+    def keys(self) -> list[str]:
+        """The key of every document, by local docnum (loaded on first use)."""
+        if self._keys is None:
+            self._keys, self._lens = _read_sidecar(self._storage, self.segment)
+        return self._keys
+
+    @property
+    def lens(self) -> dict[str, array]:
+        """Exact field lengths of every document, per text field."""
+        if self._lens is None:
+            self._keys, self._lens = _read_sidecar(self._storage, self.segment)
+        return self._lens
+
+    def find_key(self, key: str) -> list[int]:
+        """Live docnums holding ``key`` (a term lookup: no sidecar needed)."""
+        stats = self.term_stats("key", key)
+        if stats is None:
+            return []
+        ids = self.postings(stats[1])[0]
+        return [d for d in ids if d not in self.deleted]
+
+    def terms_with_prefix(self, fieldname: str, prefix: str, limit: int) -> list[str]:
+        """Terms of a field starting with ``prefix`` (at most ``limit``)."""
+        out: list[str] = []
+        raw = prefix.encode("utf-8")
+        try:
+            for field, btext in self.terms.terms_from(fieldname, raw):
+                if field != fieldname or not btext.startswith(raw):
+                    break
+                out.append(btext.decode("utf-8"))
+                if len(out) >= limit:
+                    break
+        except (KeyError, ValueError, UnicodeDecodeError):
+            pass
+        return out
+
+    def _read_extras(self, storage: FileStorage) -> None:
+        path = Path(storage.folder) / self.segment.make_filename(EXTRAS_EXT)
+        try:
+            with open(path, "rb") as f:
+                head = f.read(12)
+                if head[:4] != EXTRAS_MAGIC:
+                    raise SegmentCorrupt(f"segment {self.segment.segment_id()}: bad extras")
+                (size,) = struct.unpack("<Q", head[4:])
+                index = marshal.loads(f.read(size))
+                self._xbase = 12 + size
+                total = os.fstat(f.fileno()).st_size
+                if total > self._xbase:
+                    self._xblob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._extras = index["terms"]
+            self._orders = index["order"]
+        except (OSError, ValueError, EOFError, KeyError, TypeError, struct.error) as exc:
+            raise SegmentCorrupt(f"segment {self.segment.segment_id()}: {exc}") from exc
+
+    def _xslice(self, offset: int, length: int) -> bytes:
+        start = self._xbase + offset
+        return self._xblob[start : start + length]
+
+    def bitmap(self, field: str, term: str) -> int | None:
+        """The stored document bitmap of a frequent term (None when not stored)."""
+        entry = self._extras.get(f"{field}\x00{term}")
+        if entry is None:
+            return None
+        return int.from_bytes(self._xslice(entry[0], entry[1]), "little")
+
+    def champions(self, field: str, term: str) -> array | None:
+        """A frequent term's best documents by BM25 impact (None when not stored)."""
+        entry = self._extras.get(f"{field}\x00{term}")
+        if entry is None or not entry[3]:
+            return None
+        out = array("I")
+        out.frombytes(self._xslice(entry[2], entry[3]))
+        return out
+
+    def length_order(self, field: str) -> array:
+        """Every document, shortest ``field`` first."""
+        entry = self._orders.get(field)
+        out = array("I")
+        if entry is not None:
+            out.frombytes(self._xslice(*entry))
+        return out
 
     def close(self) -> None:
         """Release the files (the object must not be used afterwards)."""
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.terms.close()
-        except (OSError, ValueError):
-            pass
         if isinstance(self._post, mmap.mmap):
             self._post.close()
+        if isinstance(self._xblob, mmap.mmap):
+            self._xblob.close()
 
     def key_docnum(self, key: str) -> int | None:
         """The live document number holding ``key`` in this segment, if any."""
@@ -311,35 +527,35 @@ class SegmentData:
 
     def iter_terms(self, fieldname: str | None = None) -> Iterator[tuple[str, str, Any]]:
         """Every ``(field, term, term info)`` in key order (optionally one field)."""
-        if fieldname is None:
-            items = self.terms.items()
-        else:
-            items = self.terms.items_from(fieldname, b"")
+        items = self.terms.items() if fieldname is None else self.terms.items_from(fieldname, b"")
         for (field, btext), info in items:
             if fieldname is not None and field != fieldname:
                 break
             yield field, btext.decode("utf-8"), info
 
-    def postings(
-        self, extent: tuple[int, int], values: bool = False
-    ) -> tuple[array, array | None, list[bytes] | None]:
-        """Decode a whole posting list: ids, weights (None = all 1.0), and values."""
+    def postings(self, extent: tuple[int, int], values: bool = False) -> Postings:
+        """Decode a whole posting list (positional data only when ``values``)."""
         offset, length = extent
         if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it unpacked
             length = length[0]
-        raw = self._post[offset : offset + length]
-        return decode_blocks(raw, values)
+        return decode_blocks(self._post[offset : offset + length], values)
 
 
-def decode_blocks(raw: bytes, want_values: bool) -> tuple[array, array | None, list | None]:
+#: ``(ids, tfs or None when all 1, first positions, relative position bitmaps)``;
+#: the last two are None unless positions were asked for.
+Postings = tuple[array, "array | None", "array | None", "list[bytes] | None"]
+
+
+def decode_blocks(raw: bytes, want_positions: bool) -> Postings:
     """Parse W3 posting blocks into flat arrays."""
     if raw[:4] != MAGIC:
         raise SegmentCorrupt("posting list has no header")
     f = io.BytesIO(raw)
     f.seek(4)
     ids = array("I")
-    weights: array | None = None
-    values: list | None = [] if want_values else None
+    tfs: array | None = None
+    firsts = array("H") if want_positions else None
+    bitmaps: list[bytes] | None = [] if want_positions else None
     load, loads = pickle.load, pickle.loads
     try:
         while True:
@@ -353,23 +569,36 @@ def decode_blocks(raw: bytes, want_values: bool) -> tuple[array, array | None, l
                 data = zlib.decompress(data)
             bids, bweights, bvalues = loads(data)
             count = info[0]
-            if bweights is not None and weights is None:
-                weights = array("f", [1.0]) * len(ids)
-            if weights is not None:
+            if bweights is not None and tfs is None:
+                tfs = _ONES * len(ids)
+            if tfs is not None:
                 if bweights is None:
-                    weights.extend([1.0] * count)
+                    tfs.extend(_ONES * count)
                 elif isinstance(bweights, float):
-                    weights.extend([bweights] * count)
+                    tfs.extend(array("H", [int(bweights)]) * count)
                 else:
-                    weights.extend(bweights)
+                    tfs.extend(bweights)
             ids.extend(accumulate(bids))
-            if values is not None and bvalues is not None:
-                values.extend(bvalues)
+            if firsts is not None and bitmaps is not None and bvalues is not None:
+                if isinstance(bvalues, PackedValues):
+                    if _BIG_ENDIAN:
+                        block = array("H")
+                        block.frombytes(bvalues.firsts)
+                        block.byteswap()
+                        firsts.extend(block)
+                    else:
+                        firsts.frombytes(bvalues.firsts)
+                    bitmaps.extend(bvalues.bitmaps())
+                else:
+                    firsts.extend(int.from_bytes(v[:2], "little") for v in bvalues)
+                    bitmaps.extend(v[2:] for v in bvalues)
             if last:
                 break
-    except (struct.error, pickle.UnpicklingError, zlib.error, EOFError, ValueError) as exc:
+    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, AttributeError) as exc:
         raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
-    return ids, weights, values
+    except (zlib.error, TypeError, IndexError) as exc:
+        raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
+    return ids, tfs, firsts, bitmaps
 
 
 def merge_segments(
@@ -423,10 +652,7 @@ def _merge(storage: FileStorage, schema: Schema, datas: list[SegmentData]) -> W3
         for field, term, info in data.iter_terms():
             yield field, term, i, info
 
-    tindex = OrderedHashWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
-    fieldmap: dict[str, int] = {}
-    tindex.extras["fieldmap"] = fieldmap
-    postfile = segment.create_file(storage, W3Codec.POSTS_EXT)
+    writer = _TermsWriter(storage, segment, len(keys), lens)
     merged = heapq.merge(*(stream(i, d) for i, d in enumerate(datas)))
     current: tuple[str, str] | None = None
     parts: list[tuple[int, Any]] = []
@@ -436,31 +662,32 @@ def _merge(storage: FileStorage, schema: Schema, datas: list[SegmentData]) -> W3
         field, term = current
         positional = field in TEXT_FIELDS
         ids = array("I")
-        tfs: list[float] | None = [] if positional else None
-        values: list[bytes] | None = [] if positional else None
+        tfs = array("H")
+        firsts = array("H")
+        bitmaps: list[bytes] = []
         for i, info in parts:
-            pids, pweights, pvalues = datas[i].postings(info.extent(), positional)
+            pids, ptfs, pfirsts, pmaps = datas[i].postings(info.extent(), positional)
+            counts = ptfs if ptfs is not None else _ONES * len(pids)
             dmap = docmaps[i]
             if isinstance(dmap, int):
-                ids.extend(d + dmap for d in pids)
-                keep = None
-            else:
-                keep = [j for j, d in enumerate(pids) if d in dmap]
-                ids.extend(dmap[pids[j]] for j in keep)
+                ids.extend(map(dmap.__add__, pids) if dmap else pids)
+                tfs.extend(counts)
+                if positional:
+                    firsts.extend(pfirsts)
+                    bitmaps.extend(pmaps)
+                continue
+            keep = [d in dmap for d in pids]
+            ids.extend(dmap[d] for d in compress(pids, keep))
+            tfs.extend(compress(counts, keep))
             if positional:
-                w = pweights if pweights is not None else [1.0] * len(pids)
-                if keep is None:
-                    tfs.extend(w)
-                    values.extend(pvalues)
-                else:
-                    tfs.extend(w[j] for j in keep)
-                    values.extend(pvalues[j] for j in keep)
+                firsts.extend(compress(pfirsts, keep))
+                bitmaps.extend(compress(pmaps, keep))
         if not ids:
             return
-        if field not in fieldmap:
-            fieldmap[field] = len(fieldmap)
-        info = _write_postings(postfile, ids, tfs, values, lens.get(field) if positional else None)
-        tindex.add(pack_ushort(fieldmap[field]) + term.encode("utf-8"), info)
+        if positional:
+            writer.add(field, term, ids, tfs, firsts, bitmaps)
+        else:
+            writer.add(field, term, ids)
 
     for field, term, i, info in merged:
         if (field, term) != current:
@@ -471,8 +698,7 @@ def _merge(storage: FileStorage, schema: Schema, datas: list[SegmentData]) -> W3
         parts.append((i, info))
     if current is not None:
         flush()
-    tindex.close()
-    postfile.close()
+    writer.close()
     _write_sidecar(storage, segment, keys, lens)
     return segment
 

@@ -10,12 +10,15 @@ derived search index can catch up with ``changed_since(seq)``.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import sqlite3
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +88,9 @@ def clean_record(record: Record) -> Clean | None:
     """Clean every field of a record; None when nothing identifies a paper."""
     title = clean_line(record.title)
     abstract = clean_text(record.abstract)
-    ident = parse_arxiv_id(record.arxiv_id) or find_arxiv_id(record.url) or find_arxiv_id(record.doi)
+    ident = (
+        parse_arxiv_id(record.arxiv_id) or find_arxiv_id(record.url) or find_arxiv_id(record.doi)
+    )
     version = record.version or (ident.version if ident else None)
     if version:
         version = version.lower().lstrip("v") or None
@@ -154,7 +159,9 @@ def check_tag(name: str) -> str:
     if not shown:
         raise LibraryError("tag name is empty")
     if len(shown) > MAX_TAG_LENGTH:
-        raise LibraryError(f"tag name is too long ({len(shown)} characters, at most {MAX_TAG_LENGTH})")
+        raise LibraryError(
+            f"tag name is too long ({len(shown)} characters, at most {MAX_TAG_LENGTH})"
+        )
     return shown
 
 
@@ -190,7 +197,13 @@ class Library:
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Library:
-        """Open (and migrate) the library at ``path``; raise LibraryError if it is damaged."""
+        """Open (and migrate) the library at ``path``; raise LibraryError if it is damaged.
+
+        A damaged file is never replaced or repaired: the error names it and says
+        how to start afresh. A new library is created whole beside ``path`` and
+        linked into place, so a crash mid-creation never leaves an empty or
+        half-made file where the library should be.
+        """
         path = Path(path)
         if path.exists():
             if path.is_dir():
@@ -198,10 +211,8 @@ class Library:
             _check_header(path)
         elif not create:
             raise LibraryError(f"{path}: no library yet (run `absreader import` first)")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LibraryError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+        else:
+            _create(path)
         try:
             conn = sqlite3.connect(
                 str(path), timeout=30.0, isolation_level=None, check_same_thread=False
@@ -209,16 +220,11 @@ class Library:
         except sqlite3.Error as exc:
             raise LibraryError(f"{path}: cannot open the library: {exc}") from None
         try:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                conn.execute(f"PRAGMA journal_mode = {mode}")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
+            _configure(conn)
             migrate(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise _damage_error(path, exc) from None
+            raise _open_error(path, exc) from None
         return cls(conn, path)
 
     def close(self) -> None:
@@ -234,33 +240,42 @@ class Library:
 
     @contextmanager
     def _write(self) -> Iterator[tuple[sqlite3.Connection, int]]:
-        """One write transaction; yields the connection and this transaction's seq."""
+        """One write transaction; yields the connection and this transaction's seq.
+
+        Any failure rolls the whole transaction back; SQLite's errors (disk
+        full, read-only, busy, damaged) become one LibraryError saying so.
+        """
         with self._lock:
             conn = self._conn
             try:
                 conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise _write_error(self.path, exc) from None
-            try:
                 seq = conn.execute(
                     "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'seq' "
                     "RETURNING CAST(value AS INTEGER)"
                 ).fetchone()[0]
                 yield conn, seq
+                conn.execute("COMMIT")
             except BaseException as exc:
-                conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError):
-                    raise _write_error(self.path, exc) from None
+                # After a disk-full or I/O error SQLite may have rolled back already.
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if _is_storage_error(exc):
+                    raise _db_error(self.path, exc, writing=True) from None  # type: ignore[arg-type]
                 raise
-            else:
-                try:
-                    conn.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    conn.execute("ROLLBACK")
-                    raise _write_error(self.path, exc) from None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite's errors while reading (a damaged file, an I/O error) into LibraryError."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if not _is_storage_error(exc):
+                raise
+            raise _db_error(self.path, exc, writing=False) from None
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row | tuple]:
-        with self._lock:
+        with self._lock, self._guard():
             return self._conn.execute(sql, params).fetchall()
 
     # ---------------------------------------------------------------- importing
@@ -300,7 +315,9 @@ class Library:
 
     def _find(self, conn: sqlite3.Connection, rec: Clean) -> int | None:
         if rec.arxiv_id:
-            row = conn.execute("SELECT id FROM papers WHERE arxiv_id = ?", (rec.arxiv_id,)).fetchone()
+            row = conn.execute(
+                "SELECT id FROM papers WHERE arxiv_id = ?", (rec.arxiv_id,)
+            ).fetchone()
             if row:
                 return row[0]
         if rec.title_norm:
@@ -344,11 +361,24 @@ class Library:
             "categories, published, updated, doi, journal_ref, comment, url, added, seq, sort_key, "
             "untitled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (
-                key, rec.arxiv_id, rec.version, rec.title, rec.title_norm, rec.abstract,
+                key,
+                rec.arxiv_id,
+                rec.version,
+                rec.title,
+                rec.title_norm,
+                rec.abstract,
                 json.dumps(list(rec.authors), ensure_ascii=False),
                 json.dumps(list(rec.categories), ensure_ascii=False),
-                rec.published, rec.updated, rec.doi, rec.journal_ref, rec.comment, rec.url,
-                _now(), seq, _sort_key(rec.published, rec.arxiv_id), int(not rec.title),
+                rec.published,
+                rec.updated,
+                rec.doi,
+                rec.journal_ref,
+                rec.comment,
+                rec.url,
+                _now(),
+                seq,
+                _sort_key(rec.published, rec.arxiv_id),
+                int(not rec.title),
             ),
         ).fetchone()[0]
         conn.execute(
@@ -366,8 +396,21 @@ class Library:
             "updated, doi, journal_ref, comment, url FROM papers WHERE id = ?",
             (paper_id,),
         ).fetchone()
-        (key, arxiv_id, version, title, abstract, authors, categories, published, updated,
-         doi, journal_ref, comment, url) = row
+        (
+            key,
+            arxiv_id,
+            version,
+            title,
+            abstract,
+            authors,
+            categories,
+            published,
+            updated,
+            doi,
+            journal_ref,
+            comment,
+            url,
+        ) = row
         changes: dict[str, Any] = {}
         if rec.arxiv_id and not arxiv_id:
             changes["arxiv_id"] = rec.arxiv_id
@@ -375,9 +418,7 @@ class Library:
             conn.execute(
                 "INSERT OR IGNORE INTO aliases (alias, paper_id) VALUES (?, ?)", (key, paper_id)
             )
-            conn.execute(
-                "INSERT OR REPLACE INTO deleted (key, seq) VALUES (?, ?)", (key, seq)
-            )
+            conn.execute("INSERT OR REPLACE INTO deleted (key, seq) VALUES (?, ?)", (key, seq))
         if rec.version and (not version or int(rec.version) > int(version)):
             changes["version"] = rec.version
         if rec.title and not title:
@@ -419,7 +460,12 @@ class Library:
         return bool(changes) or bool(new_source)
 
     def _apply_personal(
-        self, conn: sqlite3.Connection, paper_id: int, rec: Clean, extra_tags: Sequence[str], seq: int
+        self,
+        conn: sqlite3.Connection,
+        paper_id: int,
+        rec: Clean,
+        extra_tags: Sequence[str],
+        seq: int,
     ) -> None:
         names = [*extra_tags]
         for tag in rec.tags:
@@ -429,17 +475,26 @@ class Library:
                 continue
         changed = self._tag(conn, paper_id, names)
         if rec.bookmarked:
-            changed |= conn.execute(
-                "UPDATE papers SET bookmarked = 1 WHERE id = ? AND bookmarked = 0", (paper_id,)
-            ).rowcount > 0
+            changed |= (
+                conn.execute(
+                    "UPDATE papers SET bookmarked = 1 WHERE id = ? AND bookmarked = 0", (paper_id,)
+                ).rowcount
+                > 0
+            )
         if rec.read:
-            changed |= conn.execute(
-                "UPDATE papers SET read = 1 WHERE id = ? AND read = 0", (paper_id,)
-            ).rowcount > 0
+            changed |= (
+                conn.execute(
+                    "UPDATE papers SET read = 1 WHERE id = ? AND read = 0", (paper_id,)
+                ).rowcount
+                > 0
+            )
         if rec.note:
-            changed |= conn.execute(
-                "UPDATE papers SET note = ? WHERE id = ? AND note = ''", (rec.note, paper_id)
-            ).rowcount > 0
+            changed |= (
+                conn.execute(
+                    "UPDATE papers SET note = ? WHERE id = ? AND note = ''", (rec.note, paper_id)
+                ).rowcount
+                > 0
+            )
         if changed:
             conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
 
@@ -454,13 +509,16 @@ class Library:
         ident = parse_arxiv_id(text)
         if ident:
             candidates.insert(0, ident.id)
-        with self._lock:
+        with self._lock, self._guard():
             for cand in candidates:
-                row = self._conn.execute(
-                    "SELECT id FROM papers WHERE key = ? OR arxiv_id = ?", (cand, cand)
-                ).fetchone() or self._conn.execute(
-                    "SELECT paper_id FROM aliases WHERE alias = ?", (cand,)
-                ).fetchone()
+                row = (
+                    self._conn.execute(
+                        "SELECT id FROM papers WHERE key = ? OR arxiv_id = ?", (cand, cand)
+                    ).fetchone()
+                    or self._conn.execute(
+                        "SELECT paper_id FROM aliases WHERE alias = ?", (cand,)
+                    ).fetchone()
+                )
                 if row:
                     return row[0]
         return None
@@ -497,7 +555,7 @@ class Library:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        with self._lock:
+        with self._lock, self._guard():
             rows = self._conn.execute(
                 f"SELECT {_PAPER_COLUMNS} FROM papers WHERE id IN ({marks})", list(ids)
             ).fetchall()
@@ -597,11 +655,29 @@ class Library:
         return [r[0] for r in self._read(sql, params)]
 
     def count_keys(
-        self, *, tags: Sequence[str] = (), bookmarked: bool | None = None, unread: bool | None = None
+        self,
+        *,
+        tags: Sequence[str] = (),
+        bookmarked: bool | None = None,
+        unread: bool | None = None,
     ) -> int:
         """How many papers ``list_keys`` would return without a limit."""
         where, params = self._filter_sql(tags, bookmarked, unread)
         return self._read(f"SELECT count(*) FROM papers{where}", params)[0][0]
+
+    def get_meta(self, name: str) -> str | None:
+        """A value the application keeps in the library (None when unset)."""
+        rows = self._read("SELECT value FROM meta WHERE name = ?", (f"app.{name}",))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Keep ``value`` under ``name`` (one transaction)."""
+        with self._write() as (conn, _seq):
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (f"app.{name}", value),
+            )
 
     def current_seq(self) -> int:
         """The change counter: every committed write raises it."""
@@ -632,7 +708,9 @@ class Library:
     def _set_column(self, key: str, column: str, value: Any) -> Paper:
         paper_id = self._require_id(key)
         with self._write() as (conn, seq):
-            conn.execute(f"UPDATE papers SET {column} = ?, seq = ? WHERE id = ?", (value, seq, paper_id))
+            conn.execute(
+                f"UPDATE papers SET {column} = ?, seq = ? WHERE id = ?", (value, seq, paper_id)
+            )
         return self._papers_by_ids([paper_id])[0]
 
     def set_bookmarked(self, key: str, on: bool = True) -> Paper:
@@ -647,7 +725,9 @@ class Library:
         """Replace the paper's note (an empty text removes it)."""
         note = clean_note(text)
         if len(note) > MAX_NOTE_LENGTH:
-            raise LibraryError(f"note is too long ({len(note)} characters, at most {MAX_NOTE_LENGTH})")
+            raise LibraryError(
+                f"note is too long ({len(note)} characters, at most {MAX_NOTE_LENGTH})"
+            )
         return self._set_column(key, "note", note)
 
     def _tag(self, conn: sqlite3.Connection, paper_id: int, names: Iterable[str]) -> bool:
@@ -656,9 +736,13 @@ class Library:
             norm = normalise_tag(name)
             conn.execute("INSERT OR IGNORE INTO tags (name, norm) VALUES (?, ?)", (name, norm))
             tag_id = conn.execute("SELECT id FROM tags WHERE norm = ?", (norm,)).fetchone()[0]
-            changed |= conn.execute(
-                "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id) VALUES (?, ?)", (paper_id, tag_id)
-            ).rowcount > 0
+            changed |= (
+                conn.execute(
+                    "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id) VALUES (?, ?)",
+                    (paper_id, tag_id),
+                ).rowcount
+                > 0
+            )
         return changed
 
     def add_tags(self, key: str, names: Sequence[str]) -> Paper:
@@ -730,7 +814,7 @@ class Library:
 
     def merge_tags(self, source: str, target: str) -> int:
         """Move every paper of ``source`` onto ``target`` and drop ``source``."""
-        with self._lock:
+        with self._lock, self._guard():
             self._tag_id(self._conn, target)
         return self.rename_tag(source, target)
 
@@ -765,7 +849,9 @@ class Library:
         if not shown:
             raise LibraryError("saved search name is empty")
         if len(shown) > MAX_SEARCH_NAME:
-            raise LibraryError(f"saved search name is too long (at most {MAX_SEARCH_NAME} characters)")
+            raise LibraryError(
+                f"saved search name is too long (at most {MAX_SEARCH_NAME} characters)"
+            )
         text = clean_line(query)
         if not text:
             raise LibraryError("saved search query is empty")
@@ -792,8 +878,28 @@ class _DryRun(Exception):
 
 
 def _row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
-    (pid, key, arxiv_id, version, title, abstract, authors, categories, published, updated,
-     doi, journal_ref, comment, url, bookmarked, read, note, added, seq, untitled) = row
+    (
+        pid,
+        key,
+        arxiv_id,
+        version,
+        title,
+        abstract,
+        authors,
+        categories,
+        published,
+        updated,
+        doi,
+        journal_ref,
+        comment,
+        url,
+        bookmarked,
+        read,
+        note,
+        added,
+        seq,
+        untitled,
+    ) = row
     shown = title if title else display_title(arxiv_id, abstract)
     return Paper(
         key=key,
@@ -822,38 +928,173 @@ def _row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
     )
 
 
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA busy_timeout = 30000")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        conn.execute(f"PRAGMA journal_mode = {mode}")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _create(path: Path) -> None:
+    """Make a new, empty library at ``path``: built beside it, then linked into place.
+
+    If another process creates the library at the same moment, its file wins
+    and ours is thrown away; either way ``path`` is only ever a whole library.
+    """
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LibraryError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.new"
+    try:
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except OSError as exc:
+            raise LibraryError(
+                f"{folder}: cannot create the library there ({exc.strerror or exc}); nothing was "
+                f"written. Make the folder writable, or set {_HOME_HINT} to another folder."
+            ) from None
+        try:
+            conn = sqlite3.connect(str(tmp), timeout=30.0, isolation_level=None)
+            try:
+                _configure(conn)
+                migrate(conn)
+            finally:
+                conn.close()
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another absreader made it first; use that one
+            except OSError:  # no hard links here (some network or FAT file systems)
+                if not path.exists():
+                    os.replace(tmp, path)
+        except (OSError, sqlite3.Error) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise LibraryError(
+                f"{path}: cannot create the library ({reason}); nothing was written"
+            ) from None
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+
+def _has_wal(path: Path) -> bool:
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
 def _check_header(path: Path) -> None:
+    """Refuse a file that is not a whole SQLite database, before SQLite touches it."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(16)
+            head = fh.read(100)
+            size = os.fstat(fh.fileno()).st_size
     except OSError as exc:
         raise LibraryError(f"{path}: cannot read the library: {exc.strerror or exc}") from None
-    if head and head != b"SQLite format 3\x00":
-        raise LibraryError(
-            f"{path}: the library file is damaged (not an SQLite database). It was left untouched; "
-            "move it aside to start a new library, or restore it from a backup."
-        )
+    if not head:
+        if _has_wal(path):
+            return  # the pages may all be in the write-ahead log; SQLite will tell
+        raise _damaged(path, "the file is empty")
+    if not head.startswith(_MAGIC):
+        raise _damaged(path, "not an SQLite database")
+    if len(head) < 100:
+        raise _damaged(path, f"cut short: {size:,} bytes")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    header_valid = head[24:28] == head[92:96]
+    expected = page_size * pages
+    if header_valid and pages and size < expected and not _has_wal(path):
+        raise _damaged(path, f"cut short: {size:,} of {expected:,} bytes")
 
 
-def _damage_error(path: Path, exc: sqlite3.DatabaseError) -> LibraryError:
-    text = str(exc)
-    if "newer absreader" in text:
-        return LibraryError(f"{path}: {text}")
+_HOME_HINT = "ABSREADER_HOME"
+
+
+def _damaged(path: Path, detail: str) -> LibraryError:
+    aside = shlex.quote(f"{path}.damaged")
     return LibraryError(
-        f"{path}: the library file is damaged ({text}). It was left untouched; "
-        "move it aside to start a new library, or restore it from a backup."
+        f"{path}: the library file is damaged ({detail}). absreader has not changed it. "
+        f"To start a new library, move it aside first: mv {shlex.quote(str(path))} {aside} "
+        "- or restore the file from a backup to keep your papers."
     )
 
 
-def _write_error(path: Path, exc: sqlite3.OperationalError) -> LibraryError:
+def _is_storage_error(exc: BaseException) -> bool:
+    """An SQLite error about the file or the disk (not a bug in a statement)."""
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.IntegrityError):
+        return False
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return any(
+            word in text
+            for word in ("full", "i/o", "readonly", "read-only", "locked", "busy", "unable to open",
+                         "malformed", "not a database", "corrupt")
+        )  # fmt: skip
+    return True  # DatabaseError proper: SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> LibraryError:
     text = str(exc)
-    if "readonly" in text or "read-only" in text:
+    if "newer absreader" in text:
+        return LibraryError(f"{path}: {text}")
+    lowered = text.lower()
+    if any(w in lowered for w in ("unable to open", "readonly", "read-only", "i/o")):
+        problem = _unwritable(path.parent)
+        if problem:
+            return LibraryError(
+                f"{path}: cannot open the library: its folder is read-only ({problem}), and "
+                "SQLite needs to write beside the file even to read it; nothing was changed. "
+                f"Make {path.parent} writable, or set {_HOME_HINT} to another folder."
+            )
+    if "locked" in lowered or "busy" in lowered:
+        return LibraryError(
+            f"{path}: the library is busy (another absreader is writing); try again"
+        )
+    if "unable to open" in lowered or "i/o" in lowered:
+        return LibraryError(f"{path}: cannot open the library ({text}); nothing was changed")
+    return _damaged(path, text)
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why nothing can be written in ``folder`` (None if something can)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".absreader-probe-", dir=folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    Path(name).unlink(missing_ok=True)
+    return None
+
+
+def _db_error(path: Path, exc: sqlite3.DatabaseError, *, writing: bool) -> LibraryError:
+    text = str(exc)
+    lowered = text.lower()
+    if not isinstance(exc, sqlite3.OperationalError) or any(
+        w in lowered for w in ("malformed", "not a database", "corrupt")
+    ):
+        return _damaged(path, text)
+    if "readonly" in lowered or "read-only" in lowered:
         return LibraryError(f"{path}: the library is read-only; nothing was changed")
-    if "full" in text:
+    if "full" in lowered:
         return LibraryError(f"{path}: the disk is full; nothing was changed")
-    if "locked" in text or "busy" in text:
-        return LibraryError(f"{path}: the library is busy (another absreader is writing); try again")
-    return LibraryError(f"{path}: could not write to the library ({text}); nothing was changed")
+    if "locked" in lowered or "busy" in lowered:
+        return LibraryError(
+            f"{path}: the library is busy (another absreader is writing); try again"
+        )
+    if writing:
+        return LibraryError(
+            f"{path}: could not write to the library ({text}; is the disk full?); nothing was changed"
+        )
+    return LibraryError(f"{path}: could not read the library ({text})")
 
 
 __all__ = [

@@ -78,7 +78,7 @@ def _v1(conn: sqlite3.Connection) -> None:
             name TEXT NOT NULL,
             query TEXT NOT NULL
         );
-        """
+        """,
     )
 
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from textual.app import App
-from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -110,7 +110,11 @@ class AbsReaderApp(App[int]):
         for problem in self.config.problems:
             self.notify(problem, title="config.toml", severity="warning", markup=False, timeout=10)
         if self.catalog.is_empty():
-            files = self.catalog.sample_files() if self.first_run_files is None else self.first_run_files
+            files = (
+                self.catalog.sample_files()
+                if self.first_run_files is None
+                else self.first_run_files
+            )
             if files:
                 self.start_first_run(files)
                 return
@@ -164,7 +168,9 @@ class AbsReaderApp(App[int]):
         try:
             save_state(self.paths.state_file, self.state)
         except OSError as exc:
-            self.notify(f"Could not save the reader's state: {exc}", severity="warning", markup=False)
+            self.notify(
+                f"Could not save the reader's state: {exc}", severity="warning", markup=False
+            )
 
     def watch_theme(self, theme: str) -> None:
         if self.is_running:
@@ -326,7 +332,9 @@ class AbsReaderApp(App[int]):
             self.notify(f"{label}: done.", markup=False, timeout=3)
         notice = self.catalog.notice
         if notice:
-            self.notify(notice, markup=False, timeout=6)
+            self.catalog.notice = None  # shown once: here and in the status line
+            self.notify(notice, timeout=6)
+            self.main_screen.status.set_notice(notice)
         if after_search:
             self.main_screen.refresh_lists()
             current = self.main_screen.current_paper
@@ -391,4 +399,3 @@ def run_reader(paths: Paths) -> int:
     finally:
         app.close()
     return app.return_code or 0
-

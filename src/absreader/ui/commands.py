@@ -43,10 +43,16 @@ class ReaderCommands(Provider):
             method = getattr(target, f"action_{info.action}", None)
             if method is not None:
                 yield Command(info.description, f"{info.keys} · {info.id}", method)
-        yield Command("Go to: All papers", "Show every paper", partial(main.show_list, ListSpec("all")))
-        yield Command("Go to: Unread", "Papers not read yet", partial(main.show_list, ListSpec("unread")))
         yield Command(
-            "Go to: Bookmarked", "Bookmarked papers", partial(main.show_list, ListSpec("bookmarked"))
+            "Go to: All papers", "Show every paper", partial(main.show_list, ListSpec("all"))
+        )
+        yield Command(
+            "Go to: Unread", "Papers not read yet", partial(main.show_list, ListSpec("unread"))
+        )
+        yield Command(
+            "Go to: Bookmarked",
+            "Bookmarked papers",
+            partial(main.show_list, ListSpec("bookmarked")),
         )
         lists = main.lists
         if lists is not None:
@@ -68,7 +74,9 @@ class ReaderCommands(Provider):
         )
         for name in sorted(app.available_themes):
             if name != app.theme:
-                yield Command(f"Theme: {name}", "Switch the colour theme", partial(app.set_theme, name))
+                yield Command(
+                    f"Theme: {name}", "Switch the colour theme", partial(app.set_theme, name)
+                )
 
     async def discover(self) -> Hits:
         for command in self.commands():

@@ -37,7 +37,9 @@ def _valid_keys(value: str) -> bool:
     return bool(parts) and all(p and _KEY.match(p) for p in parts)
 
 
-def load_config(path: Path, binding_ids: Collection[str], themes: Collection[str] = ()) -> ReaderConfig:
+def load_config(
+    path: Path, binding_ids: Collection[str], themes: Collection[str] = ()
+) -> ReaderConfig:
     """Read ``path``; unknown ids, bad values and syntax errors become ``problems``."""
     config = ReaderConfig()
     try:
@@ -54,7 +56,7 @@ def load_config(path: Path, binding_ids: Collection[str], themes: Collection[str
         return config
     keys = data.get("keys", {})
     if not isinstance(keys, dict):
-        config.problems.append(f"{path}: [keys] should be a table of id = \"key\"")
+        config.problems.append(f'{path}: [keys] should be a table of id = "key"')
         keys = {}
     for binding_id, value in keys.items():
         if binding_id not in binding_ids:

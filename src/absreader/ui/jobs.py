@@ -88,7 +88,9 @@ def describe_reports(reports: Sequence[ImportReport]) -> tuple[str, list[str]]:
     merged = sum(r.merged for r in reports)
     skipped = sum(r.skipped for r in reports)
     files = len(reports)
-    summary = f"{added:,} new papers, {merged:,} merged from {files} file{'s' if files != 1 else ''}"
+    summary = (
+        f"{added:,} new papers, {merged:,} merged from {files} file{'s' if files != 1 else ''}"
+    )
     if skipped:
         summary += f", {skipped:,} records skipped"
     problems: list[str] = []

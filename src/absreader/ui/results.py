@@ -78,9 +78,7 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
     )
 
 
-def similar_results(
-    catalog: Catalog, paper: Paper, library_total: int, limit: int = 50
-) -> Results:
+def similar_results(catalog: Catalog, paper: Paper, library_total: int, limit: int = 50) -> Results:
     """The papers most like ``paper``, as a fixed list."""
     papers = [p for p in catalog.similar(paper.key, limit) if p.key != paper.key]
     keys = [p.key for p in papers]

@@ -7,6 +7,7 @@ or damaged file just means a fresh start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -69,8 +70,6 @@ def save_state(path: Path, state: UiState) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise

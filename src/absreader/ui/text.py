@@ -29,7 +29,9 @@ def literal(value: object, style: str | Style = "") -> Text:
     return Text(safe(value), style=style, end="")
 
 
-def highlighted(value: str, spans: Spans | None, style: str | Style, base: str | Style = "") -> Text:
+def highlighted(
+    value: str, spans: Spans | None, style: str | Style, base: str | Style = ""
+) -> Text:
     """``value`` as literal text with each ``(start, end)`` span styled.
 
     Spans index into ``value``; if cleaning for the terminal changed the string

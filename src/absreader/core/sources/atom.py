@@ -57,9 +57,10 @@ def _refuse(*_args: Any) -> None:
 class _Entries:
     """Expat handlers that turn ``<entry>`` elements into Records."""
 
-    def __init__(self, parser: Any, source: str) -> None:
+    def __init__(self, parser: Any, source: str, line_offset: int = 0) -> None:
         self.parser = parser
         self.source = source
+        self.line_offset = line_offset
         self.ready: list[Item] = []
         self.depth = 0
         self.entry: dict[str, Any] | None = None
@@ -72,10 +73,11 @@ class _Entries:
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.depth += 1
-        local = name.rsplit(" ", 1)[-1]
+        local = _local(name)
         if self.entry is None:
             if local == "entry":
-                self.entry = {"line": self.parser.CurrentLineNumber, "authors": [], "cats": []}
+                line = self.parser.CurrentLineNumber + self.line_offset
+                self.entry = {"line": line, "authors": [], "cats": []}
                 self.entry_depth = self.depth
             return
         if self.field is not None:
@@ -167,11 +169,44 @@ def _doi_from_link(href: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def parse(stream: TextIO, source: str) -> Iterator[Item]:
-    """Yield a Record per Atom entry; a refused or malformed document ends in a Problem."""
-    parser = expat.ParserCreate(namespace_separator=" ")
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?entry[\s>/]")
+#: After an error, how far ahead to look for the next ``<entry`` before giving up.
+_RESYNC_LIMIT = 64 * 1024 * 1024
+_WRAPPER = b"<feed>"
+
+
+class _Window:
+    """The most recent bytes fed to the parser, to find an error's place again."""
+
+    def __init__(self, start: int, line: int) -> None:
+        self.data = bytearray()
+        self.start = start  # absolute byte offset of data[0]
+        self.line = line  # line number of data[0]
+
+    def add(self, data: bytes) -> None:
+        self.data += data
+        excess = len(self.data) - 2 * _CHUNK
+        if excess > 0:
+            self.line += self.data.count(b"\n", 0, excess)
+            del self.data[:excess]
+            self.start += excess
+
+    def line_at(self, offset: int) -> int:
+        return self.line + self.data.count(b"\n", 0, offset - self.start)
+
+
+def _local(name: str) -> str:
+    """``ns-uri local`` (namespace mode) or ``prefix:local`` (recovery mode) -> ``local``."""
+    return name.rsplit(" ", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _parser(source: str, line_offset: int, recovering: bool) -> tuple[Any, _Entries]:
+    if recovering:  # entries out of context: prefixes may be unbound, so no namespaces
+        parser = expat.ParserCreate(encoding="utf-8")
+    else:
+        parser = expat.ParserCreate(encoding="utf-8", namespace_separator=" ")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    entries = _Entries(parser, source)
+    entries = _Entries(parser, source, line_offset)
     parser.StartElementHandler = entries.start
     parser.EndElementHandler = entries.end
     parser.CharacterDataHandler = entries.text
@@ -179,24 +214,86 @@ def parse(stream: TextIO, source: str) -> Iterator[Item]:
     parser.EntityDeclHandler = _refuse
     parser.ExternalEntityRefHandler = _refuse
     parser.buffer_text = True
+    return parser, entries
+
+
+def _chunks(stream: TextIO) -> Iterator[bytes]:
     while True:
         chunk = stream.read(_CHUNK)
+        if not chunk:
+            return
+        yield chunk.encode("utf-8", "replace")
+
+
+def parse(stream: TextIO, source: str) -> Iterator[Item]:
+    """Yield a Record per Atom entry; a refused document ends in a Problem.
+
+    Malformed XML is reported with its line, then reading resumes at the next
+    ``<entry>`` (parsed on its own), so one broken entry does not cost the rest
+    of the feed.
+    """
+    chunks = _chunks(stream)
+    start, line = 0, 1  # where the current parser's input begins in the file
+    carry = b""
+    recovering = False
+    while True:
+        parser, entries = _parser(source, line - 1, recovering)
+        window = _Window(start, line)
+        prefix = _WRAPPER if recovering else b""
+        pending: bytes | None = carry
         try:
-            parser.Parse(chunk, not chunk)
+            if prefix:
+                parser.Parse(prefix, False)
+            while True:
+                data = pending if pending is not None else next(chunks, b"")
+                final = pending is None and not data
+                pending = None
+                window.add(data)
+                parser.Parse(data, final)
+                yield from entries.ready
+                entries.ready.clear()
+                if final:
+                    return
         except _Refused:
             yield from entries.ready
-            yield Problem(source, parser.CurrentLineNumber, REFUSED)
+            yield Problem(source, parser.CurrentLineNumber + line - 1, REFUSED)
             return
         except expat.ExpatError as exc:
             yield from entries.ready
             reason = expat.ErrorString(exc.code) or "syntax error"
-            where = f"line {exc.lineno}, column {exc.offset + 1}"
-            yield Problem(source, exc.lineno, f"malformed XML: {reason} at {where}")
-            return
-        yield from entries.ready
-        entries.ready.clear()
-        if not chunk:
-            return
+            column = exc.offset + 1 - (len(prefix) if exc.lineno == 1 else 0)
+            error_line = exc.lineno + line - 1
+            where = f"line {error_line}, column {column}"
+            error_at = parser.ErrorByteIndex - len(prefix) + start
+            found = _next_entry(window, max(error_at, start), chunks)
+            if found is None:
+                yield Problem(source, error_line, f"malformed XML: {reason} at {where}")
+                return
+            start, carry = found
+            line = window.line_at(start)
+            yield Problem(
+                source, error_line,
+                f"malformed XML: {reason} at {where}; skipped to the next entry on line {line}",
+            )  # fmt: skip
+            recovering = True
+
+
+def _next_entry(window: _Window, after: int, chunks: Iterator[bytes]) -> tuple[int, bytes] | None:
+    """The offset of the first ``<entry`` past ``after``, and the bytes from there on."""
+    begin = max(after + 1, window.start) - window.start
+    scanned = 0
+    while True:
+        match = _ENTRY_START.search(window.data, begin)
+        if match:
+            return window.start + match.start(), bytes(window.data[match.start() :])
+        data = next(chunks, b"")
+        scanned += len(data)
+        if not data or scanned > _RESYNC_LIMIT:
+            return None
+        begin = max(0, len(window.data) - 16)  # a tag may straddle two chunks
+        begin_abs = window.start + begin
+        window.add(data)
+        begin = max(0, begin_abs - window.start)
 
 
 def sniff(head: str) -> int:

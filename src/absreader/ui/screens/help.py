@@ -39,13 +39,17 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help-dialog"):
-            yield Static(Text("absreader · keys", style="bold"), classes="dialog-title", markup=False)
+            yield Static(
+                Text("absreader · keys", style="bold"), classes="dialog-title", markup=False
+            )
             with VerticalScroll(id="help-body"):
                 yield Static(self._keys_table(), markup=False, id="help-keys")
                 yield Static(self._query_table(), markup=False, id="help-query")
             yield Static(
-                Text("Remap keys in config.toml under [keys], e.g. bookmark = \"B\" · esc closes",
-                     style="dim"),
+                Text(
+                    'Remap keys in config.toml under [keys], e.g. bookmark = "B" · esc closes',
+                    style="dim",
+                ),
                 markup=False,
                 id="help-foot",
             )

@@ -6,8 +6,10 @@ paper keys do (bookmark, tag, note...) lives in :mod:`.paper_actions`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,10 +20,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, get_current_worker
 
-from absreader.core.catalog import ListSpec, Lists
+from absreader.core.catalog import Lists, ListSpec
 from absreader.core.models import Paper
 from absreader.ui.results import Results, SearchRequest, run_search
 from absreader.ui.screens.paper_actions import PAPER_ACTIONS, PaperActions
+from absreader.ui.text import safe
 from absreader.ui.widgets.bars import SearchBar, StatusLine
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
@@ -35,7 +38,15 @@ class MainScreen(PaperActions, Screen[None]):
     """Search, browse and read; every key here is a binding with an id."""
 
     BINDINGS = [
-        Binding("slash", "search", "Search", tooltip="Type a search (Esc clears it)", id="search"),
+        # Priority, so keys typed right after "/" already reach the search bar.
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            tooltip="Type a search (Esc clears it)",
+            id="search",
+            priority=True,
+        ),
         Binding(
             "ctrl+d",
             "accept_suggestion",
@@ -44,8 +55,17 @@ class MainScreen(PaperActions, Screen[None]):
             id="accept_suggestion",
             priority=True,
         ),
-        Binding("escape", "back", "Back", tooltip="Back: clear the search, close the paper", id="back"),
-        Binding("tab", "next_pane", "Next pane", show=False, tooltip="Focus the next pane", id="next_pane"),
+        Binding(
+            "escape", "back", "Back", tooltip="Back: clear the search, close the paper", id="back"
+        ),
+        Binding(
+            "tab",
+            "next_pane",
+            "Next pane",
+            show=False,
+            tooltip="Focus the next pane",
+            id="next_pane",
+        ),
         Binding(
             "shift+tab",
             "previous_pane",
@@ -55,15 +75,45 @@ class MainScreen(PaperActions, Screen[None]):
             id="previous_pane",
         ),
         Binding("l", "lists", "Lists", tooltip="Show the reading lists", id="lists"),
-        Binding("b", "bookmark", "Bookmark", tooltip="Bookmark the paper (again: remove)", id="bookmark"),
+        Binding(
+            "b", "bookmark", "Bookmark", tooltip="Bookmark the paper (again: remove)", id="bookmark"
+        ),
         Binding("t", "tag", "Tags", tooltip="Add or remove tags", id="tag"),
-        Binding("r", "toggle_read", "Read", tooltip="Mark the paper read / unread", id="toggle_read"),
+        Binding(
+            "r", "toggle_read", "Read", tooltip="Mark the paper read / unread", id="toggle_read"
+        ),
         Binding("n", "note", "Note", tooltip="Write a note on the paper", id="note"),
-        Binding("o", "open_browser", "Browser", tooltip="Open the arXiv page in the browser", id="open_browser"),
-        Binding("y", "copy_id", "Copy id", tooltip="Copy the arXiv id to the clipboard", id="copy_id"),
-        Binding("Y", "copy_bibtex", "BibTeX", tooltip="Copy a BibTeX entry to the clipboard", id="copy_bibtex"),
-        Binding("m", "more_like_this", "More like", tooltip="Show papers like this one", id="more_like_this"),
-        Binding("s", "save_search", "Save search", tooltip="Save the search as a reading list", id="save_search"),
+        Binding(
+            "o",
+            "open_browser",
+            "Browser",
+            tooltip="Open the arXiv page in the browser",
+            id="open_browser",
+        ),
+        Binding(
+            "y", "copy_id", "Copy id", tooltip="Copy the arXiv id to the clipboard", id="copy_id"
+        ),
+        Binding(
+            "Y",
+            "copy_bibtex",
+            "BibTeX",
+            tooltip="Copy a BibTeX entry to the clipboard",
+            id="copy_bibtex",
+        ),
+        Binding(
+            "m",
+            "more_like_this",
+            "More like",
+            tooltip="Show papers like this one",
+            id="more_like_this",
+        ),
+        Binding(
+            "s",
+            "save_search",
+            "Save search",
+            tooltip="Save the search as a reading list",
+            id="save_search",
+        ),
     ]
 
     @dataclass
@@ -79,6 +129,7 @@ class MainScreen(PaperActions, Screen[None]):
         self.results: Results | None = None
         self.lists: Lists | None = None
         self.searches_run = 0
+        self.results_shown_at: float | None = None
         self._generation = 0
         self._requested_query: str | None = None
         self._timer: Timer | None = None
@@ -128,6 +179,9 @@ class MainScreen(PaperActions, Screen[None]):
         self.search_input.value = state.query
         self._requested_query = state.query
         self.query_one("#search-bar", SearchBar).show_suggestion(None, "")
+        self.sidebar.border_title = "Lists"
+        self.paper_list.border_title = "Papers"
+        self.detail.border_title = "Paper"
         self.paper_list.focus()
         self._apply_width(self.size.width)
 
@@ -175,7 +229,9 @@ class MainScreen(PaperActions, Screen[None]):
         query = self.search_input.value
         self._requested_query = query
         self._stack.clear()
-        request = SearchRequest(self._generation, query, self.spec, as_you_type, select_key, focus_list)
+        request = SearchRequest(
+            self._generation, query, self.spec, as_you_type, select_key, focus_list
+        )
         self.searches_run += 1
         self._search(request)
 
@@ -194,12 +250,17 @@ class MainScreen(PaperActions, Screen[None]):
         if event.request.focus_list:
             self.paper_list.focus()
 
-    def show_results(self, results: Results, *, select_key: str | None = None, select_index: int = 0) -> None:
+    def show_results(
+        self, results: Results, *, select_key: str | None = None, select_index: int = 0
+    ) -> None:
         """Put ``results`` in the list and update the status line and hints."""
         self.results = results
+        self.results_shown_at = time.perf_counter()
         catalog = self.app.catalog
         self.paper_list.empty_message = (
-            "No papers match. Esc clears the search." if results.query else "No papers in this list."
+            "No papers match. Esc clears the search."
+            if results.query
+            else "No papers in this list."
         )
         self.paper_list.show(
             results.total,
@@ -232,11 +293,16 @@ class MainScreen(PaperActions, Screen[None]):
         else:
             where = f"like: {results.title[:60]} (esc returns)"
             self.status.set_counts(results.total, results.library_total, None, where)
-        self.status.set_notice(results.notice or self.app.catalog.notice)
+        self.status.set_notice(results.notice)
+        title = Text(safe(results.spec.label if results.is_search else "More like this"))
+        if results.query:
+            title.append(f" · {safe(results.query)[:40]}")
+        self.paper_list.border_title = title
 
     def action_search(self) -> None:
         self.remove_class("-sidebar-open")
-        self.search_input.focus()
+        # At once, not deferred: keys typed right after "/" must land in the input.
+        self.set_focus(self.search_input)
 
     def action_accept_suggestion(self) -> None:
         if self.results and self.results.suggestion:
@@ -255,7 +321,9 @@ class MainScreen(PaperActions, Screen[None]):
 
     # ------------------------------------------------------------------ reading lists
 
-    @work(thread=True, exclusive=True, group="lists", exit_on_error=False, description="Reading lists")
+    @work(
+        thread=True, exclusive=True, group="lists", exit_on_error=False, description="Reading lists"
+    )
     def refresh_lists(self) -> None:
         """Reload the sidebar counts (after any change to tags, bookmarks or read state)."""
         lists = self.app.catalog.lists()
@@ -305,7 +373,13 @@ class MainScreen(PaperActions, Screen[None]):
             parts.append(self.results.query)
         return " ".join(p for p in parts if p.strip())
 
-    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False, description="Highlighting")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="highlight",
+        exit_on_error=False,
+        description="Highlighting",
+    )
     def _load_highlights(self, paper: Paper, query: str) -> None:
         spans = self.app.catalog.highlights(paper, query)
         if not get_current_worker().is_cancelled:
@@ -383,8 +457,8 @@ class MainScreen(PaperActions, Screen[None]):
             if self.focused is self.search_input:
                 return False
             return True if self.current_paper is not None else None
+        if action == "search" and self.focused is self.search_input:
+            return False  # let the input have its "/"
         if action == "accept_suggestion":
             return bool(self.results and self.results.suggestion)
-        if action in ("save_search", "lists") and self.focused is self.search_input:
-            return False
-        return True
+        return not (action in ("save_search", "lists") and self.focused is self.search_input)

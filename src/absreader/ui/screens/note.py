@@ -33,7 +33,11 @@ class NoteEditor(ModalScreen[str | None]):
             yield Static(title, classes="dialog-title", markup=False)
             yield TextArea(self.paper.note, id="note-text", soft_wrap=True, show_line_numbers=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Static(Text("ctrl+s save · esc cancel", style="dim"), classes="dialog-keys", markup=False)
+                yield Static(
+                    Text("ctrl+s save · esc cancel", style="dim"),
+                    classes="dialog-keys",
+                    markup=False,
+                )
                 yield Button("Save", variant="primary", id="note-save")
                 yield Button("Cancel", id="note-cancel")
 

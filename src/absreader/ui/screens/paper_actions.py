@@ -48,7 +48,9 @@ class PaperActions:
             self.app.notify("No paper selected.", severity="warning", markup=False)
         return paper
 
-    def change_paper(self: MainScreen, paper: Paper, what: str, change: Change, done: str = "") -> None:
+    def change_paper(
+        self: MainScreen, paper: Paper, what: str, change: Change, done: str = ""
+    ) -> None:
         """Apply ``change`` to ``paper`` in a worker, then redraw it; ``done`` is notified."""
         catalog = self.app.catalog
         lock = self.app.write_lock
@@ -148,7 +150,13 @@ class PaperActions:
             else:
                 self.app.notify(f"Opened {url}", markup=False, timeout=3)
 
-        self.run_worker(work, thread=True, group="browser", exit_on_error=False, description="Opening the browser")
+        self.run_worker(
+            work,
+            thread=True,
+            group="browser",
+            exit_on_error=False,
+            description="Opening the browser",
+        )
 
     def action_copy_id(self: MainScreen) -> None:
         paper = self._paper_or_warn()
@@ -182,7 +190,11 @@ class PaperActions:
                 self.app.call_from_thread(self._similar_ready, paper, results)
 
         self.run_worker(
-            work, thread=True, group="similar", exclusive=True, exit_on_error=False,
+            work,
+            thread=True,
+            group="similar",
+            exclusive=True,
+            exit_on_error=False,
             description="More like this",
         )
 
@@ -202,14 +214,9 @@ class PaperActions:
         if not query:
             self.app.notify("Type a search first (/), then save it with s.", markup=False)
             return
-        taken = {s.name for s in self.lists.saved} if self.lists else set()
 
         def check(name: str) -> str | None:
-            if not name:
-                return "The name is empty."
-            if name in taken:
-                return None  # saving again under the same name replaces it
-            return None
+            return None if name else "The name is empty."
 
         def save(name: str | None) -> None:
             if not name:
@@ -221,13 +228,19 @@ class PaperActions:
                     catalog.save_search(name, query)
                 self.app.call_from_thread(self._search_saved, name)
 
-            self.run_worker(work, thread=True, group="write", exit_on_error=False, description="Saving the search")
+            self.run_worker(
+                work,
+                thread=True,
+                group="write",
+                exit_on_error=False,
+                description="Saving the search",
+            )
 
         self.app.push_screen(
             PromptScreen(
                 "Save this search as a reading list",
                 value=query[:60],
-                hint=f"Query: {one_line(query, 60)} · ↵ saves · esc cancels",
+                hint=f"Query: {one_line(query, 60)} · ↵ saves (the same name replaces) · esc cancels",
                 validate=check,
             ),
             save,
@@ -235,4 +248,6 @@ class PaperActions:
 
     def _search_saved(self: MainScreen, name: str) -> None:
         self.refresh_lists()
-        self.app.notify(f"Saved search “{one_line(name, 40)}” in the sidebar.", markup=False, timeout=3)
+        self.app.notify(
+            f"Saved search “{one_line(name, 40)}” in the sidebar.", markup=False, timeout=3
+        )

@@ -20,14 +20,21 @@ class ProgressScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="progress-dialog"):
-            yield Static(Text(safe(self.progress_title), style="bold"), classes="dialog-title", markup=False)
             yield Static(
-                Text("absreader imports the bundled sample papers and builds a search index. "
-                     "This happens once.", style="dim"),
+                Text(safe(self.progress_title), style="bold"), classes="dialog-title", markup=False
+            )
+            yield Static(
+                Text(
+                    "absreader imports the bundled sample papers and builds a search index. "
+                    "This happens once.",
+                    style="dim",
+                ),
                 markup=False,
                 id="progress-intro",
             )
-            yield Static(Text("Importing"), id="import-label", classes="progress-label", markup=False)
+            yield Static(
+                Text("Importing"), id="import-label", classes="progress-label", markup=False
+            )
             yield ProgressBar(id="import-bar", show_eta=False)
             yield Static(Text("Indexing"), id="index-label", classes="progress-label", markup=False)
             yield ProgressBar(id="index-bar", show_eta=False)

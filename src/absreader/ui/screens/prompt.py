@@ -36,29 +36,33 @@ class PromptScreen(ModalScreen[str | None]):
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.prompt_title = title
-        self.value = value
-        self.placeholder = placeholder
-        self.hint = hint
-        self.check = validate
-        self.suggester = suggester
+        self._value = value
+        self._placeholder = placeholder
+        self._hint = hint
+        self._validate = validate
+        self._suggester = suggester
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="prompt-dialog"):
-            yield Static(Text(safe(self.prompt_title), style="bold"), classes="dialog-title", markup=False)
-            yield Input(
-                value=self.value,
-                placeholder=self.placeholder,
-                id="prompt-input",
-                suggester=self.suggester,
+            yield Static(
+                Text(safe(self.prompt_title), style="bold"), classes="dialog-title", markup=False
             )
-            yield Static(Text(safe(self.hint), style="dim"), id="prompt-hint", markup=False)
+            yield Input(
+                value=self._value,
+                placeholder=self._placeholder,
+                id="prompt-input",
+                suggester=self._suggester,
+            )
+            yield Static(Text(safe(self._hint), style="dim"), id="prompt-hint", markup=False)
             yield Static(id="prompt-error", classes="dialog-error", markup=False)
 
     @on(Input.Submitted, "#prompt-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         value = event.value.strip()
-        problem = self.check(value) if self.check else (None if value else "Type something first")
+        problem = (
+            self._validate(value) if self._validate else (None if value else "Type something first")
+        )
         if problem:
             error = self.query_one("#prompt-error", Static)
             error.update(Text(safe(problem)))
@@ -87,5 +91,5 @@ class PathSuggester(Suggester):
             return None
         for name in names:
             if name.startswith(stem) and (stem or not name.startswith(".")):
-                return value + name[len(stem):]
+                return value + name[len(stem) :]
         return None

@@ -9,7 +9,7 @@ from textual.widgets import Input, ProgressBar, Static
 
 from absreader.ui.text import safe
 
-SEARCH_PLACEHOLDER = "Search: words, \"phrases\", author:, tag:, is:unread, -word …"
+SEARCH_PLACEHOLDER = 'Search: words, "phrases", author:, tag:, is:unread, -word …'
 
 
 class SearchBar(Horizontal):

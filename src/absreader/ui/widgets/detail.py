@@ -57,7 +57,9 @@ class DetailPane(VerticalScroll, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
 
-    def show(self, paper: Paper | None, spans: dict[str, list[tuple[int, int]]] | None = None) -> None:
+    def show(
+        self, paper: Paper | None, spans: dict[str, list[tuple[int, int]]] | None = None
+    ) -> None:
         """Show ``paper`` (or an empty state), highlighting ``spans`` when given."""
         same = self.paper is not None and paper is not None and paper.key == self.paper.key
         self.paper = paper
@@ -116,7 +118,12 @@ class DetailPane(VerticalScroll, can_focus=True):
         status = ["★ bookmarked" if paper.bookmarked else "not bookmarked"]
         status.append("read" if paper.read else "● unread")
         row("Status", " · ".join(status))
-        row("Tags", join_tags(paper.tags) if paper.tags else Text("none (t to add)", style=self._style("detail--muted")))
+        row(
+            "Tags",
+            join_tags(paper.tags)
+            if paper.tags
+            else Text("none (t to add)", style=self._style("detail--muted")),
+        )
         if paper.note:
             row("Note", paper.note)
         return table

@@ -66,8 +66,11 @@ class PaperList(ScrollView, can_focus=True):
     PaperList {
         background: $surface;
         scrollbar-gutter: stable;
-        & > .paper-list--cursor { background: $boost; }
-        &:focus > .paper-list--cursor { background: $accent 40%; text-style: bold; }
+        & > .paper-list--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .paper-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+        }
         & > .paper-list--bookmark { color: $warning; }
         & > .paper-list--unread { color: $accent; }
         & > .paper-list--read { color: $text-muted; }
@@ -102,7 +105,9 @@ class PaperList(ScrollView, can_focus=True):
         def control(self) -> PaperList:
             return self.paper_list
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.total = 0
         self._rows: dict[int, Paper] = {}
@@ -210,7 +215,9 @@ class PaperList(ScrollView, can_focus=True):
         self._strips.clear()
         self.refresh_row(old)
         self.refresh_row(new)
-        self.scroll_to_region(Region(0, new * ROW_HEIGHT, 1, ROW_HEIGHT), animate=False, immediate=True)
+        self.scroll_to_region(
+            Region(0, new * ROW_HEIGHT, 1, ROW_HEIGHT), animate=False, immediate=True
+        )
         if new not in self._rows and self.total:
             self._ensure_page(new)
         self._post_highlighted()

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from absreader.core.catalog import ListSpec, Lists
+from absreader.core.catalog import Lists, ListSpec
 from absreader.ui.text import safe
 
 
@@ -80,7 +80,9 @@ class ListSidebar(OptionList):
                 for tag in lists.tags
             ]
         if lists.saved:
-            options.append(Option(Text("Saved searches", style="bold dim"), id="-saved", disabled=True))
+            options.append(
+                Option(Text("Saved searches", style="bold dim"), id="-saved", disabled=True)
+            )
             options += [
                 Option(_row(saved.name, None, "⌕ "), id=option_id(ListSpec("saved", saved.name)))
                 for saved in lists.saved

@@ -1,0 +1,731 @@
+"""The query language, parsed forgivingly into a Whoosh query tree.
+
+Plain words must all match (in the title, abstract, authors or note; the
+title counts double). Also: ``"phrases"`` (``"..."~3`` allows gaps), fields
+``title: abstract: author: id: cat: tag: note: date:`` (a field applies to a
+word, a phrase or a group: ``title:(a OR b)``), ``is:bookmarked`` ``is:read``
+``is:unread`` ``is:untitled`` ``is:tagged`` ``is:noted``, ``AND`` ``OR`` ``NOT``
+(upper case), ``-word``, ``word*`` (prefix), ``word~`` / ``word~2`` (fuzzy).
+Dates: ``date:2024``, ``date:2024-03``, ``date:2024-03-20``, ranges
+``date:2023..2024-06``, ``date:>=2024-01``, ``date:<2020``.
+
+Nothing a user types raises. Stray operators and unmatched brackets or quotes
+are ignored, unknown fields and bad dates become plain words (with a notice),
+and a query over 1,000 characters is cut (with a notice).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from whoosh import query as wq
+
+from absreader.core.ids import parse_arxiv_id
+from absreader.core.index_schema import IS_FLAGS, normalise_tag, term_for, words
+from absreader.core.index_vocab import Vocabulary
+
+MAX_QUERY_CHARS = 1000
+MAX_ATOMS = 64
+#: Prefix expansions for ``word*`` and for the last word while typing.
+PREFIX_LIMIT = 16
+TYPING_PREFIX_LIMIT = 8
+FUZZY_LIMIT = 12
+TITLE_BOOST = 2.0
+DEFAULT_FIELDS = (("title", TITLE_BOOST), ("abstract", 1.0), ("author", 1.0), ("note", 1.0))
+
+FIELD_NAMES = {
+    "title": "title",
+    "abstract": "abstract",
+    "abs": "abstract",
+    "author": "author",
+    "authors": "author",
+    "by": "author",
+    "id": "id",
+    "arxiv": "id",
+    "cat": "cat",
+    "category": "cat",
+    "categories": "cat",
+    "tag": "tag",
+    "tags": "tag",
+    "list": "tag",
+    "note": "note",
+    "notes": "note",
+    "is": "is",
+    "date": "date",
+    "year": "date",
+    "published": "date",
+}
+TEXT_QUERY_FIELDS = ("title", "abstract", "author", "note")
+IS_ALIASES = {
+    "bookmarked": ("bookmarked", False),
+    "bookmark": ("bookmarked", False),
+    "starred": ("bookmarked", False),
+    "unbookmarked": ("bookmarked", True),
+    "read": ("read", False),
+    "unread": ("unread", False),
+    "new": ("unread", False),
+    "untitled": ("untitled", False),
+    "titled": ("untitled", True),
+    "tagged": ("tagged", False),
+    "untagged": ("tagged", True),
+    "noted": ("noted", False),
+    "annotated": ("noted", False),
+}
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "for",
+        "from",
+        "has",
+        "have",
+        "if",
+        "in",
+        "is",
+        "it",
+        "may",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "which",
+        "will",
+        "with",
+        "within",
+        "you",
+        "your",
+    ]
+)
+
+_OPERATORS = {"AND", "OR", "NOT", "&&", "||"}
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_FIELD = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
+_SUFFIX = re.compile(r"(\*|~(\d)?)$")
+
+#: ``(field, prefix, limit) -> terms``: keyword-field terms starting with ``prefix``.
+KeywordPrefix = Callable[[str, str, int], list[str]]
+
+
+@dataclass
+class Token:
+    """One piece of a query: a bracket, an operator, or a word or phrase."""
+
+    kind: str  # "(", ")", "op", "word", "phrase", "field("
+    text: str = ""
+    field: str | None = None
+    negated: bool = False
+    start: int = 0
+    end: int = 0
+    slop: int = 1
+
+
+@dataclass
+class WordSpan:
+    """A correctable word of the query: where it is and its folded form."""
+
+    start: int
+    end: int
+    word: str
+
+
+@dataclass
+class ParsedQuery:
+    """The outcome of parsing: the tree, what to tell the user, and what to correct."""
+
+    query: wq.Query
+    text: str
+    notices: list[str] = field(default_factory=list)
+    words: list[WordSpan] = field(default_factory=list)
+    arxiv_id: str | None = None
+    #: The positive ``(field, term)`` pairs a highlighter should mark, and phrases.
+    highlight_terms: set[tuple[str, str]] = field(default_factory=set)
+    highlight_phrases: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+
+def tokenize(text: str) -> tuple[list[Token], list[str]]:
+    """Split a query into tokens; never fails (stray quotes become plain text)."""
+    tokens: list[Token] = []
+    notices: list[str] = []
+    i, n = 0, len(text)
+    pending_field: str | None = None
+    pending_neg = False
+    pending_start = 0
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            pending_field, pending_neg = None, False
+            continue
+        if ch == "(":
+            tokens.append(
+                Token(
+                    "field(" if pending_field else "(",
+                    field=pending_field,
+                    negated=pending_neg,
+                    start=pending_start if pending_field else i,
+                    end=i + 1,
+                )
+            )
+            pending_field, pending_neg = None, False
+            i += 1
+            continue
+        if ch == ")":
+            tokens.append(Token(")", start=i, end=i + 1))
+            i += 1
+            continue
+        if ch == '"':
+            close = text.find('"', i + 1)
+            if close < 0:
+                notices.append("A quote was not closed; searched for the words instead.")
+                i += 1
+                continue
+            slop = 1
+            end = close + 1
+            m = re.match(r"~(\d{1,2})", text[end:])
+            if m:
+                slop = max(1, int(m.group(1)))
+                end += m.end()
+            tokens.append(
+                Token(
+                    "phrase",
+                    text[i + 1 : close],
+                    pending_field,
+                    pending_neg,
+                    pending_start if pending_field or pending_neg else i,
+                    end,
+                    slop,
+                )
+            )
+            pending_field, pending_neg = None, False
+            i = end
+            continue
+        # A bare run of text up to whitespace, a bracket or a quote.
+        j = i
+        while j < n and not text[j].isspace() and text[j] not in '()"':
+            j += 1
+        chunk = text[i:j]
+        start = i
+        i = j
+        if chunk in _OPERATORS and pending_field is None and not pending_neg:
+            tokens.append(
+                Token("op", {"&&": "AND", "||": "OR"}.get(chunk, chunk), start=start, end=j)
+            )
+            continue
+        neg = pending_neg
+        if pending_field is None and not neg and len(chunk) > 1 and chunk[0] in "-!":
+            neg, chunk, start = True, chunk[1:], start + 1
+        elif pending_field is None and chunk.startswith("+") and len(chunk) > 1:
+            chunk, start = chunk[1:], start + 1
+        match = _FIELD.match(chunk)
+        if match and pending_field is None and parse_arxiv_id(chunk) is None:
+            name, rest = match.group(1), match.group(2)
+            if not rest:
+                # "title:" followed by a quote or a bracket
+                if i < n and text[i] in '"(':
+                    pending_field, pending_neg, pending_start = name, neg, start - (1 if neg else 0)
+                    continue
+                tokens.append(Token("word", name, None, neg, start, j))
+                continue
+            tokens.append(Token("word", rest, name, neg, start, j))
+            continue
+        if chunk == "-" or not chunk:
+            continue
+        tokens.append(Token("word", chunk, pending_field, neg, start, j))
+        pending_field, pending_neg = None, False
+    return tokens, notices
+
+
+class QueryBuilder:
+    """Turns tokens into a Whoosh query tree, expanding prefixes and fuzzy words."""
+
+    def __init__(
+        self,
+        vocab: Vocabulary | None = None,
+        keyword_prefix: KeywordPrefix | None = None,
+    ) -> None:
+        self.vocab = vocab
+        self.keyword_prefix = keyword_prefix
+
+    def parse(self, text: str, as_you_type: bool = False) -> ParsedQuery:
+        """Parse ``text``; on any internal error fall back to its plain words."""
+        notices: list[str] = []
+        text = text or ""
+        if len(text) > MAX_QUERY_CHARS:
+            cut = text[:MAX_QUERY_CHARS]
+            space = cut.rfind(" ")
+            text = cut[:space] if space > MAX_QUERY_CHARS // 2 else cut
+            notices.append(f"The query was cut to its first {MAX_QUERY_CHARS:,} characters.")
+        stripped = text.strip()
+        if not stripped:
+            return ParsedQuery(wq.Every(), text, notices)
+        ident = parse_arxiv_id(stripped)
+        if ident is not None:
+            return self._arxiv(ident.id, text, notices)
+        try:
+            parsed = _Parser(self, text, as_you_type).run()
+        except Exception:  # the promise: nothing a user types raises
+            parsed = self.plain_words(text)
+            parsed.notices.append("The query could not be read; searched for its words instead.")
+        parsed.notices[:0] = notices
+        return parsed
+
+    def _arxiv(self, ident: str, text: str, notices: list[str]) -> ParsedQuery:
+        id_words = words(ident)
+        q: wq.Query = wq.Term("id", ident.lower())
+        if len(id_words) > 1:
+            q = wq.Or([q, wq.Phrase("abstract", id_words), wq.Phrase("note", id_words)])
+        return ParsedQuery(q, text, notices, arxiv_id=ident.lower())
+
+    def plain_words(self, text: str) -> ParsedQuery:
+        """Every word of the text, all required, in the default fields."""
+        parsed = ParsedQuery(wq.NullQuery, text)
+        parts = []
+        for match in re.finditer(r"\S+", text):
+            for word in words(match.group()):
+                parts.append(self.default_word(word, parsed))
+                if len(parts) >= MAX_ATOMS:
+                    break
+        parsed.query = _and(parts)
+        return parsed
+
+    # -- pieces --------------------------------------------------------------------------
+
+    def default_word(
+        self,
+        word: str,
+        parsed: ParsedQuery,
+        variants: list[str] | None = None,
+        negated: bool = False,
+    ) -> wq.Query:
+        """A word (or its variants) in every default field."""
+        options = variants or [word]
+        parts = []
+        for fieldname, boost in DEFAULT_FIELDS:
+            seen: set[str] = set()
+            for w in options:
+                term = term_for(fieldname, w)
+                if term in seen:
+                    continue
+                seen.add(term)
+                parts.append(wq.Term(fieldname, term, boost=boost))
+                if not negated and fieldname in ("title", "abstract"):
+                    parsed.highlight_terms.add((fieldname, term))
+        return wq.Or(parts)
+
+    def field_word(
+        self,
+        fieldname: str,
+        word: str,
+        parsed: ParsedQuery,
+        variants: list[str] | None = None,
+        negated: bool = False,
+    ) -> wq.Query:
+        """A word (or its variants) in one text field."""
+        terms = []
+        for w in variants or [word]:
+            term = term_for(fieldname, w)
+            if term not in terms:
+                terms.append(term)
+        if not negated and fieldname in ("title", "abstract"):
+            parsed.highlight_terms.update((fieldname, t) for t in terms)
+        if len(terms) == 1:
+            return wq.Term(fieldname, terms[0])
+        return wq.Or([wq.Term(fieldname, t) for t in terms])
+
+    def phrase(
+        self,
+        fieldname: str | None,
+        ws: list[str],
+        slop: int,
+        parsed: ParsedQuery,
+        negated: bool = False,
+    ) -> wq.Query:
+        """A phrase in one field, or in every default field."""
+        targets = [(fieldname, 1.0)] if fieldname else list(DEFAULT_FIELDS)
+        parts = []
+        for name, boost in targets:
+            terms = [term_for(name, w) for w in ws]
+            parts.append(wq.Phrase(name, terms, slop=slop, boost=boost))
+            if not negated and name in ("title", "abstract"):
+                parsed.highlight_phrases.append((name, tuple(terms)))
+        return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+    def prefix_variants(self, word: str, limit: int) -> list[str]:
+        """The word itself (if known) and the most used words it begins."""
+        out = [word]
+        if self.vocab is not None:
+            out.extend(w for w in self.vocab.expand_prefix(word, limit) if w != word)
+        return out[: limit + 1]
+
+    def fuzzy_variants(self, word: str, distance: int) -> list[str]:
+        """The word and the most used known words within ``distance`` edits."""
+        out = [word]
+        if self.vocab is not None:
+            out.extend(self.vocab.within(word, distance, FUZZY_LIMIT))
+        return out
+
+    def keyword_variants(self, fieldname: str, value: str, limit: int) -> list[str]:
+        """Keyword-field terms starting with ``value`` (the value itself first)."""
+        out = [value]
+        if self.keyword_prefix is not None:
+            out.extend(t for t in self.keyword_prefix(fieldname, value, limit) if t != value)
+        return out[: limit + 1]
+
+
+def parse_date(value: str) -> list[str] | None:
+    """``date:`` value -> the date terms it covers; None when it is not a date."""
+    value = value.strip()
+    for op in (">=", "<=", ">", "<"):
+        if value.startswith(op):
+            bound = _date_bounds(value[len(op) :])
+            if bound is None:
+                return None
+            lo, hi = bound
+            if op == ">=":
+                return _date_range(lo, date(2100, 12, 31))
+            if op == ">":
+                return _date_range(_next_day(hi), date(2100, 12, 31))
+            if op == "<=":
+                return _date_range(date(1900, 1, 1), hi)
+            return _date_range(date(1900, 1, 1), _prev_day(lo))
+    if ".." in value:
+        left, _, right = value.partition("..")
+        lo_b = _date_bounds(left) if left else (date(1900, 1, 1), date(1900, 1, 1))
+        hi_b = _date_bounds(right) if right else (date(2100, 12, 31), date(2100, 12, 31))
+        if lo_b is None or hi_b is None:
+            return None
+        return _date_range(lo_b[0], hi_b[1])
+    bound = _date_bounds(value)
+    if bound is None:
+        return None
+    return [value if len(value) == 4 else _canonical_date(value)]
+
+
+def _canonical_date(value: str) -> str:
+    parts = value.split("-")
+    return "-".join([parts[0], *(p.zfill(2) for p in parts[1:])])
+
+
+def _date_bounds(value: str) -> tuple[date, date] | None:
+    match = _DATE.match(value.strip())
+    if not match:
+        return None
+    year = int(match.group(1))
+    month = int(match.group(2)) if match.group(2) else None
+    day = int(match.group(3)) if match.group(3) else None
+    try:
+        if month is None:
+            return date(year, 1, 1), date(year, 12, 31)
+        last = calendar.monthrange(year, month)[1]
+        if day is None:
+            return date(year, month, 1), date(year, month, last)
+        d = date(year, month, day)
+        return d, d
+    except ValueError:
+        return None
+
+
+def _next_day(d: date) -> date:
+    return date.fromordinal(min(d.toordinal() + 1, date(2100, 12, 31).toordinal()))
+
+
+def _prev_day(d: date) -> date:
+    return date.fromordinal(max(d.toordinal() - 1, date(1900, 1, 1).toordinal()))
+
+
+_LAST_DAY = date(2100, 12, 31)
+
+
+def _date_range(lo: date, hi: date) -> list[str]:
+    """The fewest year, month and day terms covering ``lo..hi`` (inclusive)."""
+    terms: list[str] = []
+    lo = max(lo, date(1900, 1, 1))
+    hi = min(hi, date(date.today().year + 1, 12, 31))
+    cur = lo
+    while cur <= hi and len(terms) < 400:
+        year_end = date(cur.year, 12, 31)
+        month_end = date(cur.year, cur.month, calendar.monthrange(cur.year, cur.month)[1])
+        if cur.month == 1 and cur.day == 1 and year_end <= hi:
+            terms.append(f"{cur.year:04d}")
+            reached = year_end
+        elif cur.day == 1 and month_end <= hi:
+            terms.append(f"{cur.year:04d}-{cur.month:02d}")
+            reached = month_end
+        else:
+            terms.append(cur.isoformat())
+            reached = cur
+        if reached >= _LAST_DAY:
+            break
+        cur = _next_day(reached)
+    return terms
+
+
+def _and(parts: list[wq.Query]) -> wq.Query:
+    parts = [p for p in parts if p is not wq.NullQuery]
+    if not parts:
+        return wq.NullQuery
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+class _Parser:
+    """Recursive descent over the tokens, forgiving every mistake."""
+
+    def __init__(self, builder: QueryBuilder, text: str, as_you_type: bool) -> None:
+        self.b = builder
+        self.text = text
+        tokens, notices = tokenize(text)
+        self.parsed = ParsedQuery(wq.NullQuery, text, notices)
+        if sum(1 for t in tokens if t.kind == "(" or t.kind == "field(") != sum(
+            1 for t in tokens if t.kind == ")"
+        ):
+            # Unbalanced brackets: keep the words and operators, drop the grouping.
+            tokens = [t for t in tokens if t.kind not in ("(", ")", "field(")]
+            self.parsed.notices.append("Unmatched brackets were ignored.")
+        self.tokens = tokens
+        self.pos = 0
+        self.atoms = 0
+        self.field_context: str | None = None
+        self.typing = as_you_type and bool(text) and not text[-1].isspace() and text[-1] not in '")'
+        self.last_word = max((k for k, t in enumerate(tokens) if t.kind == "word"), default=-1)
+
+    def run(self) -> ParsedQuery:
+        query = self.parse_or(0)
+        self.parsed.query = query if query is not None else wq.NullQuery
+        if self.atoms > MAX_ATOMS:
+            self.parsed.notices.append(f"Only the first {MAX_ATOMS} terms were used.")
+        return self.parsed
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def parse_or(self, depth: int) -> wq.Query | None:
+        items = []
+        first = self.parse_and(depth)
+        if first is not None:
+            items.append(first)
+        while (tok := self.peek()) is not None and tok.kind == "op" and tok.text == "OR":
+            self.pos += 1
+            nxt = self.parse_and(depth)
+            if nxt is not None:
+                items.append(nxt)
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else wq.Or(items)
+
+    def parse_and(self, depth: int) -> wq.Query | None:
+        items: list[tuple[wq.Query, bool]] = []
+        negate_next = False
+        while (tok := self.peek()) is not None:
+            if tok.kind == ")":
+                if depth > 0:
+                    break
+                self.pos += 1  # a stray closing bracket
+                continue
+            if tok.kind == "op":
+                if tok.text == "OR":
+                    break
+                self.pos += 1
+                if tok.text == "NOT":
+                    negate_next = True
+                continue
+            item = self.parse_unary(depth)
+            if item is None:
+                negate_next = False
+                continue
+            q, stop = item
+            if negate_next:
+                q, stop = wq.Not(q), False
+                negate_next = False
+            items.append((q, stop))
+        if not items:
+            return None
+        if any(stop for _, stop in items) and not all(stop for _, stop in items):
+            items = [(q, s) for q, s in items if not s]
+        parts = [q for q, _ in items]
+        if all(isinstance(p, wq.Not) for p in parts):
+            parts.insert(0, wq.Every())
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def parse_unary(self, depth: int) -> tuple[wq.Query, bool] | None:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        if tok.kind in ("(", "field("):
+            saved = self.field_context
+            if tok.kind == "field(":
+                self.field_context = tok.field
+            inner = self.parse_or(depth + 1)
+            self.field_context = saved
+            if (close := self.peek()) is not None and close.kind == ")":
+                self.pos += 1
+            if inner is None:
+                return None
+            return (wq.Not(inner) if tok.negated else inner), False
+        return self.atom(tok, self.pos - 1)
+
+    def atom(self, tok: Token, index: int) -> tuple[wq.Query, bool] | None:
+        self.atoms += 1
+        if self.atoms > MAX_ATOMS:
+            return None
+        fieldname_raw = tok.field or self.field_context
+        fieldname = None
+        text = tok.text
+        if fieldname_raw is not None:
+            fieldname = FIELD_NAMES.get(fieldname_raw.lower())
+            if fieldname is None:
+                self.parsed.notices.append(
+                    f"There is no field {fieldname_raw}:, so its words were searched for."
+                )
+                text = f"{fieldname_raw} {text}"
+        if tok.kind == "phrase":
+            q = self.phrase(fieldname, text, tok)
+        else:
+            q = self.word(fieldname, text, tok, index)
+        if q is None:
+            return None
+        stop = (
+            tok.kind == "word"
+            and fieldname is None
+            and not tok.negated
+            and text.lower() in STOP_WORDS
+        )
+        return (wq.Not(q) if tok.negated else q), stop
+
+    def phrase(self, fieldname: str | None, text: str, tok: Token) -> wq.Query | None:
+        if fieldname in ("id", "cat", "tag", "is", "date"):
+            return self.keyword(fieldname, text, tok, typing=False)
+        ws = words(text)
+        if not ws:
+            return None
+        if len(ws) == 1:
+            return self.word(fieldname, ws[0], tok, -1)
+        return self.b.phrase(fieldname, ws, tok.slop, self.parsed, tok.negated)
+
+    def word(self, fieldname: str | None, text: str, tok: Token, index: int) -> wq.Query | None:
+        typing = self.typing and index == self.last_word
+        if fieldname in ("id", "cat", "tag", "is", "date"):
+            return self.keyword(fieldname, text, tok, typing)
+        mode, distance = "", 0
+        suffix = _SUFFIX.search(text)
+        if suffix and len(text) > len(suffix.group()):
+            if suffix.group() == "*":
+                mode = "prefix"
+            else:
+                mode = "fuzzy"
+                distance = min(2, int(suffix.group(2) or 1))
+            text = text[: suffix.start()]
+        elif "*" in text or "?" in text:
+            mode = "prefix"
+            text = re.split(r"[*?]", text, maxsplit=1)[0]
+        ws = words(text)
+        if not ws:
+            return None
+        if len(ws) > 1:
+            return self.b.phrase(fieldname, ws, 1, self.parsed, tok.negated)
+        word = ws[0]
+        variants = None
+        if mode == "prefix":
+            variants = self.b.prefix_variants(word, PREFIX_LIMIT)
+        elif mode == "fuzzy":
+            variants = self.b.fuzzy_variants(word, distance)
+        elif typing and len(word) >= 3:
+            variants = self.b.prefix_variants(word, TYPING_PREFIX_LIMIT)
+        if not mode and not tok.negated:
+            start = tok.start + (len(tok.field) + 1 if tok.field and tok.text == text else 0)
+            span = self.text[start : tok.end]
+            if words(span) == [word]:
+                self.parsed.words.append(WordSpan(start, tok.end, word))
+        if fieldname is None:
+            return self.b.default_word(word, self.parsed, variants, tok.negated)
+        return self.b.field_word(fieldname, word, self.parsed, variants, tok.negated)
+
+    def keyword(self, fieldname: str, text: str, tok: Token, typing: bool) -> wq.Query | None:
+        value = text.strip()
+        if not value:
+            return None
+        prefix = value.endswith("*")
+        value = value.rstrip("*")
+        if fieldname == "is":
+            flag = IS_ALIASES.get(value.lower())
+            if flag is None:
+                known = ", ".join(IS_FLAGS)
+                self.parsed.notices.append(
+                    f"is:{value} is not a flag ({known}); searched for the word instead."
+                )
+                return self.word(None, value, tok, -1)
+            q: wq.Query = wq.Term("is", flag[0])
+            return wq.Not(q) if flag[1] else q
+        if fieldname == "date":
+            terms = parse_date(value)
+            if terms is None:
+                self.parsed.notices.append(
+                    f"{value!r} is not a date (try date:2024, date:2024-03 or "
+                    "date:2023..2024); searched for it as words."
+                )
+                return self.word(None, value, tok, -1)
+            return _or_terms("date", terms)
+        if fieldname == "tag":
+            value = normalise_tag(value)
+        elif fieldname == "id":
+            ident = parse_arxiv_id(value)
+            value = ident.id.lower() if ident else value.lower()
+        else:
+            value = value.lower()
+        if not value:
+            return None
+        if prefix or (typing and len(value) >= 2):
+            return _or_terms(fieldname, self.b.keyword_variants(fieldname, value, PREFIX_LIMIT))
+        return wq.Term(fieldname, value)
+
+
+def _or_terms(fieldname: str, terms: list[str]) -> wq.Query:
+    if not terms:
+        return wq.NullQuery
+    if len(terms) == 1:
+        return wq.Term(fieldname, terms[0])
+    return wq.Or([wq.Term(fieldname, t) for t in terms])
+
+
+def suggest_text(parsed: ParsedQuery, vocab: Vocabulary) -> str | None:
+    """The query with each likely misspelled word replaced, or None when none is."""
+    text = parsed.text
+    changed = False
+    out = []
+    last = 0
+    for span in sorted(parsed.words, key=lambda s: s.start):
+        better = vocab.correct(span.word)
+        if better is None or span.start < last:
+            continue
+        original = text[span.start : span.end]
+        out.append(text[last : span.start])
+        out.append(
+            better.upper()
+            if original.isupper() and len(original) > 1
+            else better.capitalize()
+            if original[:1].isupper()
+            else better
+        )
+        last = span.end
+        changed = True
+    if not changed:
+        return None
+    out.append(text[last:])
+    return "".join(out)
