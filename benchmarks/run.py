@@ -179,7 +179,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     details: dict[str, Any] = {"corpus_file": str(corpus_file), "corpus_mb": corpus_file.stat().st_size / 1e6,
                                "corpus_prepare_s": corpus_s}  # fmt: skip
     errors: dict[str, str] = {}
-    slow = max(600.0, n * 0.05)
+    slow = max(600.0, n * 0.25)  # the import is far from linear today: be patient
 
     def phase(name: str, args: dict[str, Any], timeout: float = slow) -> dict[str, Any] | None:
         log(f"{name} ...")
@@ -238,6 +238,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
             "reader_first_paint_s": reader,
             "reader_first_any_paint_s": statistics.median(r["first_any_paint_s"] for r in paints["reader"]),
             "reader_app_built_s": statistics.median(r["app_built_s"] for r in paints["reader"]),
+            "minimal_app_built_s": statistics.median(r["app_built_s"] for r in paints["minimal"]),
         }
         details["startup"] = {
             "reader_minus_minimal_s": reader - mini,
@@ -390,7 +391,10 @@ def render(result: dict[str, Any]) -> str:
     if "startup" in f:
         s = f["startup"]
         row("first paint, minimal Textual app", f"{_fmt(s['minimal_first_paint_s'], 2)} s")
+        row("  of which imports + app built", f"{_fmt(s['minimal_app_built_s'], 2)} s")
         row("first paint with rows, reader", f"{_fmt(s['reader_first_paint_s'], 2)} s")
+        row("  of which imports + make_app", f"{_fmt(s['reader_app_built_s'], 2)} s")
+        row("  first paint (rows not yet)", f"{_fmt(s['reader_first_any_paint_s'], 2)} s")
         check_row("  reader minus minimal", f"{_fmt(d['startup']['reader_minus_minimal_s'], 2)} s",
                   "first paint minus minimal app")  # fmt: skip
     if "keystroke" in f:

@@ -86,6 +86,22 @@ def personal_data(home: Path) -> dict[str, object]:
         }
 
 
+def assert_kept(home: Path, before: dict[str, object]) -> None:
+    """Every piece of personal data in ``before`` is still there, unchanged."""
+    now = personal_data(home)
+    papers = now["papers"]
+    for key, value in before["papers"].items():  # type: ignore[union-attr]
+        assert papers.get(key) == value, (key, value, papers.get(key))  # type: ignore[union-attr]
+    counts = dict(now["tags"])  # type: ignore[arg-type]
+    for name, count in before["tags"]:  # type: ignore[union-attr]
+        assert counts.get(name, 0) >= count, (name, count, counts.get(name))
+    assert now["saved"] == before["saved"]
+
+
+def bookmarked(data: dict[str, object]) -> set[str]:
+    return {key for key, (mark, *_rest) in data["papers"].items() if mark}  # type: ignore[union-attr]
+
+
 def decorate(home: Path) -> dict[str, object]:
     """Give a spread of papers bookmarks, tags, notes and read marks; return the result."""
     with open_library(home) as lib:
@@ -105,7 +121,7 @@ def decorate(home: Path) -> dict[str, object]:
 
 
 def paper_id(i: int) -> str:
-    return f"2401.{i:05d}"
+    return f"1912.{i:05d}"
 
 
 def write_jsonl(path: Path, count: int, start: int = 0, *, word: str = "lorem") -> list[str]:

@@ -387,7 +387,7 @@ def test_highlights_mark_stemmed_words(built: SearchIndex) -> None:
     )
     spans = built.highlights(paper, "model")
     marked = [paper.abstract[s:e] for s, e in spans["abstract"]]
-    assert marked == ["model", "models", "modelled"]
+    assert marked == ["model", "models", "modeller", "modelled"]
     assert [paper.title[s:e] for s, e in spans["title"]] == ["Modelling", "Models"]
 
 

@@ -43,6 +43,7 @@ from absreader.core.index_segments import (
     SIDECAR_EXT,
     SegmentBuilder,
     SegmentCorrupt,
+    SegmentData,
     latest_generation,
     merge_segments,
     open_storage,
@@ -140,12 +141,14 @@ class SearchIndex:
         if not meta.get("complete"):
             return "incomplete"
         try:
-            toc = read_toc(open_storage(folder))
+            storage = open_storage(folder)
+            toc = read_toc(storage)
             for segment in toc.segments:
                 for ext in (".trm", ".pst", SIDECAR_EXT, EXTRAS_EXT):
                     if not (folder / segment.make_filename(ext)).is_file():
                         return "corrupt"
-        except Exception:  # an unreadable table of contents, whatever the cause
+                SegmentData(storage, segment).close()  # the headers of its files read
+        except Exception:  # an unreadable table of contents or segment, whatever the cause
             return "corrupt"
         return "ok"
 
@@ -553,8 +556,6 @@ class _BatchWriter:
 
     def delete_key(self, key: str) -> bool:
         """Mark every committed copy of ``key`` deleted; True when there was one."""
-        from absreader.core.index_segments import SegmentData
-
         found = False
         for segment in self.segments:
             seg_id = segment.segment_id()

@@ -109,15 +109,9 @@ class AbsReaderApp(App[int]):
         await self.push_screen(self.main_screen)
         for problem in self.config.problems:
             self.notify(problem, title="config.toml", severity="warning", markup=False, timeout=10)
-        if self.catalog.is_empty():
-            files = (
-                self.catalog.sample_files()
-                if self.first_run_files is None
-                else self.first_run_files
-            )
-            if files:
-                self.start_first_run(files)
-                return
+        if self.catalog.needs_first_run() and self.first_run_files != []:
+            self.start_first_run(self.first_run_files or self.catalog.sample_files())
+            return
         self.main_screen.start()
         self.sync_index()
 
@@ -238,7 +232,7 @@ class AbsReaderApp(App[int]):
     def _first_run(self, files: list[Path]) -> None:
         total = job_paths_size(files) or None
         reports: list[ImportReport] = []
-        for kind, done, of, label in self.jobs.follow(self.catalog.import_paths(files), total):
+        for kind, done, of, label in self.jobs.follow(self.catalog.first_run(files), total):
             if get_current_worker().is_cancelled:
                 return
             if kind == "report":

@@ -32,6 +32,7 @@ from absreader.ui.widgets.sidebar import ListSidebar
 
 SEARCH_DELAY = 0.15
 NARROW_WIDTH = 100
+DETAIL_DELAY = 0.08
 
 
 class MainScreen(PaperActions, Screen[None]):
@@ -130,6 +131,10 @@ class MainScreen(PaperActions, Screen[None]):
         self.lists: Lists | None = None
         self.searches_run = 0
         self.results_shown_at: float | None = None
+        self._binding_state: tuple[bool, bool] | None = None
+        self._detail_timer: Timer | None = None
+        self._detail_next: Paper | None = None
+        self._detail_dirty = False
         self._generation = 0
         self._requested_query: str | None = None
         self._timer: Timer | None = None
@@ -272,7 +277,7 @@ class MainScreen(PaperActions, Screen[None]):
         key = self.app.get_key_display(self._binding("accept_suggestion"))
         self.query_one("#search-bar", SearchBar).show_suggestion(results.suggestion, key)
         self.update_status()
-        self.refresh_bindings()
+        self.update_bindings()
 
     def _binding(self, binding_id: str) -> Binding:
         for binding in self.BINDINGS:
@@ -351,9 +356,33 @@ class MainScreen(PaperActions, Screen[None]):
 
     @on(PaperList.Highlighted)
     def _highlighted(self, event: PaperList.Highlighted) -> None:
+        # The list moves at once; the detail pane (a relayout) follows at most
+        # every DETAIL_DELAY while j is held down, and always ends on the last paper.
         paper = event.paper
         if paper is not None:
             self.app.remember(selected=paper.key)
+        self._detail_next = paper
+        if self._detail_timer is None:
+            self.flush_detail()
+            self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_tick)
+        else:
+            self._detail_dirty = True
+
+    def _detail_tick(self) -> None:
+        self._detail_timer = None
+        if self._detail_dirty:
+            self.flush_detail()
+            self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_tick)
+
+    @property
+    def detail_pending(self) -> bool:
+        """Whether the detail pane is behind the cursor (while keys repeat)."""
+        return self._detail_dirty
+
+    def flush_detail(self) -> None:
+        """Show the paper under the cursor in the detail pane now."""
+        self._detail_dirty = False
+        paper = self._detail_next
         query = self.highlight_query
         spans = None
         if paper and self._spans and self._spans[:2] == (paper.key, query):
@@ -361,7 +390,7 @@ class MainScreen(PaperActions, Screen[None]):
         self.detail.show(paper, spans)
         if paper and query and spans is None:
             self._load_highlights(paper, query)
-        self.refresh_bindings()
+        self.update_bindings()
 
     @property
     def highlight_query(self) -> str:
@@ -448,6 +477,13 @@ class MainScreen(PaperActions, Screen[None]):
             self.paper_list.focus()
             return
         self.sidebar.focus()
+
+    def update_bindings(self) -> None:
+        """Refresh the footer only when what it offers changed (it is costly to redraw)."""
+        state = (self.current_paper is not None, bool(self.results and self.results.suggestion))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.report_worker(event.worker, event.state)

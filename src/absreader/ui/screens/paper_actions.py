@@ -69,7 +69,6 @@ class PaperActions:
         if shown is not None and shown.key == paper.key:
             self.detail.show(paper, self.detail.spans)
         self.refresh_lists()
-        self.refresh_bindings()
         if done:
             self.app.notify(done, markup=False, timeout=3)
 
