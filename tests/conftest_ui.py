@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console, RenderableType
+from textual import events
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
 
@@ -111,6 +112,14 @@ async def type_text(pilot: Pilot, text: str) -> None:
     """Type ``text`` key by key (as a person would)."""
     for char in text:
         await pilot.press(_key(char))
+
+
+async def paste(pilot: Pilot, text: str) -> None:
+    """Paste ``text`` into the focused widget (one event, as a terminal sends a paste)."""
+    focused = pilot.app.focused
+    assert focused is not None
+    focused.post_message(events.Paste(text))
+    await pilot.pause()
 
 
 def _key(char: str) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -277,6 +278,22 @@ def test_real_subprocess_writes_the_file(reading_list, home: Path, tmp_path: Pat
     done = run_cli_process(home, "export", "--tag", "Reading List", "-o", str(target))
     assert done.returncode == 0, done.stderr
     assert len(bibtexparser.parse_string(target.read_text(encoding="utf-8")).entries) == 3
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_output_file_gets_ordinary_permissions(reading_list, tmp_path: Path) -> None:
+    cli, _ = reading_list
+    umask = os.umask(0o022)
+    os.umask(umask)
+    new = tmp_path / "new.bib"
+    ok(cli("export", "--bookmarked", "-o", str(new)))
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask  # not mkstemp's private 0600
+    shared = tmp_path / "shared.md"
+    shared.write_text("old", encoding="utf-8")
+    shared.chmod(0o640)
+    ok(cli("export", "--bookmarked", "-o", str(shared)))
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640  # an existing file keeps its mode
+    assert shared.read_text(encoding="utf-8").startswith("# Bookmarked papers")
 
 
 @pytest.fixture

@@ -7,6 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from absreader.core.index import SearchIndex
+from absreader.core.index_schema import normalise_tag, stem_of, words
+from absreader.core.models import Paper
 from test_index_support import (
     field_terms,
     has_phrase,
@@ -14,12 +20,6 @@ from test_index_support import (
     sample_papers,
     with_personal,
 )
-from whoosh import index as whoosh_index
-from whoosh import query as wq
-
-from absreader.core.index import SearchIndex
-from absreader.core.index_schema import normalise_tag, stem_of, words
-from absreader.core.models import Paper
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,12 @@ def test_plain_words_all_must_match(built: SearchIndex, papers: list[Paper], que
     assert set(keys_of(built, query)) == want
 
 
-@pytest.mark.parametrize("phrase", ["code generation", "large language models", "in-context learning"])
-def test_phrases_match_consecutive_words(built: SearchIndex, papers: list[Paper], phrase: str) -> None:
+@pytest.mark.parametrize(
+    "phrase", ["code generation", "large language models", "in-context learning"]
+)
+def test_phrases_match_consecutive_words(
+    built: SearchIndex, papers: list[Paper], phrase: str
+) -> None:
     ws = words(phrase)
     want = expected(
         papers, lambda p: any(has_phrase(p, ws, f) for f in ("title", "abstract", "author", "note"))
@@ -203,7 +207,9 @@ def test_title_match_outranks_abstract_only(tmp_path: Path) -> None:
     assert keys_of(index, "unlearning") == ["title", "abstract-only"]
 
 
-def test_ranking_on_sample_data_prefers_title_matches(built: SearchIndex, papers: list[Paper]) -> None:
+def test_ranking_on_sample_data_prefers_title_matches(
+    built: SearchIndex, papers: list[Paper]
+) -> None:
     hits = keys_of(built, "unlearning")
     in_title = {p.key for p in papers if stem_of("unlearning") in field_terms(p, "title")}
     first = hits[: len(in_title)]
@@ -283,6 +289,26 @@ def test_more_like_this(built: SearchIndex, papers: list[Paper]) -> None:
     by_key = {p.key: p for p in papers}
     on_topic = sum(has_word(by_key[k], "unlearning") for k in keys)
     assert on_topic >= 7
+
+
+def test_more_like_this_from_a_key(built: SearchIndex, papers: list[Paper]) -> None:
+    paper = next(p for p in papers if "unlearning" in p.title.lower())
+    keys = [h.key for h in built.more_like(paper.key, limit=10)]
+    assert paper.key not in keys and len(keys) == 10
+    by_key = {p.key: p for p in papers}
+    assert sum(has_word(by_key[k], "unlearning") for k in keys) >= 7
+    assert built.more_like("no-such-key") == []
+
+
+def test_more_like_this_after_an_update(tmp_path: Path, papers: list[Paper]) -> None:
+    index = SearchIndex(tmp_path / "index")
+    list(index.build(iter(papers), len(papers), seq=1))
+    paper = next(p for p in papers if "unlearning" in p.title.lower())
+    list(index.update([replace(paper, tags=("x",))], [], seq=2))  # now in its own segment
+    keys = [h.key for h in index.more_like(paper.key, limit=10)]
+    by_key = {p.key: p for p in papers}
+    assert paper.key not in keys
+    assert sum(has_word(by_key[k], "unlearning") for k in keys) >= 7
 
 
 def test_update_changes_only_what_changed(tmp_path: Path, papers: list[Paper]) -> None:
@@ -470,6 +496,44 @@ def test_evaluator_agrees_with_whoosh(built: SearchIndex) -> None:
                 scores = {hit["key"]: hit.score for hit in theirs}
                 for doc, score in ours:
                     assert score == pytest.approx(scores[snapshot.key_of(doc)], rel=1e-4)
+
+
+def test_evaluator_agrees_with_whoosh_after_updates(
+    tmp_path: Path, papers: list[Paper], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several segments with deleted documents: still the same answers as Whoosh."""
+    from absreader.core import index as index_module
+    from absreader.core import index_eval
+
+    monkeypatch.setattr(index_module, "FIRST_SEGMENT", 120)
+    monkeypatch.setattr(index_module, "SEGMENT_SIZE", 120)
+    index = SearchIndex(tmp_path / "index")
+    list(index.build(iter(papers[:400]), 400, seq=1))
+    for step in range(6):
+        batch = [replace(p, tags=(f"pass {step}",)) for p in papers[step * 7 : step * 7 + 5]]
+        list(
+            index.update(
+                batch + papers[400 + step * 30 : 430 + step * 30],
+                [papers[300 + step].key],
+                2 + step,
+            )
+        )
+    folder = tmp_path / "index" / _current(tmp_path)
+    ix = whoosh_index.open_dir(str(folder), indexname="MAIN")
+    assert len(ix._segments()) > 1
+    snapshot = index._open()
+    queries = [
+        wq.Term("abstract", "model"),
+        wq.Phrase("abstract", ["languag", "model"]),
+        wq.And([wq.Term("tag", "pass-3"), wq.Term("abstract", "model")]),
+        wq.Or([wq.Term("title", "diffus"), wq.Term("is", "unread")]),
+    ]
+    with ix.searcher() as searcher:
+        for q in queries:
+            theirs = {hit["key"] for hit in searcher.search(q, limit=None)}
+            total, ours = index_eval.search(snapshot, q, 10_000)
+            assert total == len(theirs), q
+            assert {snapshot.key_of(d) for d, _ in ours} == theirs, q
 
 
 def test_search_notice_mentions_nothing_for_ordinary_queries(built: SearchIndex) -> None:

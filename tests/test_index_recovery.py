@@ -11,11 +11,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_index_support import sample_papers, with_personal
 
 from absreader.core import index as index_module
 from absreader.core.index import IndexUnavailable, SearchIndex
 from absreader.core.models import Paper
+from test_index_support import sample_papers, with_personal
 
 TESTS = Path(__file__).resolve().parent
 
@@ -69,7 +69,9 @@ def kill_build_at(index_dir: Path, phase: str, done: int, count: int) -> None:
     assert proc.returncode == -signal.SIGKILL, seen[-3:]
 
 
-@pytest.mark.parametrize(("phase", "done", "count"), [("indexing", 700, 6000), ("optimising", 0, 1500)])
+@pytest.mark.parametrize(
+    ("phase", "done", "count"), [("indexing", 700, 6000), ("optimising", 0, 1500)]
+)
 def test_killed_first_build_is_detected_and_redone(
     tmp_path: Path, papers: list[Paper], phase: str, done: int, count: int
 ) -> None:

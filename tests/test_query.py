@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_index_support import sample_papers
 from whoosh import query as wq
 
 from absreader.core.highlight import find_spans, merge_spans
@@ -15,6 +14,7 @@ from absreader.core.index import SearchIndex
 from absreader.core.index_vocab import Vocabulary, edits1
 from absreader.core.models import Paper
 from absreader.core.query import MAX_QUERY_CHARS, QueryBuilder, parse_date, tokenize
+from test_index_support import sample_papers
 
 
 def parse(text: str, **kwargs: object) -> wq.Query:
@@ -179,9 +179,13 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
     return index
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=QUERIES, as_you_type=st.booleans())
-def test_nothing_a_user_types_raises(small_index: SearchIndex, text: str, as_you_type: bool) -> None:
+def test_nothing_a_user_types_raises(
+    small_index: SearchIndex, text: str, as_you_type: bool
+) -> None:
     result = small_index.search(text, as_you_type=as_you_type, limit=5)
     assert result.total >= len(result.hits)
     assert result.suggestion is None or isinstance(result.suggestion, str)

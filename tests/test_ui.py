@@ -21,6 +21,7 @@ from conftest_ui import (  # noqa: E402
     app_for,
     build_home,
     first_paper,
+    paste,
     plain,
     record,
     row_texts,
@@ -69,7 +70,7 @@ async def test_broken_index_is_rebuilt_in_background_while_list_is_usable(sample
         await settle(pilot)
         assert app.main_screen.paper_list.total > 100
         await pilot.press("slash")
-        await type_text(pilot, "vision")
+        await paste(pilot, "vision")
         await settle(pilot)
         assert app.main_screen.results.query == "vision"
         assert app.main_screen.paper_list.total > 0
@@ -201,7 +202,7 @@ async def test_sidebar_lists_and_tag_combines_with_query(sample_paths) -> None:
         assert sorted(main.paper_list.loaded_keys) == sorted(keys[:3])
         assert app.focused is main.paper_list
         await pilot.press("slash")
-        await type_text(pilot, word)
+        await paste(pilot, word)
         await settle(pilot)
         assert main.paper_list.total >= 1
         assert set(main.paper_list.loaded_keys) <= set(keys[:3])
@@ -275,7 +276,7 @@ async def test_detail_pane_shows_fields_and_highlights_query_terms(sample_paths)
         await settle(pilot)
         main = app.main_screen
         await pilot.press("slash")
-        await type_text(pilot, "honesty")
+        await paste(pilot, "honesty")
         await pilot.press("enter")
         await settle(pilot)
         detail = main.detail
@@ -297,7 +298,7 @@ async def test_state_is_remembered_between_runs(sample_paths) -> None:
         await settle(pilot)
         main = app.main_screen
         await pilot.press("slash")
-        await type_text(pilot, "language")
+        await paste(pilot, "language")
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("j", "j")

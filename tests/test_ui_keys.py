@@ -21,6 +21,7 @@ from conftest_ui import (  # noqa: E402
     app_for,
     build_home,
     first_paper,
+    paste,
     plain,
     record,
     row_texts,
@@ -135,7 +136,7 @@ async def test_t_tag_editor_adds_with_completion_and_removes(sample_paths) -> No
         await pilot.pause()
         assert app.screen.query_one("#tag-input").value == "Reinforcement Learning"
         await pilot.press("enter")
-        await type_text(pilot, "to read")
+        await paste(pilot, "to read")
         await pilot.press("enter")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -157,7 +158,7 @@ async def test_t_tag_editor_adds_with_completion_and_removes(sample_paths) -> No
         assert fresh(sample_paths, key).tags == ("Reinforcement Learning",)
 
         await pilot.press("t")
-        await type_text(pilot, "discarded")
+        await paste(pilot, "discarded")
         await pilot.press("escape")
         await settle(pilot)
         assert fresh(sample_paths, key).tags == ("Reinforcement Learning",)
@@ -241,7 +242,7 @@ async def test_s_saves_search_as_reading_list(sample_paths) -> None:
         await pilot.press("s")  # nothing to save yet
         assert any("Type a search first" in m for _, _, m in app.notified)
         await pilot.press("slash")
-        await type_text(pilot, "vision")
+        await paste(pilot, "vision")
         await pilot.press("enter")
         await settle(pilot)
         hits = main.paper_list.total
@@ -249,7 +250,7 @@ async def test_s_saves_search_as_reading_list(sample_paths) -> None:
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen)
         await pilot.press("ctrl+u")
-        await type_text(pilot, "Vision papers")
+        await paste(pilot, "Vision papers")
         await pilot.press("enter")
         await settle(pilot)
         assert [s.name for s in main.lists.saved] == ["Vision papers"]
@@ -338,11 +339,11 @@ async def test_palette_import_file_runs_in_background(sample_paths, tmp_path: Pa
         app.action_import_file()
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen)
-        await type_text(pilot, str(tmp_path / "missing.bib"))
+        await paste(pilot, str(tmp_path / "missing.bib"))
         await pilot.press("enter")
         assert isinstance(app.screen, PromptScreen)  # refused: no such file
         await pilot.press("ctrl+u")
-        await type_text(pilot, str(extra))
+        await paste(pilot, str(extra))
         await pilot.press("enter")
         await settle(pilot)
         assert app.main_screen.paper_list.total == total + 1

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 from absreader.commands.context import CommandError, Context
@@ -97,6 +99,9 @@ def _write_file(path: Path, write) -> int:
     except OSError as exc:
         raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain write would.
+        with suppress(OSError):
+            os.chmod(tmp, _file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             count = write(out)
             out.flush()
@@ -111,4 +116,11 @@ def _write_file(path: Path, write) -> int:
     return count
 
 
-
+def _file_mode(path: Path) -> int:
+    """An existing file's permissions, else what the umask gives a new file."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -20,7 +20,6 @@ See :mod:`absreader.core.query` for the query language,
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -36,30 +35,30 @@ from typing import Any
 from whoosh import query as wq
 
 from absreader.core import index_eval
+from absreader.core.index_commit import BatchWriter, read_meta, write_atomic, write_meta
 from absreader.core.index_eval import Snapshot
 from absreader.core.index_schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.index_segments import (
     EXTRAS_EXT,
     SIDECAR_EXT,
-    SegmentBuilder,
+    SIGNATURES_EXT,
     SegmentCorrupt,
     SegmentData,
     latest_generation,
-    merge_segments,
     open_storage,
     read_toc,
     write_toc,
 )
+from absreader.core.index_similar import signature_query, text_query
 from absreader.core.index_vocab import Vocabulary
 from absreader.core.models import Paper
-from absreader.core.query import STOP_WORDS, QueryBuilder, suggest_text
+from absreader.core.query import QueryBuilder, suggest_text
 
 try:  # POSIX; elsewhere builds are not guarded against a second process
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-META_FILE = "meta.json"
 CURRENT_FILE = "CURRENT"
 #: Papers per segment while building (the first one is small, to be searchable soon).
 FIRST_SEGMENT = 5_000
@@ -133,7 +132,7 @@ class SearchIndex:
         folder = self.index_dir / current
         if not folder.is_dir():
             return "corrupt"
-        meta = _read_meta(folder)
+        meta = read_meta(folder)
         if meta is None:
             return "corrupt"
         if meta.get("schema") != SCHEMA_VERSION:
@@ -144,7 +143,7 @@ class SearchIndex:
             storage = open_storage(folder)
             toc = read_toc(storage)
             for segment in toc.segments:
-                for ext in (".trm", ".pst", SIDECAR_EXT, EXTRAS_EXT):
+                for ext in (".trm", ".pst", SIDECAR_EXT, EXTRAS_EXT, SIGNATURES_EXT):
                     if not (folder / segment.make_filename(ext)).is_file():
                         return "corrupt"
                 SegmentData(storage, segment).close()  # the headers of its files read
@@ -156,7 +155,7 @@ class SearchIndex:
     def synced_seq(self) -> int:
         """The highest library ``seq`` the live index has taken in (0 when none)."""
         current = self._current_name()
-        meta = _read_meta(self.index_dir / current) if current else None
+        meta = read_meta(self.index_dir / current) if current else None
         return int(meta.get("seq", 0)) if meta and meta.get("complete") else 0
 
     def doc_count(self) -> int:
@@ -190,7 +189,7 @@ class SearchIndex:
                 yield from self._build_into(folder, papers, total, seq)
                 final = self.index_dir / name
                 os.replace(folder, final)
-                _write_atomic(self.index_dir / CURRENT_FILE, name + "\n")
+                write_atomic(self.index_dir / CURRENT_FILE, name + "\n")
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
@@ -204,9 +203,9 @@ class SearchIndex:
         self, folder: Path, papers: Iterable[Paper], total: int, seq: int
     ) -> Iterator[IndexProgress]:
         storage = open_storage(folder, create=True)
-        _write_meta(folder, {"schema": SCHEMA_VERSION, "complete": False, "total": total})
+        write_meta(folder, {"schema": SCHEMA_VERSION, "complete": False, "total": total})
         write_toc(storage, SCHEMA, [], 0)
-        writer = _BatchWriter(storage, [], 0)
+        writer = BatchWriter(storage, [], 0)
         counts: Counter[str] = Counter()
         seen: set[str] = set()
         done = 0
@@ -223,7 +222,7 @@ class SearchIndex:
             limit = FIRST_SEGMENT if not writer.segments else SEGMENT_SIZE
             if writer.pending >= limit:
                 writer.flush()
-                _write_meta(
+                write_meta(
                     folder,
                     {"schema": SCHEMA_VERSION, "complete": False, "total": total, "done": done},
                 )
@@ -235,7 +234,7 @@ class SearchIndex:
             writer.optimise()
         vocab = Vocabulary(dict(counts))
         vocab.save(folder)
-        _write_meta(
+        write_meta(
             folder,
             {
                 "schema": SCHEMA_VERSION,
@@ -256,7 +255,7 @@ class SearchIndex:
             folder = self.index_dir / (self._current_name() or "")
             storage = open_storage(folder)
             toc = read_toc(storage)
-            writer = _BatchWriter(storage, list(toc.segments), toc.generation)
+            writer = BatchWriter(storage, list(toc.segments), toc.generation)
             before = writer.live_docs()
             new_words: Counter[str] = Counter()
             done = 0
@@ -284,9 +283,9 @@ class SearchIndex:
             writer.commit()
             if Vocabulary.append_delta(folder, new_words):
                 Vocabulary.load(folder).save(folder)
-            meta = _read_meta(folder) or {}
+            meta = read_meta(folder) or {}
             meta.update({"seq": max(seq, int(meta.get("seq", 0))), "papers": writer.live_docs()})
-            _write_meta(folder, meta)
+            write_meta(folder, meta)
             yield IndexProgress(total, total, "done")
 
     # -- searching ---------------------------------------------------------------------------
@@ -303,13 +302,13 @@ class SearchIndex:
         """Run a query; ``restrict`` keeps only these keys. Never raises for bad input."""
         started = time.perf_counter()
         limit, offset = max(0, int(limit)), max(0, int(offset))
-        with self._mutex:
-            snap = self._open()
+
+        def work(snap: Snapshot) -> SearchResult:
             vocab = self._vocabulary() if _needs_vocab(query, as_you_type) else self._vocab
             builder = QueryBuilder(vocab, self._keyword_prefix)
             parsed = builder.parse(query, as_you_type=as_you_type)
-            masks = snap.restrict_masks(restrict) if restrict is not None else None
-            total, top = self._run(snap, parsed.query, offset + limit, masks)
+            masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
+            total, top = index_eval.search(snap, parsed.query, offset + limit, masks)
             if parsed.arxiv_id:
                 top = self._id_first(snap, parsed.arxiv_id, top, masks)
             suggestion = None
@@ -318,14 +317,16 @@ class SearchIndex:
             notices = list(dict.fromkeys(parsed.notices))
             if self._partial:
                 notices.append(self._partial)
-            hits = [Hit(snap.key_of(doc), score) for doc, score in top[offset:]]
-        return SearchResult(
-            hits=hits,
-            total=total,
-            suggestion=suggestion,
-            notice=" ".join(notices) or None,
-            elapsed_ms=(time.perf_counter() - started) * 1000,
-        )
+            return SearchResult(
+                hits=[Hit(snap.key_of(doc), score) for doc, score in top[offset:]],
+                total=total,
+                suggestion=suggestion,
+                notice=" ".join(notices) or None,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+            )
+
+        with self._mutex:
+            return self._guarded(work)
 
     def suggest(self, query: str) -> str | None:
         """A corrected version of the whole query ("did you mean"), or None."""
@@ -353,52 +354,36 @@ class SearchIndex:
         title = "" if paper.untitled else paper.title
         return highlight_parsed(parsed, title, paper.abstract)
 
-    def more_like(self, paper: Paper, limit: int = 10) -> list[Hit]:
-        """Papers most like ``paper`` (by its most telling words), never itself."""
-        with self._mutex:
-            snap = self._open()
-            doc = analyse(paper)
-            weighted = []
-            n = max(snap.doc_count_all, 1)
-            for fieldname in ("title", "abstract"):
-                for term, positions in doc.positions.get(fieldname, {}).items():
-                    if term in STOP_WORDS or term.isdigit() or len(term) < 3:
-                        continue
-                    df = snap.doc_frequency(fieldname, term)
-                    if df < 2 or df > n // 3:
-                        continue
-                    weight = len(positions) * snap.idf(fieldname, term)
-                    if fieldname == "title":
-                        weight *= 1.5
-                    weighted.append((weight, fieldname, term))
-            weighted.sort(reverse=True)
-            parts = [wq.Term(f, t, boost=w) for w, f, t in weighted[:20]]
+    def more_like(self, paper: Paper | str, limit: int = 10) -> list[Hit]:
+        """Papers most like ``paper`` (a Paper, or the key of an indexed one), never itself.
+
+        Given a Paper, its text is analysed afresh; given a key, the words the
+        index chose for it when it was indexed (its signature) are used.
+        """
+
+        def work(snap: Snapshot) -> list[Hit]:
+            key = paper if isinstance(paper, str) else paper.key
+            own = snap.key_docnum(key)
+            if isinstance(paper, str):
+                if own is None:
+                    return []
+                parts = signature_query(snap, own)
+            else:
+                parts = text_query(snap, paper)
             if not parts:
                 return []
-            own = snap.key_docnum(paper.key)
-            _, top = self._run(snap, wq.Or(parts), limit, None, exclude=own)
+            _, top = index_eval.search(snap, wq.Or(parts), max(0, int(limit)), None, own)
             return [Hit(snap.key_of(d), s) for d, s in top]
 
-    # -- internals ----------------------------------------------------------------------------
+        with self._mutex:
+            return self._guarded(work)
 
-    def _run(
-        self,
-        snap: Snapshot,
-        q: wq.Query,
-        k: int,
-        masks: list[int] | None,
-        exclude: int | None = None,
-    ) -> tuple[int, list[tuple[int, float]]]:
-        try:
-            return index_eval.search(snap, q, k, masks, exclude)
-        except (SegmentCorrupt, OSError, EOFError, ValueError) as exc:
-            self.close()
-            raise IndexUnavailable(f"The search index is damaged ({exc}).") from exc
+    # -- internals ----------------------------------------------------------------------------
 
     def _id_first(
         self, snap: Snapshot, ident: str, top: list[tuple[int, float]], masks: list[int] | None
     ) -> list[tuple[int, float]]:
-        _, exact = self._run(snap, wq.Term("id", ident), 5, masks)
+        _, exact = index_eval.search(snap, wq.Term("id", ident), 5, masks)
         if not exact:
             return top
         best = (top[0][1] if top else 0.0) + 1.0
@@ -420,7 +405,7 @@ class SearchIndex:
         if not better:
             return None
         again = builder.parse(better)
-        count, _ = self._run(snap, again.query, 0, masks)
+        count, _ = index_eval.search(snap, again.query, 0, masks)
         return better if count > total else None
 
     def _keyword_prefix(self, fieldname: str, prefix: str, limit: int) -> list[str]:
@@ -436,21 +421,8 @@ class SearchIndex:
 
     def _open(self) -> Snapshot:
         """The current snapshot, reopened when another commit or build happened."""
-        current = self._current_name()
-        self._partial = None
-        folder: Path | None = None
-        if current is not None:
-            folder = self.index_dir / current
-            meta = _read_meta(folder)
-            if meta is None or not folder.is_dir():
-                raise IndexUnavailable("The search index is damaged.", "corrupt")
-            if meta.get("schema") != SCHEMA_VERSION:
-                raise IndexUnavailable("The search index is from another version.", "outdated")
-        else:
-            folder = self._partial_build()
-            if folder is None:
-                raise IndexUnavailable("There is no search index yet.", self.state())
         for _attempt in range(3):
+            folder = self._live_folder()
             try:
                 storage = open_storage(folder)
                 generation = latest_generation(storage)
@@ -458,21 +430,61 @@ class SearchIndex:
                 if self._snapshot is not None and self._snapshot_key == key:
                     return self._snapshot
                 toc = read_toc(storage, generation)
-                snap = Snapshot(storage, list(toc.segments), generation)
+                snap = Snapshot(storage, list(toc.segments), generation, self._snapshot)
             except FileNotFoundError:
-                continue  # a commit replaced the files while we looked; look again
+                continue  # a commit or a rebuild replaced the files while we looked
             except Exception as exc:  # damaged files: unpickling, struct, OS errors
                 raise IndexUnavailable(f"The search index is damaged ({exc}).") from exc
             if self._snapshot is not None:
-                self._snapshot.close()
+                self._snapshot.close(keep=snap)
             self._snapshot, self._snapshot_key = snap, key
             return snap
         raise IndexUnavailable("The search index keeps changing; try again.", "corrupt")
 
+    def _live_folder(self) -> Path:
+        """The generation to search: the live one, or a first build's progress so far."""
+        current = self._current_name()
+        self._partial = None
+        if current is None:
+            folder = self._partial_build()
+            if folder is None:
+                raise IndexUnavailable("There is no search index yet.", self.state())
+            return folder
+        folder = self.index_dir / current
+        meta = read_meta(folder)
+        if meta is None:
+            if not folder.exists() and self._current_name() != current:
+                raise FileNotFoundError(folder)  # swapped while we looked: try again
+            raise IndexUnavailable("The search index is damaged.", "corrupt")
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise IndexUnavailable("The search index is from another version.", "outdated")
+        return folder
+
+    def _guarded(self, work: Any) -> Any:
+        """Run ``work(snapshot)``; retry once when another process changed the index under it."""
+        for attempt in (0, 1):
+            snap = self._open()
+            stale = self._snapshot_key
+            try:
+                return work(snap)
+            except (SegmentCorrupt, OSError, EOFError, ValueError) as exc:
+                self.close()
+                if attempt == 0 and self._moved(stale):
+                    continue
+                raise IndexUnavailable(f"The search index is damaged ({exc}).") from exc
+        raise AssertionError("unreachable")
+
+    def _moved(self, stale: tuple[str, int] | None) -> bool:
+        try:
+            folder = self._live_folder()
+            return stale != (str(folder), latest_generation(open_storage(folder)))
+        except (IndexUnavailable, OSError):
+            return False
+
     def _partial_build(self) -> Path | None:
         """A first build still running: search what it has committed so far."""
         for folder in sorted(self._build_dirs(), reverse=True):
-            meta = _read_meta(folder)
+            meta = read_meta(folder)
             if meta and meta.get("schema") == SCHEMA_VERSION and meta.get("done"):
                 self._partial = f"Still indexing: searching {meta['done']:,} of {meta.get('total', 0):,} papers."
                 return folder
@@ -529,122 +541,8 @@ class SearchIndex:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-class _BatchWriter:
-    """Adds analysed papers to a generation as segments, and commits them."""
-
-    def __init__(self, storage: Any, segments: list[Any], generation: int) -> None:
-        self.storage = storage
-        self.segments = segments
-        self.generation = generation
-        self.builder: SegmentBuilder | None = None
-        self.pending_keys: dict[str, int] = {}
-        self._pending_deletes: list[int] = []
-        self._readers: dict[str, Any] = {}
-
-    @property
-    def pending(self) -> int:
-        return len(self.builder) if self.builder is not None else 0
-
-    def add(self, doc: Any) -> None:
-        if self.builder is None:
-            self.builder = SegmentBuilder(self.storage, SCHEMA)
-            self.pending_keys = {}
-        if doc.key in self.pending_keys:
-            self._pending_deletes.append(self.pending_keys[doc.key])
-        self.pending_keys[doc.key] = len(self.builder)
-        self.builder.add(doc)
-
-    def delete_key(self, key: str) -> bool:
-        """Mark every committed copy of ``key`` deleted; True when there was one."""
-        found = False
-        for segment in self.segments:
-            seg_id = segment.segment_id()
-            reader = self._readers.get(seg_id)
-            if reader is None:
-                reader = self._readers[seg_id] = SegmentData(self.storage, segment)
-            for docnum in reader.find_key(key):
-                if not segment.is_deleted(docnum):
-                    segment.delete_document(docnum)
-                    found = True
-        return found
-
-    def flush(self) -> None:
-        """Write the pending papers as a segment and commit."""
-        if self.builder is None:
-            return
-        segment = self.builder.finish()
-        deletes, self._pending_deletes = self._pending_deletes, []
-        self.builder = None
-        if segment is not None:
-            for docnum in deletes:
-                segment.delete_document(docnum)
-            self.segments.append(segment)
-        self.commit()
-
-    def commit(self) -> None:
-        self.generation += 1
-        self._close_readers()
-        write_toc(self.storage, SCHEMA, self.segments, self.generation)
-
-    def live_docs(self) -> int:
-        return sum(s.doc_count_all() - s.deleted_count() for s in self.segments)
-
-    def needs_optimise(self, added: int, before: int) -> bool:
-        if len(self.segments) <= 1:
-            return False
-        deleted = sum(s.deleted_count() for s in self.segments)
-        total = sum(s.doc_count_all() for s in self.segments)
-        return added >= max(1_000, before // 5) or deleted > total // 10 or len(self.segments) > 12
-
-    def optimise(self) -> None:
-        """Merge every segment into one (dropping deleted documents) and commit."""
-        self._close_readers()
-        merged = merge_segments(self.storage, SCHEMA, self.segments)
-        self.segments = [merged] if merged is not None else []
-        self.commit()
-
-    def merge_small(self) -> None:
-        """Merge the small segments that updates leave behind, once there are several."""
-        if len(self.segments) < 4:
-            return
-        biggest = max(s.doc_count_all() for s in self.segments)
-        small = [s for s in self.segments if s.doc_count_all() * 10 < biggest]
-        if len(small) < 4:
-            return
-        self._close_readers()
-        merged = merge_segments(self.storage, SCHEMA, small)
-        keep = [s for s in self.segments if s not in small]
-        self.segments = keep + ([merged] if merged is not None else [])
-
-    def _close_readers(self) -> None:
-        for reader in self._readers.values():
-            reader.close()
-        self._readers.clear()
-
-
 def _needs_vocab(query: str, as_you_type: bool) -> bool:
     return as_you_type or "*" in query or "~" in query or "?" in query
-
-
-def _read_meta(folder: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
-    _write_atomic(folder / META_FILE, json.dumps(meta, indent=1))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 __all__ = ["Hit", "IndexProgress", "IndexUnavailable", "SearchIndex", "SearchResult"]

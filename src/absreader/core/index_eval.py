@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
-from array import array
 from bisect import bisect_left
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterable
 from itertools import compress, repeat
 from operator import and_, lshift
@@ -39,160 +37,20 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.index_schema import TEXT_FIELDS, bitmap_positions
-from absreader.core.index_segments import K1, B, SegmentData, ids_bitmap, quantised_length
+from absreader.core.index_schema import TEXT_FIELDS
+from absreader.core.index_segments import K1, B, SegmentData, quantised_length
+from absreader.core.index_terms import SegTerm, bits_of, byte_per_doc, iter_bits
+
+#: ``(field, term, boost)``: one term whose score counts towards ranking.
+ScoringTerm = tuple[str, str, float]
 
 #: Segments with at most this many matches have every match scored exactly.
 EXACT_LIMIT = 1500
 #: Candidates taken from each length order when a result set is large.
 LENGTH_CANDIDATES = 128
-#: Phrases with more candidate documents than this use position-set intersection.
+#: Phrases with more candidate documents than this are checked in bulk (C-level maps).
 PHRASE_PER_DOC = 200
 _CACHE_POSTINGS = 6_000_000
-_NONZERO = re.compile(rb"[^\x00]+")
-_BITS = [tuple(i for i in range(8) if b >> i & 1) for b in range(256)]
-
-ScoringTerm = tuple[str, str, float]
-
-
-def iter_bits(mask: int) -> list[int]:
-    """The positions of the set bits of ``mask``, ascending."""
-    if not mask:
-        return []
-    data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-    out: list[int] = []
-    extend = out.extend
-    bits = _BITS
-    for run in _NONZERO.finditer(data):
-        base = run.start() << 3
-        for byte in run.group():
-            extend(base + b for b in bits[byte])
-            base += 8
-    return out
-
-
-def bits_of(docs: Iterable[int], doc_count: int) -> int:
-    """A bitmap with the given documents set."""
-    if not isinstance(docs, (list, tuple, array)) or len(docs) > 1024:
-        flags = bytearray(doc_count)
-        deque(map(flags.__setitem__, docs, repeat(1)), maxlen=0)
-        text = flags.translate(_TO_CHAR)
-        text.reverse()
-        return int(text, 2) if text else 0
-    return int.from_bytes(ids_bitmap(docs, doc_count), "little")
-
-
-_TO_BYTE = bytes.maketrans(b"01", b"\x00\x01")
-_TO_CHAR = bytes.maketrans(b"\x00\x01", b"01")
-
-
-def byte_per_doc(mask: int, doc_count: int) -> bytes:
-    """``mask`` as one byte (0 or 1) per document: indexable from C-level ``map``."""
-    return format(mask, "b").zfill(doc_count)[::-1].encode("ascii").translate(_TO_BYTE)
-
-
-class SegTerm:
-    """One term in one segment: postings, bitmap and term frequencies, decoded lazily."""
-
-    __slots__ = (
-        "seg",
-        "field",
-        "term",
-        "df",
-        "extent",
-        "_ids",
-        "_tfs",
-        "_mask",
-        "_mask_bytes",
-        "_id_list",
-        "_firsts",
-        "_bitmaps",
-        "_aligned",
-    )
-
-    def __init__(self, seg: SegmentData, field: str, term: str, df: int, extent: Any) -> None:
-        self.seg = seg
-        self.field = field
-        self.term = term
-        self.df = df
-        self.extent = extent
-        self._ids: Any = None
-        self._tfs: Any = None
-        self._mask: int | None = None
-        self._mask_bytes: bytes | None = None
-        self._id_list: list[int] | None = None
-        self._firsts: Any = None
-        self._bitmaps: Any = None
-        self._aligned: list[int] | None = None
-
-    def _decode(self, positions: bool = False) -> None:
-        ids, tfs, firsts, bitmaps = self.seg.postings(self.extent, positions)
-        self._ids, self._tfs = ids, tfs
-        if positions:
-            self._firsts, self._bitmaps = firsts, bitmaps
-
-    @property
-    def ids(self) -> Any:
-        """Document numbers, ascending."""
-        if self._ids is None:
-            self._decode()
-        return self._ids
-
-    @property
-    def tfs(self) -> Any:
-        """Term frequencies (None when every one is 1)."""
-        if self._ids is None:
-            self._decode()
-        return self._tfs
-
-    @property
-    def mask(self) -> int:
-        """Bitmap of the documents containing the term."""
-        if self._mask is None:
-            stored = self.seg.bitmap(self.field, self.term)
-            self._mask = stored if stored is not None else bits_of(self.ids, self.seg.doc_count_all)
-        return self._mask
-
-    def tf_lookup(self) -> tuple[bytes, Any, Any]:
-        """``(bitmap bytes, ids as a list, tfs)``: what scoring needs for one term."""
-        if self._mask_bytes is None:
-            self._mask_bytes = self.mask.to_bytes((self.seg.doc_count_all >> 3) + 1, "little")
-        tfs = self.tfs
-        if tfs is not None and self._id_list is None:
-            self._id_list = self._ids.tolist()
-        return self._mask_bytes, self._id_list, tfs
-
-    def aligned(self) -> list[int]:
-        """Every posting's position bitmap as an absolute ``int`` (phrase matching)."""
-        if self._aligned is None:
-            _, firsts, bitmaps = self.positional()
-            self._aligned = list(
-                map(lshift, map(int.from_bytes, bitmaps, repeat("little")), firsts)
-            )
-        return self._aligned
-
-    def positional(self) -> tuple[Any, Any, Any]:
-        """``(ids, first positions, relative position bitmaps)``, decoded on first use."""
-        if self._firsts is None:
-            self._decode(True)
-        return self._ids, self._firsts, self._bitmaps
-
-    def positions_of(self, doc: int) -> list[int]:
-        """Positions of the term in ``doc`` (empty when absent)."""
-        ids, firsts, bitmaps = self.positional()
-        j = bisect_left(ids, doc)
-        if j >= len(ids) or ids[j] != doc:
-            return []
-        return bitmap_positions(firsts[j], bitmaps[j])
-
-    def cost(self) -> int:
-        """Rough memory held, in postings (for the cache budget)."""
-        cost = self.df
-        if self._firsts is not None:
-            cost += 2 * self.df
-        if self._aligned is not None:
-            cost += 4 * self.df
-        return cost
 
 
 class Snapshot:
@@ -201,15 +59,31 @@ class Snapshot:
     Document numbers are global: segment ``i`` holds ``bases[i]`` onwards.
     """
 
-    def __init__(self, storage: FileStorage, segments: list[W3Segment], generation: int) -> None:
+    def __init__(
+        self,
+        storage: FileStorage,
+        segments: list[W3Segment],
+        generation: int,
+        previous: Snapshot | None = None,
+    ) -> None:
         self.generation = generation
+        self.folder = str(storage.folder)
+        reuse: dict[str, SegmentData] = {}
+        if previous is not None and previous.folder == self.folder:
+            reuse = {sd.segment.segment_id(): sd for sd in previous.segments}
         self.segments: list[SegmentData] = []
         try:
             for segment in segments:
-                self.segments.append(SegmentData(storage, segment))
+                seg = reuse.pop(segment.segment_id(), None)
+                if seg is None:
+                    seg = SegmentData(storage, segment)
+                else:
+                    seg.refresh(segment)
+                self.segments.append(seg)
         except BaseException:
             self.close()
             raise
+        self.seg_ids = [seg.segment.segment_id() for seg in self.segments]
         self.bases: list[int] = []
         base = 0
         for seg in self.segments:
@@ -222,23 +96,30 @@ class Snapshot:
             for field, length in getattr(segment, "_fieldlengths", {}).items():
                 totals[field] = totals.get(field, 0) + length
         self.avg_length = {f: (totals.get(f, 0) / (base or 1)) or 1.0 for f in TEXT_FIELDS}
-        self._terms: OrderedDict[tuple[int, str, str], SegTerm | None] = OrderedDict()
+        # Decoded terms of segments that survive a commit are kept (keyed by segment id).
+        self._terms: OrderedDict[tuple[str, str, str], SegTerm | None] = OrderedDict()
+        if previous is not None and previous.folder == self.folder:
+            alive = set(self.seg_ids)
+            self._terms.update((k, v) for k, v in previous._terms.items() if k[0] in alive)
         self._df: dict[tuple[str, str], int] = {}
         self._norms: dict[str, dict[int, float]] = {}
         self._live: list[int | None] = [None] * len(self.segments)
+        self._restricts: OrderedDict[frozenset[str], list[int]] = OrderedDict()
 
-    def close(self) -> None:
-        """Release every segment's files."""
+    def close(self, keep: Snapshot | None = None) -> None:
+        """Release the segments' files (except those ``keep`` took over)."""
+        kept = {id(seg) for seg in keep.segments} if keep is not None else set()
         for seg in self.segments:
-            seg.close()
+            if id(seg) not in kept:
+                seg.close()
         self.segments = []
-        self._terms.clear()
+        self._terms = OrderedDict()
 
     # -- statistics -----------------------------------------------------------------
 
     def seg_term(self, i: int, field: str, term: str) -> SegTerm | None:
         """The term in segment ``i`` (None when absent); cached, least recently used out."""
-        key = (i, field, term)
+        key = (self.seg_ids[i], field, term)
         cache = self._terms
         if key in cache:
             cache.move_to_end(key)
@@ -321,8 +202,18 @@ class Snapshot:
                 return seg.keys[docnum - base]
         raise IndexError(docnum)
 
-    def restrict_masks(self, keys: Iterable[str]) -> list[int]:
-        """Per segment, the bitmap of the live documents holding these keys."""
+    def restrict_masks(self, keys: frozenset[str]) -> list[int]:
+        """Per segment, the bitmap of the live documents holding these keys (cached)."""
+        cached = self._restricts.get(keys)
+        if cached is not None:
+            return cached
+        masks = self._restrict_masks(keys)
+        self._restricts[keys] = masks
+        while len(self._restricts) > 4:
+            self._restricts.popitem(last=False)
+        return masks
+
+    def _restrict_masks(self, keys: Iterable[str]) -> list[int]:
         per_seg: list[list[int]] = [[] for _ in self.segments]
         for key in keys:
             for i, seg in enumerate(self.segments):

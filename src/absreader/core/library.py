@@ -322,7 +322,9 @@ class Library:
                 return row[0]
         if rec.title_norm:
             rows = conn.execute(
-                "SELECT id, arxiv_id FROM papers WHERE title_norm = ?", (rec.title_norm,)
+                # The "!= ''" lets SQLite use the partial index (else: a full scan per record).
+                "SELECT id, arxiv_id FROM papers WHERE title_norm = ? AND title_norm != ''",
+                (rec.title_norm,),
             ).fetchall()
             for paper_id, arxiv_id in rows:
                 if not arxiv_id or not rec.arxiv_id:

@@ -1,0 +1,162 @@
+"""Committing papers to a generation: segments, deletions, merges, and ``meta.json``.
+
+Used by :class:`absreader.core.index.SearchIndex` under its write lock. Every
+commit writes a new Whoosh table of contents atomically; ``meta.json`` is
+replaced atomically too (and written last by a build: the completion marker).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from absreader.core.index_schema import SCHEMA, AnalysedDoc
+from absreader.core.index_segments import SegmentData, write_toc
+from absreader.core.index_write import SegmentBuilder, merge_segments
+
+META_FILE = "meta.json"
+
+
+class BatchWriter:
+    """Adds analysed papers to a generation as segments, and commits them."""
+
+    def __init__(self, storage: Any, segments: list[Any], generation: int) -> None:
+        self.storage = storage
+        self.segments = segments
+        self.generation = generation
+        self.builder: SegmentBuilder | None = None
+        self.pending_keys: dict[str, int] = {}
+        self._pending_deletes: list[int] = []
+        self._readers: dict[str, Any] = {}
+
+    @property
+    def pending(self) -> int:
+        """Papers added but not yet written as a segment."""
+        return len(self.builder) if self.builder is not None else 0
+
+    def add(self, doc: AnalysedDoc) -> None:
+        """Queue a paper for the next segment (a later copy of the same key wins)."""
+        if self.builder is None:
+            df_of = self.doc_frequency if self.segments else None
+            self.builder = SegmentBuilder(self.storage, SCHEMA, df_of)
+            self.pending_keys = {}
+        if doc.key in self.pending_keys:
+            self._pending_deletes.append(self.pending_keys[doc.key])
+        self.pending_keys[doc.key] = len(self.builder)
+        self.builder.add(doc)
+
+    def _reader(self, segment: Any) -> SegmentData:
+        seg_id = segment.segment_id()
+        reader = self._readers.get(seg_id)
+        if reader is None:
+            reader = self._readers[seg_id] = SegmentData(self.storage, segment)
+        return reader
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        """Documents holding a term in the committed segments (``("", "")``: all documents)."""
+        if not fieldname:
+            return sum(s.doc_count_all() for s in self.segments) + self.pending
+        total = 0
+        for segment in self.segments:
+            stats = self._reader(segment).term_stats(fieldname, term)
+            if stats is not None:
+                total += stats[0]
+        return total
+
+    def delete_key(self, key: str) -> bool:
+        """Mark every committed copy of ``key`` deleted; True when there was one."""
+        found = False
+        for segment in self.segments:
+            reader = self._reader(segment)
+            for docnum in reader.find_key(key):
+                if not segment.is_deleted(docnum):
+                    segment.delete_document(docnum)
+                    found = True
+        return found
+
+    def flush(self) -> None:
+        """Write the pending papers as a segment and commit."""
+        if self.builder is None:
+            return
+        segment = self.builder.finish()
+        deletes, self._pending_deletes = self._pending_deletes, []
+        self.builder = None
+        if segment is not None:
+            for docnum in deletes:
+                segment.delete_document(docnum)
+            self.segments.append(segment)
+        self.commit()
+
+    def commit(self) -> None:
+        self.generation += 1
+        self._close_readers()
+        write_toc(self.storage, SCHEMA, self.segments, self.generation)
+
+    def live_docs(self) -> int:
+        return sum(s.doc_count_all() - s.deleted_count() for s in self.segments)
+
+    def needs_optimise(self, added: int, before: int) -> bool:
+        if len(self.segments) <= 1:
+            return False
+        deleted = sum(s.deleted_count() for s in self.segments)
+        total = sum(s.doc_count_all() for s in self.segments)
+        return added >= max(1_000, before // 5) or deleted > total // 10 or len(self.segments) > 12
+
+    def optimise(self) -> None:
+        """Merge every segment into one (dropping deleted documents) and commit."""
+        self._close_readers()
+        merged = merge_segments(self.storage, SCHEMA, self.segments)
+        self.segments = [merged] if merged is not None else []
+        self.commit()
+
+    def merge_small(self) -> None:
+        """Merge the small segments that updates leave behind, once there are several."""
+        if len(self.segments) < 4:
+            return
+        biggest = max(s.doc_count_all() for s in self.segments)
+        small = [s for s in self.segments if s.doc_count_all() * 10 < biggest]
+        if len(small) < 4:
+            return
+        df_cache: dict[tuple[str, str], int] = {}
+
+        def df_of(fieldname: str, term: str) -> int:
+            key = (fieldname, term)
+            if key not in df_cache:
+                df_cache[key] = self.doc_frequency(fieldname, term)
+            return df_cache[key]
+
+        merged = merge_segments(self.storage, SCHEMA, small, df_of)
+        self._close_readers()
+        keep = [s for s in self.segments if s not in small]
+        self.segments = keep + ([merged] if merged is not None else [])
+
+    def _close_readers(self) -> None:
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+
+
+def read_meta(folder: Path) -> dict[str, Any] | None:
+    """A generation's ``meta.json`` (None when missing or unreadable)."""
+    try:
+        data = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    """Replace a generation's ``meta.json`` atomically."""
+    write_atomic(folder / META_FILE, json.dumps(meta, indent=1))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a small file beside itself, sync it, then rename it into place."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,213 @@
+"""Reading a query's text: tokens with their offsets, and ``date:`` values.
+
+The tokenizer never fails: an unclosed quote is dropped (with a notice) and
+its words read as plain words; operators are only ``AND OR NOT`` in capitals
+(and ``&&``, ``||``); ``-`` or ``!`` before a word negates it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from absreader.core.ids import parse_arxiv_id
+
+OPERATORS = {"AND", "OR", "NOT", "&&", "||"}
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_FIELD = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
+
+
+@dataclass
+class Token:
+    """One piece of a query: a bracket, an operator, or a word or phrase."""
+
+    kind: str  # "(", ")", "op", "word", "phrase", "field("
+    text: str = ""
+    field: str | None = None
+    negated: bool = False
+    start: int = 0
+    end: int = 0
+    slop: int = 1
+
+
+def tokenize(text: str) -> tuple[list[Token], list[str]]:
+    """Split a query into tokens; never fails (stray quotes become plain text)."""
+    tokens: list[Token] = []
+    notices: list[str] = []
+    i, n = 0, len(text)
+    pending_field: str | None = None
+    pending_neg = False
+    pending_start = 0
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            pending_field, pending_neg = None, False
+            continue
+        if ch == "(":
+            tokens.append(
+                Token(
+                    "field(" if pending_field else "(",
+                    field=pending_field,
+                    negated=pending_neg,
+                    start=pending_start if pending_field else i,
+                    end=i + 1,
+                )
+            )
+            pending_field, pending_neg = None, False
+            i += 1
+            continue
+        if ch == ")":
+            tokens.append(Token(")", start=i, end=i + 1))
+            i += 1
+            continue
+        if ch == '"':
+            close = text.find('"', i + 1)
+            if close < 0:
+                notices.append("A quote was not closed; searched for the words instead.")
+                i += 1
+                continue
+            slop = 1
+            end = close + 1
+            m = re.match(r"~(\d{1,2})", text[end:])
+            if m:
+                slop = max(1, int(m.group(1)))
+                end += m.end()
+            tokens.append(
+                Token(
+                    "phrase",
+                    text[i + 1 : close],
+                    pending_field,
+                    pending_neg,
+                    pending_start if pending_field or pending_neg else i,
+                    end,
+                    slop,
+                )
+            )
+            pending_field, pending_neg = None, False
+            i = end
+            continue
+        # A bare run of text up to whitespace, a bracket or a quote.
+        j = i
+        while j < n and not text[j].isspace() and text[j] not in '()"':
+            j += 1
+        chunk = text[i:j]
+        start = i
+        i = j
+        if chunk in OPERATORS and pending_field is None and not pending_neg:
+            tokens.append(
+                Token("op", {"&&": "AND", "||": "OR"}.get(chunk, chunk), start=start, end=j)
+            )
+            continue
+        neg = pending_neg
+        if pending_field is None and not neg and len(chunk) > 1 and chunk[0] in "-!":
+            neg, chunk, start = True, chunk[1:], start + 1
+        elif pending_field is None and chunk.startswith("+") and len(chunk) > 1:
+            chunk, start = chunk[1:], start + 1
+        match = _FIELD.match(chunk)
+        if match and pending_field is None and parse_arxiv_id(chunk) is None:
+            name, rest = match.group(1), match.group(2)
+            if not rest:
+                # "title:" followed by a quote or a bracket
+                if i < n and text[i] in '"(':
+                    pending_field, pending_neg, pending_start = name, neg, start - (1 if neg else 0)
+                    continue
+                tokens.append(Token("word", name, None, neg, start, j))
+                continue
+            tokens.append(Token("word", rest, name, neg, start, j))
+            continue
+        if chunk == "-" or not chunk:
+            continue
+        tokens.append(Token("word", chunk, pending_field, neg, start, j))
+        pending_field, pending_neg = None, False
+    return tokens, notices
+
+
+def parse_date(value: str) -> list[str] | None:
+    """``date:`` value -> the date terms it covers; None when it is not a date."""
+    value = value.strip()
+    for op in (">=", "<=", ">", "<"):
+        if value.startswith(op):
+            bound = _date_bounds(value[len(op) :])
+            if bound is None:
+                return None
+            lo, hi = bound
+            if op == ">=":
+                return _date_range(lo, date(2100, 12, 31))
+            if op == ">":
+                return _date_range(_next_day(hi), date(2100, 12, 31))
+            if op == "<=":
+                return _date_range(date(1900, 1, 1), hi)
+            return _date_range(date(1900, 1, 1), _prev_day(lo))
+    if ".." in value:
+        left, _, right = value.partition("..")
+        lo_b = _date_bounds(left) if left else (date(1900, 1, 1), date(1900, 1, 1))
+        hi_b = _date_bounds(right) if right else (date(2100, 12, 31), date(2100, 12, 31))
+        if lo_b is None or hi_b is None:
+            return None
+        return _date_range(lo_b[0], hi_b[1])
+    bound = _date_bounds(value)
+    if bound is None:
+        return None
+    return [value if len(value) == 4 else _canonical_date(value)]
+
+
+def _canonical_date(value: str) -> str:
+    parts = value.split("-")
+    return "-".join([parts[0], *(p.zfill(2) for p in parts[1:])])
+
+
+def _date_bounds(value: str) -> tuple[date, date] | None:
+    match = _DATE.match(value.strip())
+    if not match:
+        return None
+    year = int(match.group(1))
+    month = int(match.group(2)) if match.group(2) else None
+    day = int(match.group(3)) if match.group(3) else None
+    try:
+        if month is None:
+            return date(year, 1, 1), date(year, 12, 31)
+        last = calendar.monthrange(year, month)[1]
+        if day is None:
+            return date(year, month, 1), date(year, month, last)
+        d = date(year, month, day)
+        return d, d
+    except ValueError:
+        return None
+
+
+def _next_day(d: date) -> date:
+    return date.fromordinal(min(d.toordinal() + 1, date(2100, 12, 31).toordinal()))
+
+
+def _prev_day(d: date) -> date:
+    return date.fromordinal(max(d.toordinal() - 1, date(1900, 1, 1).toordinal()))
+
+
+_LAST_DAY = date(2100, 12, 31)
+
+
+def _date_range(lo: date, hi: date) -> list[str]:
+    """The fewest year, month and day terms covering ``lo..hi`` (inclusive)."""
+    terms: list[str] = []
+    lo = max(lo, date(1900, 1, 1))
+    hi = min(hi, date(date.today().year + 1, 12, 31))
+    cur = lo
+    while cur <= hi and len(terms) < 400:
+        year_end = date(cur.year, 12, 31)
+        month_end = date(cur.year, cur.month, calendar.monthrange(cur.year, cur.month)[1])
+        if cur.month == 1 and cur.day == 1 and year_end <= hi:
+            terms.append(f"{cur.year:04d}")
+            reached = year_end
+        elif cur.day == 1 and month_end <= hi:
+            terms.append(f"{cur.year:04d}-{cur.month:02d}")
+            reached = month_end
+        else:
+            terms.append(cur.isoformat())
+            reached = cur
+        if reached >= _LAST_DAY:
+            break
+        cur = _next_day(reached)
+    return terms

@@ -1,0 +1,162 @@
+"""One term of one segment, decoded lazily, and the bitmap helpers matching uses.
+
+A bitmap is a Python ``int`` with bit ``d`` set for document ``d``: AND, OR,
+NOT and counting (``int.bit_count``) run in C however many documents match.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Iterable
+from itertools import repeat
+from operator import lshift
+from typing import Any
+
+from absreader.core.index_schema import bitmap_positions
+from absreader.core.index_segments import SegmentData, ids_bitmap
+
+_NONZERO = re.compile(rb"[^\x00]+")
+_BITS = [tuple(i for i in range(8) if b >> i & 1) for b in range(256)]
+
+
+def iter_bits(mask: int) -> list[int]:
+    """The positions of the set bits of ``mask``, ascending."""
+    if not mask:
+        return []
+    data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+    out: list[int] = []
+    extend = out.extend
+    bits = _BITS
+    for run in _NONZERO.finditer(data):
+        base = run.start() << 3
+        for byte in run.group():
+            extend(base + b for b in bits[byte])
+            base += 8
+    return out
+
+
+def bits_of(docs: Iterable[int], doc_count: int) -> int:
+    """A bitmap with the given documents set."""
+    if not isinstance(docs, (list, tuple, array)) or len(docs) > 1024:
+        flags = bytearray(doc_count)
+        deque(map(flags.__setitem__, docs, repeat(1)), maxlen=0)
+        text = flags.translate(_TO_CHAR)
+        text.reverse()
+        return int(text, 2) if text else 0
+    return int.from_bytes(ids_bitmap(docs, doc_count), "little")
+
+
+_TO_BYTE = bytes.maketrans(b"01", b"\x00\x01")
+_TO_CHAR = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def byte_per_doc(mask: int, doc_count: int) -> bytes:
+    """``mask`` as one byte (0 or 1) per document: indexable from C-level ``map``."""
+    return format(mask, "b").zfill(doc_count)[::-1].encode("ascii").translate(_TO_BYTE)
+
+
+class SegTerm:
+    """One term in one segment: postings, bitmap and term frequencies, decoded lazily."""
+
+    __slots__ = (
+        "seg",
+        "field",
+        "term",
+        "df",
+        "extent",
+        "_ids",
+        "_tfs",
+        "_mask",
+        "_mask_bytes",
+        "_id_list",
+        "_firsts",
+        "_bitmaps",
+        "_aligned",
+    )
+
+    def __init__(self, seg: SegmentData, field: str, term: str, df: int, extent: Any) -> None:
+        self.seg = seg
+        self.field = field
+        self.term = term
+        self.df = df
+        self.extent = extent
+        self._ids: Any = None
+        self._tfs: Any = None
+        self._mask: int | None = None
+        self._mask_bytes: bytes | None = None
+        self._id_list: list[int] | None = None
+        self._firsts: Any = None
+        self._bitmaps: Any = None
+        self._aligned: list[int] | None = None
+
+    def _decode(self, positions: bool = False) -> None:
+        ids, tfs, firsts, bitmaps = self.seg.postings(self.extent, positions)
+        self._ids, self._tfs = ids, tfs
+        if positions:
+            self._firsts, self._bitmaps = firsts, bitmaps
+
+    @property
+    def ids(self) -> Any:
+        """Document numbers, ascending."""
+        if self._ids is None:
+            self._decode()
+        return self._ids
+
+    @property
+    def tfs(self) -> Any:
+        """Term frequencies (None when every one is 1)."""
+        if self._ids is None:
+            self._decode()
+        return self._tfs
+
+    @property
+    def mask(self) -> int:
+        """Bitmap of the documents containing the term."""
+        if self._mask is None:
+            stored = self.seg.bitmap(self.field, self.term)
+            self._mask = stored if stored is not None else bits_of(self.ids, self.seg.doc_count_all)
+        return self._mask
+
+    def tf_lookup(self) -> tuple[bytes, Any, Any]:
+        """``(bitmap bytes, ids as a list, tfs)``: what scoring needs for one term."""
+        if self._mask_bytes is None:
+            self._mask_bytes = self.mask.to_bytes((self.seg.doc_count_all >> 3) + 1, "little")
+        tfs = self.tfs
+        if tfs is not None and self._id_list is None:
+            self._id_list = self._ids.tolist()
+        return self._mask_bytes, self._id_list, tfs
+
+    def aligned(self) -> list[int]:
+        """Every posting's position bitmap as an absolute ``int`` (phrase matching)."""
+        if self._aligned is None:
+            _, firsts, bitmaps = self.positional()
+            self._aligned = list(
+                map(lshift, map(int.from_bytes, bitmaps, repeat("little")), firsts)
+            )
+        return self._aligned
+
+    def positional(self) -> tuple[Any, Any, Any]:
+        """``(ids, first positions, relative position bitmaps)``, decoded on first use."""
+        if self._firsts is None:
+            self._decode(True)
+        return self._ids, self._firsts, self._bitmaps
+
+    def positions_of(self, doc: int) -> list[int]:
+        """Positions of the term in ``doc`` (empty when absent)."""
+        ids, firsts, bitmaps = self.positional()
+        j = bisect_left(ids, doc)
+        if j >= len(ids) or ids[j] != doc:
+            return []
+        return bitmap_positions(firsts[j], bitmaps[j])
+
+    def cost(self) -> int:
+        """Rough memory held, in postings (for the cache budget)."""
+        cost = self.df
+        if self._firsts is not None:
+            cost += 2 * self.df
+        if self._aligned is not None:
+            cost += 4 * self.df
+        return cost

@@ -1,0 +1,530 @@
+"""Writing segments: whole posting lists in Whoosh's W3 format, and merging them.
+
+Whoosh's own writer pushes every posting through several Python calls and an
+external sort; at 100,000 abstracts that alone costs more than the whole
+indexing budget. Papers arrive in document order, so each posting list is
+already sorted: :class:`SegmentBuilder` keeps them in arrays and writes whole
+blocks, and :func:`merge_segments` streams the segments' term lists together.
+Beside the W3 files each segment gets ``.absr`` (keys, exact field lengths),
+``.absx`` (bitmaps and champions of frequent terms, documents by length) and
+``.absm`` ("more like this" signatures).
+"""
+
+from __future__ import annotations
+
+import heapq
+import marshal
+import math
+import pickle
+import struct
+import sys
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from itertools import compress
+from operator import sub
+from pathlib import Path
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3Codec, W3Segment
+from whoosh.fields import Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
+
+from absreader.core.index_schema import (
+    KEYWORD_FIELDS,
+    TEXT_FIELDS,
+    AnalysedDoc,
+    PackedValues,
+    position_bitmap,
+)
+from absreader.core.index_segments import (
+    _INT,
+    _ONES,
+    _TERMINFO,
+    BLOCK,
+    CHAMPIONS,
+    CODEC,
+    EXTRAS_EXT,
+    EXTRAS_MAGIC,
+    INDEX_NAME,
+    K1,
+    MAGIC,
+    SIDECAR_EXT,
+    SIGNATURES_EXT,
+    B,
+    SegmentData,
+    bitmap_threshold,
+    ids_bitmap,
+)
+
+_PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats bytes
+_BIG_ENDIAN = sys.byteorder == "big"
+#: Blocks shorter than this are written as plain tuples (smaller than arrays).
+_SMALL = 24
+
+
+def _deltas(ids: array) -> array:
+    """W3 block ids: the first id, then the gaps (16-bit when they all fit)."""
+    gaps = list(map(sub, ids[1:], ids[:-1])) if len(ids) > 1 else []
+    gaps.insert(0, ids[0])
+    return array("H" if max(gaps) < 0x10000 else "I", gaps)
+
+
+def _write_postings(
+    postfile: Any,
+    ids: array,
+    tfs: array | None,
+    firsts: array | None,
+    bitmaps: list[bytes] | None,
+    doclens: Sequence[int] | None,
+) -> bytes:
+    """Write one posting list as W3 blocks; return its W3 term-info bytes.
+
+    ``tfs`` are the term frequencies (the weights; None means all 1). Text
+    fields also pass every posting's first position and relative position
+    bitmap (see :func:`~absreader.core.index_schema.position_bitmap`) and
+    ``doclens``, the field length of every document in the segment.
+    """
+    start = postfile.tell()
+    write = postfile.write
+    write(MAGIC)
+    n = len(ids)
+    total_weight = 0
+    max_weight = 1
+    min_len: int | None = None
+    max_len = 0
+    dumps = pickle.dumps
+    for b0 in range(0, n, BLOCK):
+        b1 = b0 + BLOCK
+        bids = ids[b0:b1]
+        count = len(bids)
+        vals: Any = None
+        if tfs is None:
+            weights: Any = None
+            bmax = 1
+            total = count
+        else:
+            btfs = tfs[b0:b1]
+            bmax = max(btfs)
+            total = sum(btfs)
+            weights = None if bmax == 1 else float(bmax) if min(btfs) == bmax else btfs
+        if firsts is not None and bitmaps is not None:
+            bfirsts = firsts[b0:b1]
+            bmaps = bitmaps[b0:b1]
+            if count < _SMALL:
+                vals = tuple(
+                    f.to_bytes(2, "little") + m for f, m in zip(bfirsts, bmaps, strict=True)
+                )
+            else:
+                if _BIG_ENDIAN:
+                    bfirsts.byteswap()
+                if bmax == 1:
+                    vals = PackedValues(bfirsts.tobytes(), b"", None)
+                else:
+                    vals = PackedValues(
+                        bfirsts.tobytes(), b"".join(bmaps), array("H", map(len, bmaps))
+                    )
+        total_weight += total
+        if doclens is not None:
+            blens = list(map(doclens.__getitem__, bids))
+            bmin_len, bmax_len = min(blens), max(blens)
+            min_len = bmin_len if min_len is None or bmin_len < min_len else min_len
+            max_len = bmax_len if bmax_len > max_len else max_len
+        else:
+            bmin_len, bmax_len = None, 0
+        if bmax > max_weight:
+            max_weight = bmax
+        if count < _SMALL:
+            # Short lists: plain tuples pickle smaller than arrays and a class.
+            if isinstance(weights, array):
+                weights = tuple(weights)
+            data = dumps((tuple(_deltas(bids)), weights, vals), _PICKLE)
+        else:
+            data = dumps((_deltas(bids), weights, vals), _PICKLE)
+        info = dumps(
+            (count, bids[-1], float(bmax), 0, length_to_byte(bmin_len), length_to_byte(bmax_len)),
+            _PICKLE,
+        )
+        size = len(info) + len(data)
+        write(_INT.pack(-size if b1 >= n else size) + info + data)
+    length = postfile.tell() - start
+    head = _TERMINFO.pack(
+        0,
+        total_weight,
+        n,
+        0 if min_len is None else length_to_byte(min_len),
+        length_to_byte(max_len),
+        max_weight,
+        ids[0],
+        ids[-1],
+    )
+    return head + pack_long(start) + pack_int(length)
+
+
+def _write_sidecar(storage: FileStorage, segment: W3Segment, keys: list[str], lens: dict) -> None:
+    data = {"v": 1, "keys": keys, "lens": {f: a.tobytes() for f, a in lens.items()}}
+    with storage.create_file(segment.make_filename(SIDECAR_EXT)) as f:
+        f.write(marshal.dumps(data))
+
+
+class _TermsWriter:
+    """Writes a segment's term index, postings and the ``.absx`` extras.
+
+    Terms must arrive in (field, term) order. Frequent terms also get a bitmap
+    of their documents and a champion list (their best documents by BM25
+    impact), which let a search over 100,000 papers skip decoding and scoring
+    posting lists that cover most of the collection.
+    """
+
+    def __init__(
+        self,
+        storage: FileStorage,
+        segment: W3Segment,
+        doc_count: int,
+        lens: dict[str, array],
+        df_of: DocFrequency | None = None,
+    ) -> None:
+        self.storage = storage
+        self.segment = segment
+        self.doc_count = doc_count
+        self.lens = lens
+        self.signatures = _Signatures(doc_count, df_of)
+        self.threshold = bitmap_threshold(doc_count)
+        self.avg = {f: (sum(a) / doc_count) or 1.0 for f, a in lens.items() if doc_count}
+        self.tindex = OrderedHashWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
+        self.fieldmap: dict[str, int] = {}
+        self.tindex.extras["fieldmap"] = self.fieldmap
+        self.postfile = segment.create_file(storage, W3Codec.POSTS_EXT)
+        self.extras: dict[str, tuple[int, int, int, int]] = {}
+        self.blob = bytearray()
+
+    def add(
+        self,
+        field: str,
+        term: str,
+        ids: array,
+        tfs: array | None = None,
+        firsts: array | None = None,
+        bitmaps: list[bytes] | None = None,
+    ) -> None:
+        """Write one term's postings (ids ascending; positional data for text fields)."""
+        fid = self.fieldmap.get(field)
+        if fid is None:
+            fid = self.fieldmap[field] = len(self.fieldmap)
+        doclens = self.lens.get(field) if firsts is not None else None
+        info = _write_postings(self.postfile, ids, tfs, firsts, bitmaps, doclens)
+        self.tindex.add(pack_ushort(fid) + term.encode("utf-8"), info)
+        if field in SIGNATURE_FIELDS:
+            self.signatures.add(field, term, ids, tfs)
+        if len(ids) >= self.threshold:
+            bitmap = ids_bitmap(ids, self.doc_count)
+            champions = b""
+            if doclens is not None:
+                champions = self._champions(ids, tfs, doclens, self.avg.get(field, 1.0))
+            offset = len(self.blob)
+            self.blob += bitmap
+            self.blob += champions
+            self.extras[f"{field}\x00{term}"] = (
+                offset,
+                len(bitmap),
+                offset + len(bitmap),
+                len(champions),
+            )
+
+    @staticmethod
+    def _champions(ids: array, tfs: array | None, doclens: Sequence[int], avg: float) -> bytes:
+        k = K1 * B / avg
+        k0 = K1 * (1 - B)
+        if tfs is None:
+            # One occurrence everywhere: the shortest documents score best.
+            best = heapq.nsmallest(CHAMPIONS, ids, key=doclens.__getitem__)
+        else:
+            impact = [t / (t + k0 + k * doclens[d]) for d, t in zip(ids, tfs, strict=True)]
+            best = [
+                ids[j] for j in heapq.nlargest(CHAMPIONS, range(len(ids)), key=impact.__getitem__)
+            ]
+        return array("I", best).tobytes()
+
+    def close(self) -> None:
+        """Finish the term index, the postings and the extras file."""
+        self.tindex.close()
+        self.postfile.close()
+        orders = {}
+        for field in ("title", "abstract"):
+            lens = self.lens.get(field)
+            if lens is None:
+                continue
+            order = array("I", sorted(range(len(lens)), key=lens.__getitem__))
+            offset = len(self.blob)
+            self.blob += order.tobytes()
+            orders[field] = (offset, len(order) * 4)
+        index = marshal.dumps({"v": 1, "terms": self.extras, "order": orders})
+        with self.storage.create_file(self.segment.make_filename(EXTRAS_EXT)) as f:
+            f.write(EXTRAS_MAGIC + struct.pack("<Q", len(index)) + index + bytes(self.blob))
+        with self.storage.create_file(self.segment.make_filename(SIGNATURES_EXT)) as f:
+            f.write(marshal.dumps(self.signatures.finish()))
+
+
+#: ``(field, term) -> documents containing it`` in the whole index (for small segments);
+#: ``("", "")`` asks for the number of documents in the whole index.
+DocFrequency = Callable[[str, str], int]
+SIGNATURE_FIELDS = ("title", "abstract")
+SIGNATURE_SIZE = 12
+
+
+class _Signatures:
+    """Each document's most telling words (tf-idf over mid-frequency terms).
+
+    "More like this" starts from these, so it works from a key alone: the index
+    keeps no text. Computed while a segment's postings are written (every term
+    passes by once), so a merge recomputes them with the merged frequencies.
+    """
+
+    def __init__(self, doc_count: int, df_of: DocFrequency | None) -> None:
+        self.df_of = df_of
+        self.n = doc_count
+        if df_of is not None:
+            self.n = max(doc_count, df_of("", ""))
+        self.heaps: list[list[tuple[float, str]]] = [[] for _ in range(doc_count)]
+
+    def add(self, field: str, term: str, ids: array, tfs: array | None) -> None:
+        df = len(ids)
+        n = self.n
+        if self.df_of is not None:
+            df = max(df, self.df_of(field, term))
+        if df < 2 or df > max(2, n // 8) or not term.isalpha() or len(term) < 3:
+            return
+        weight = math.log(n / df) * (1.5 if field == "title" else 1.0)
+        heaps = self.heaps
+        for j, doc in enumerate(ids):
+            w = weight if tfs is None else weight * tfs[j]
+            heap = heaps[doc]
+            if len(heap) < SIGNATURE_SIZE + 4:
+                heapq.heappush(heap, (w, term))
+            elif w > heap[0][0]:
+                heapq.heapreplace(heap, (w, term))
+
+    def finish(self) -> list[list[tuple[str, float]]]:
+        out = []
+        for heap in self.heaps:
+            best: dict[str, float] = {}
+            for weight, term in sorted(heap, reverse=True):
+                best[term] = best.get(term, 0.0) + weight
+            ranked = sorted(best.items(), key=lambda tw: -tw[1])[:SIGNATURE_SIZE]
+            out.append([(t, round(w, 3)) for t, w in ranked])
+        self.heaps = []
+        return out
+
+
+class SegmentBuilder:
+    """Accumulates analysed papers in memory and writes them as one W3 segment."""
+
+    def __init__(
+        self, storage: FileStorage, schema: Schema, df_of: DocFrequency | None = None
+    ) -> None:
+        self.storage = storage
+        self.schema = schema
+        self.df_of = df_of
+        self.segment = CODEC.new_segment(storage, INDEX_NAME)
+        self._perdoc = CODEC.per_document_writer(storage, self.segment)
+        # term -> (doc ids, term frequencies, encoded positions); keywords: ids only
+        self._pool: dict[str, dict[str, Any]] = {f: {} for f in TEXT_FIELDS}
+        self._pool.update({f: {} for f in KEYWORD_FIELDS})
+        self._lens = {f: array("I") for f in TEXT_FIELDS}
+        self._keys: list[str] = []
+        self.postings = 0
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, doc: AnalysedDoc) -> None:
+        """Add one analysed paper as the next document of this segment."""
+        docnum = len(self._keys)
+        self._keys.append(doc.key)
+        perdoc = self._perdoc
+        schema = self.schema
+        perdoc.start_doc(docnum)
+        count = 0
+        for field in TEXT_FIELDS:
+            terms = doc.positions.get(field)
+            length = doc.lengths.get(field, 0)
+            self._lens[field].append(length)
+            if not terms:
+                continue
+            pool = self._pool[field]
+            get = pool.get
+            for term, plist in terms.items():
+                post = get(term)
+                if post is None:
+                    post = pool[term] = (array("I"), array("H"), array("H"), [])
+                post[0].append(docnum)
+                tf = len(plist)
+                first, bitmap = position_bitmap(plist)
+                post[1].append(tf if tf < 0xFFFF else 0xFFFF)
+                post[2].append(first)
+                post[3].append(bitmap)
+            count += len(terms)
+            perdoc.add_field(field, schema[field], None, length)
+        for field, terms in doc.keywords.items():
+            pool = self._pool[field]
+            for term in terms:
+                post = pool.get(term)
+                if post is None:
+                    post = pool[term] = array("I")
+                post.append(docnum)
+            count += len(terms)
+        perdoc.add_field("key", schema["key"], doc.key, 0)
+        perdoc.finish_doc()
+        self.postings += count
+
+    def finish(self) -> W3Segment | None:
+        """Write the segment's files; return the segment (None if no documents)."""
+        if not self._keys:
+            self.cancel()
+            return None
+        self._perdoc.close()
+        _cleanup_temp(self.storage)
+        segment = self.segment
+        segment.set_doc_count(len(self._keys))
+        writer = _TermsWriter(self.storage, segment, len(self._keys), self._lens, self.df_of)
+        for fieldname in sorted(f for f, terms in self._pool.items() if terms):
+            terms = self._pool[fieldname]
+            for term in sorted(terms):
+                post = terms[term]
+                if isinstance(post, array):
+                    writer.add(fieldname, term, post)
+                else:
+                    writer.add(fieldname, term, *post)
+        writer.close()
+        _write_sidecar(self.storage, segment, self._keys, self._lens)
+        self._pool.clear()
+        return segment
+
+    def cancel(self) -> None:
+        """Drop the documents added so far (files already written are left for cleanup)."""
+        if not self._perdoc.is_closed:
+            self._perdoc.close()
+        _cleanup_temp(self.storage)
+        self._pool.clear()
+
+
+def _cleanup_temp(storage: FileStorage) -> None:
+    # The W3 per-document writer buffers columns in "<index>.tmp" beside the index.
+    temp = Path(storage.folder) / f"{INDEX_NAME}.tmp"
+    if temp.is_dir():
+        for child in temp.iterdir():
+            child.unlink(missing_ok=True)
+        temp.rmdir()
+
+
+def merge_segments(
+    storage: FileStorage,
+    schema: Schema,
+    segments: Sequence[W3Segment],
+    df_of: DocFrequency | None = None,
+) -> W3Segment | None:
+    """Merge segments (dropping deleted documents) into one new segment.
+
+    ``df_of`` gives whole-index document frequencies when only some segments
+    are merged (for the documents' "more like this" signatures).
+    """
+    datas = [SegmentData(storage, s) for s in segments]
+    try:
+        return _merge(storage, schema, datas, df_of)
+    finally:
+        for data in datas:
+            data.close()
+
+
+def _merge(
+    storage: FileStorage, schema: Schema, datas: list[SegmentData], df_of: DocFrequency | None
+) -> W3Segment | None:
+    segment = CODEC.new_segment(storage, INDEX_NAME)
+    perdoc = CODEC.per_document_writer(storage, segment)
+    keys: list[str] = []
+    lens = {f: array("I") for f in TEXT_FIELDS}
+    docmaps: list[Any] = []
+    for data in datas:
+        base = len(keys)
+        if data.deleted:
+            docmap = {}
+            for old in range(data.doc_count_all):
+                if old not in data.deleted:
+                    docmap[old] = len(keys)
+                    keys.append(data.keys[old])
+                    for field in TEXT_FIELDS:
+                        lens[field].append(data.lens[field][old])
+            docmaps.append(docmap)
+        else:
+            keys.extend(data.keys)
+            for field in TEXT_FIELDS:
+                lens[field].extend(data.lens[field])
+            docmaps.append(base)
+    for docnum, key in enumerate(keys):
+        perdoc.start_doc(docnum)
+        for field in TEXT_FIELDS:
+            if lens[field][docnum]:
+                perdoc.add_field(field, schema[field], None, lens[field][docnum])
+        perdoc.add_field("key", schema["key"], key, 0)
+        perdoc.finish_doc()
+    perdoc.close()
+    _cleanup_temp(storage)
+    if not keys:
+        return None
+    segment.set_doc_count(len(keys))
+
+    def stream(i: int, data: SegmentData) -> Iterator[tuple[str, str, int, Any]]:
+        for field, term, info in data.iter_terms():
+            yield field, term, i, info
+
+    writer = _TermsWriter(storage, segment, len(keys), lens, df_of)
+    merged = heapq.merge(*(stream(i, d) for i, d in enumerate(datas)))
+    current: tuple[str, str] | None = None
+    parts: list[tuple[int, Any]] = []
+
+    def flush() -> None:
+        assert current is not None
+        field, term = current
+        positional = field in TEXT_FIELDS
+        ids = array("I")
+        tfs = array("H")
+        firsts = array("H")
+        bitmaps: list[bytes] = []
+        for i, info in parts:
+            pids, ptfs, pfirsts, pmaps = datas[i].postings(info.extent(), positional)
+            counts = ptfs if ptfs is not None else _ONES * len(pids)
+            dmap = docmaps[i]
+            if isinstance(dmap, int):
+                ids.extend(map(dmap.__add__, pids) if dmap else pids)
+                tfs.extend(counts)
+                if positional:
+                    firsts.extend(pfirsts)
+                    bitmaps.extend(pmaps)
+                continue
+            keep = [d in dmap for d in pids]
+            ids.extend(dmap[d] for d in compress(pids, keep))
+            tfs.extend(compress(counts, keep))
+            if positional:
+                firsts.extend(compress(pfirsts, keep))
+                bitmaps.extend(compress(pmaps, keep))
+        if not ids:
+            return
+        if positional:
+            writer.add(field, term, ids, tfs, firsts, bitmaps)
+        else:
+            writer.add(field, term, ids)
+
+    for field, term, i, info in merged:
+        if (field, term) != current:
+            if current is not None:
+                flush()
+            current = (field, term)
+            parts = []
+        parts.append((i, info))
+    if current is not None:
+        flush()
+    writer.close()
+    _write_sidecar(storage, segment, keys, lens)
+    return segment
