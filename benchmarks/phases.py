@@ -86,47 +86,12 @@ def _dir_mb(path: Path) -> float:
 # ---------------------------------------------------------------- import and indexing
 
 
-def title_lookup_shim() -> None:
-    """Make ``Library._find``'s title lookup use its index (``--import-shim`` only).
-
-    ``papers_title_norm`` is a partial index (``WHERE title_norm != ''``) and
-    SQLite cannot use it for ``title_norm = ?`` with a bound parameter, so every
-    imported record scans the whole table and an import is quadratic. Adding
-    ``AND title_norm != ''`` (always true on that path) lets the index answer;
-    the rows found, and so the library built, are the same. This only exists
-    so the later phases can get a large library in reasonable time while the
-    fix is pending; figures of an import run with it are marked as such.
-    """
-    from absreader.core import library
-
-    original = library.Library._find
-
-    class _Connection:
-        def __init__(self, conn: Any) -> None:
-            self._conn = conn
-
-        def execute(self, sql: str, *params: Any) -> Any:
-            if sql.rstrip().endswith("WHERE title_norm = ?"):
-                sql = sql.rstrip() + " AND title_norm != ''"
-            return self._conn.execute(sql, *params)
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._conn, name)
-
-    def _find(self: Any, conn: Any, rec: Any) -> Any:
-        return original(self, _Connection(conn), rec)
-
-    library.Library._find = _find  # type: ignore[method-assign]
-
-
 def phase_import(args: dict[str, Any]) -> dict[str, Any]:
     """Import the corpus into a fresh library, as ``absreader import FILE`` does."""
     from absreader.core.importer import ImportOptions, ImportProgress, import_files
     from absreader.core.library import Library
     from absreader.core.models import ImportReport
 
-    if args.get("shim"):
-        title_lookup_shim()
     paths = _paths(args["home"])
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     library = Library.open(paths.library_file)

@@ -170,11 +170,13 @@ class Child:
     line the kill cut short (no newline yet) is never taken for a report.
     """
 
-    def __init__(self, home: Path, script: str, *args: str, **popen: object) -> None:
+    def __init__(
+        self, home: Path, script: str, *args: str, env: dict[str, str] | None = None
+    ) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", script, *map(str, args)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=env_for(home), **popen,
+            text=True, env=env_for(home, **(env or {})),
         )  # fmt: skip
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -261,6 +263,58 @@ class Child:
             self.proc.stdin.close()
 
 
+# What the reader's first run and the CLI's import, reindex and sync do, step by step.
+# Batches, segments and progress steps are made smaller than the defaults, so a
+# file of 3,000 papers gives six import transactions and an index build that has
+# committed segments behind it and more to write when the kill comes.
+WORKER = r"""
+import os, sys
+from pathlib import Path
+import absreader.core.importer, absreader.core.index
+absreader.core.importer.BATCH_SIZE = 500
+absreader.core.index.FIRST_SEGMENT = 500
+absreader.core.index.SEGMENT_SIZE = 1000
+absreader.core.index.PROGRESS_EVERY = 100
+from absreader.paths import get_paths
+from absreader.core.catalog import Catalog
+from absreader.core.importer import ImportOptions, ImportProgress
+from absreader.core.index import IndexProgress
+from absreader.core.models import ImportReport, Record
+
+mode, args = sys.argv[1], sys.argv[2:]
+if os.environ.get("BARRIER"):  # start together with a rival: "ready" out, then a line in
+    print("ready", flush=True)
+    sys.stdin.readline()
+catalog = Catalog.open(get_paths())
+print("open", flush=True)
+if mode == "first-run":
+    assert catalog.needs_first_run()
+    events = catalog.first_run([Path(a) for a in args])
+elif mode == "import":
+    events = catalog.import_paths([Path(a) for a in args], ImportOptions(tags=("imported",)))
+elif mode == "add":  # one paper, straight into the library
+    catalog.library.upsert([Record(source="rival", line=1, title=args[0], abstract=args[0])])
+    events = []
+elif mode == "reindex":
+    events = catalog.rebuild_index()
+elif mode == "list-then-sync":  # what the reader does on start: list, then sync
+    print("listed", catalog.page().total, flush=True)
+    events = catalog.sync_index()
+else:
+    events = catalog.sync_index()
+for event in events:
+    if isinstance(event, ImportProgress):
+        print("batch", event.records, event.added, event.merged, flush=True)
+    elif isinstance(event, ImportReport):
+        print("report", event.added, event.merged, event.error, flush=True)
+    elif isinstance(event, IndexProgress):
+        print("index", event.phase, event.done, event.total, flush=True)
+    if os.environ.get("STEP"):  # wait for the parent after each step
+        sys.stdin.readline()
+catalog.close()
+print("done", flush=True)
+"""
+
 # ----------------------------------------------------------------------------- read-only folders
 
 
@@ -318,9 +372,28 @@ def copy_sample(home: Path) -> Path:
     return home
 
 
+BIG = 3_000
+
+
 def big_jsonl() -> tuple[Path, list[str]]:
-    """Twelve thousand generated papers: six import batches, a build with many progress steps."""
+    """Three thousand generated papers (children shrink batches and segments to match)."""
     if "big" not in _CACHE:
         path = _scratch() / "big.jsonl"
-        _CACHE["big"] = (path, write_jsonl(path, 12_000))
+        _CACHE["big"] = (path, write_jsonl(path, BIG))
     return _CACHE["big"]  # type: ignore[return-value]
+
+
+def big_template() -> Path:
+    """The sample plus the generated papers (tagged "imported"), imported and indexed once."""
+    if "big-home" not in _CACHE:
+        home = _scratch() / "big-home"
+        shutil.copytree(sample_template(), home)
+        done = cli_process(home, "import", big_jsonl()[0], "--tag", "imported")
+        assert done.returncode == 0, done.stderr
+        _CACHE["big-home"] = home
+    return _CACHE["big-home"]  # type: ignore[return-value]
+
+
+def copy_big(home: Path) -> Path:
+    shutil.copytree(big_template(), home)
+    return home

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import SAMPLE, run_cli_process
 
 from absreader import __version__
+from tests.conftest import SAMPLE, run_cli_process
 
 
 def test_version_and_help(cli) -> None:

@@ -9,6 +9,8 @@ merges, `absreader reindex` and a deleted cache dir.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shlex
 import shutil
 import sys
@@ -19,7 +21,7 @@ import pytest
 from tests.conftest import SAMPLE, Result, run_cli_process
 
 from absreader.core.library import MAX_TAG_LENGTH, Library
-from absreader.paths import Paths
+from absreader.paths import Paths, get_paths
 
 DUMP = SAMPLE / "dataset-viewer-arxiv-abstracts.txt"
 MAR14 = SAMPLE / "daily-papers-listing-mar-14.txt"
@@ -426,6 +428,26 @@ def test_saved_add_list_delete(sample) -> None:
 # ----------------------------------------------------------------------------- bad input
 
 
+@pytest.fixture(scope="module")
+def untouchable_home(sample_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One library for every bad-input test: each asserts that it changed nothing."""
+    from absreader.cli import main
+
+    home = tmp_path_factory.mktemp("untouchable") / "home"
+    shutil.copytree(sample_template, home)
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()):
+        patch.setenv("ABSREADER_HOME", str(home))
+        assert main(["tag", SCALING, "ml"]) == 0
+        assert main(["saved", "add", "mine", "vision"]) == 0
+    return home
+
+
+@pytest.fixture
+def untouchable(untouchable_home: Path, cli, monkeypatch: pytest.MonkeyPatch) -> tuple:
+    monkeypatch.setenv("ABSREADER_HOME", str(untouchable_home))  # instead of the fresh `home`
+    return cli, get_paths()
+
+
 TOO_LONG = "t" * 500
 
 
@@ -458,22 +480,22 @@ TOO_LONG = "t" * 500
     ],
 )
 def test_bad_input_is_a_clear_error_and_changes_nothing(
-    sample, paths: Paths, args: tuple[str, ...], message: str
+    untouchable, args: tuple[str, ...], message: str
 ) -> None:
-    sample("tag", SCALING, "ml")
-    sample("saved", "add", "mine", "vision")
+    cli, paths = untouchable
     before_seq = seq(paths)
-    before_paper = show(sample, SCALING)
-    before_tags = sample("tags", "--json").json()
-    result = sample(*args)
+    before_paper = show(cli, SCALING)
+    assert before_paper["tags"] == ["ml"]
+    before_tags = cli("tags", "--json").json()
+    result = cli(*args)
     assert result.code == 1, result
     assert result.err.startswith("absreader: error: ") and message in result.err
     assert "Traceback" not in result.err
     assert result.out == ""
     assert seq(paths) == before_seq
-    assert show(sample, SCALING) == before_paper
-    assert sample("tags", "--json").json() == before_tags
-    assert sample("saved", "list", "--json").json() == [{"name": "mine", "query": "vision"}]
+    assert show(cli, SCALING) == before_paper
+    assert cli("tags", "--json").json() == before_tags
+    assert cli("saved", "list", "--json").json() == [{"name": "mine", "query": "vision"}]
 
 
 @pytest.mark.parametrize(
@@ -497,9 +519,10 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(
         ("saved", "delete"),
     ],
 )
-def test_argument_misuse_exits_2_and_changes_nothing(sample, paths: Paths, args: tuple[str, ...]) -> None:
+def test_argument_misuse_exits_2_and_changes_nothing(untouchable, args: tuple[str, ...]) -> None:
+    cli, paths = untouchable
     before = seq(paths)
-    result = sample(*args)
+    result = cli(*args)
     assert result.code == 2, result
     assert "error" in result.err and "Traceback" not in result.err
     assert seq(paths) == before

@@ -305,6 +305,7 @@ async def test_palette_lists_actions_tags_saved_searches_and_themes(sample_paths
     try:
         catalog.add_tags(catalog.page("", ListSpec(), limit=1).keys[0], ["[b]ml[/b]"])
         catalog.save_search("LLMs", "language model")
+        catalog.save_search("[link=https://x]odd[/link]", "[@click=app.quit] vision")
     finally:
         catalog.close()
     app = app_for(sample_paths)
@@ -318,6 +319,17 @@ async def test_palette_lists_actions_tags_saved_searches_and_themes(sample_paths
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
+        await type_text(pilot, "saved")
+        await app.screen.query_one("CommandList").workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, CommandPalette)
+        commands = app.screen.query_one("CommandList")
+        shown = [
+            plain(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)
+        ]
+        assert any("Go to saved search: [link=https://x]odd[/link]" in t for t in shown), shown
+        assert any("[@click=app.quit] vision" in t for t in shown), shown
+        await pilot.press(*["backspace"] * 5)
         await type_text(pilot, "go to tag")
         await pilot.pause()
         await app.screen.query_one("CommandList").workers.wait_for_complete()

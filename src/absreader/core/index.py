@@ -27,15 +27,20 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
 
 from absreader.core import index_eval
-from absreader.core.index_commit import BatchWriter, read_meta, write_atomic, write_meta
+from absreader.core.index_commit import (
+    BatchWriter,
+    read_meta,
+    write_atomic,
+    write_lock,
+    write_meta,
+)
 from absreader.core.index_eval import Snapshot
 from absreader.core.index_schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.index_segments import (
@@ -50,14 +55,10 @@ from absreader.core.index_segments import (
     write_toc,
 )
 from absreader.core.index_similar import signature_query, text_query
+from absreader.core.index_types import Hit, IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.index_vocab import Vocabulary
 from absreader.core.models import Paper
 from absreader.core.query import QueryBuilder, suggest_text
-
-try:  # POSIX; elsewhere builds are not guarded against a second process
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 CURRENT_FILE = "CURRENT"
 #: Papers per segment while building (the first one is small, to be searchable soon).
@@ -66,45 +67,6 @@ SEGMENT_SIZE = 25_000
 PROGRESS_EVERY = 500
 FEW_HITS = 3
 _GEN = re.compile(r"^g(\d{6})(\.new)?$")
-
-
-@dataclass(frozen=True)
-class IndexProgress:
-    """How far a build or update is: ``phase`` is "indexing", "optimising" or "done"."""
-
-    done: int
-    total: int
-    phase: str
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: the paper's key and its score."""
-
-    key: str
-    score: float
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """A page of results, the number of all matches, and what to tell the user."""
-
-    hits: list[Hit]
-    total: int
-    suggestion: str | None
-    notice: str | None
-    elapsed_ms: float
-
-
-class IndexUnavailable(Exception):
-    """The index cannot be searched or updated; rebuilding it from the library fixes it.
-
-    ``state`` is what :meth:`SearchIndex.state` would say ("missing", "corrupt", ...).
-    """
-
-    def __init__(self, message: str, state: str = "corrupt") -> None:
-        super().__init__(message)
-        self.state = state
 
 
 class SearchIndex:
@@ -205,7 +167,7 @@ class SearchIndex:
         storage = open_storage(folder, create=True)
         write_meta(folder, {"schema": SCHEMA_VERSION, "complete": False, "total": total})
         write_toc(storage, SCHEMA, [], 0)
-        writer = BatchWriter(storage, [], 0)
+        writer = BatchWriter(storage, [], 0, signatures=False)
         counts: Counter[str] = Counter()
         seen: set[str] = set()
         done = 0
@@ -229,7 +191,8 @@ class SearchIndex:
             if done % PROGRESS_EVERY == 0:
                 yield IndexProgress(done, max(total, done), "indexing")
         writer.flush()
-        if len(writer.segments) > 1:
+        if writer.segments:
+            # One segment, with "more like this" signatures (partial segments have none).
             yield IndexProgress(done, max(total, done), "optimising")
             writer.optimise()
         vocab = Vocabulary(dict(counts))
@@ -527,18 +490,9 @@ class SearchIndex:
                 numbers.append(int(match.group(1)))
         return max(numbers) + 1
 
-    @contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        """Hold the cache dir's lock file (a second writer waits) and drop stale snapshots."""
-        self.index_dir.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+b") as handle:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def _write_lock(self) -> AbstractContextManager[None]:
+        """Hold the cache dir's lock file (a second writer waits)."""
+        return write_lock(self.lock_path)
 
 
 def _needs_vocab(query: str, as_you_type: bool) -> bool:

@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from absreader.core.index_merge import merge_segments
 from absreader.core.index_schema import SCHEMA, AnalysedDoc
 from absreader.core.index_segments import SegmentData, write_toc
-from absreader.core.index_write import SegmentBuilder, merge_segments
+from absreader.core.index_write import SegmentBuilder
 
 META_FILE = "meta.json"
+
+try:  # POSIX; elsewhere builds are not guarded against a second process
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 
 class BatchWriter:
     """Adds analysed papers to a generation as segments, and commits them."""
 
-    def __init__(self, storage: Any, segments: list[Any], generation: int) -> None:
+    def __init__(
+        self, storage: Any, segments: list[Any], generation: int, signatures: bool = True
+    ) -> None:
         self.storage = storage
+        self.signatures = signatures
         self.segments = segments
         self.generation = generation
         self.builder: SegmentBuilder | None = None
@@ -40,7 +51,7 @@ class BatchWriter:
         """Queue a paper for the next segment (a later copy of the same key wins)."""
         if self.builder is None:
             df_of = self.doc_frequency if self.segments else None
-            self.builder = SegmentBuilder(self.storage, SCHEMA, df_of)
+            self.builder = SegmentBuilder(self.storage, SCHEMA, df_of, self.signatures)
             self.pending_keys = {}
         if doc.key in self.pending_keys:
             self._pending_deletes.append(self.pending_keys[doc.key])
@@ -90,14 +101,17 @@ class BatchWriter:
         self.commit()
 
     def commit(self) -> None:
+        """Write a new table of contents naming the current segments."""
         self.generation += 1
         self._close_readers()
         write_toc(self.storage, SCHEMA, self.segments, self.generation)
 
     def live_docs(self) -> int:
+        """Documents in the committed segments, minus deleted ones."""
         return sum(s.doc_count_all() - s.deleted_count() for s in self.segments)
 
     def needs_optimise(self, added: int, before: int) -> bool:
+        """After an update: merge everything when many papers came or went."""
         if len(self.segments) <= 1:
             return False
         deleted = sum(s.deleted_count() for s in self.segments)
@@ -160,3 +174,17 @@ def write_atomic(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+@contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if needed); a second holder waits."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -50,6 +50,7 @@ EXACT_LIMIT = 1500
 LENGTH_CANDIDATES = 128
 #: Phrases with more candidate documents than this are checked in bulk (C-level maps).
 PHRASE_PER_DOC = 200
+#: Budget of the decoded-term cache, in postings (roughly 6 bytes each).
 _CACHE_POSTINGS = 6_000_000
 
 

@@ -145,16 +145,20 @@ class PackedValues:
 class PackedPositions(formats.Positions):
     """Whoosh's ``Positions``, with values packed as a first position and a bitmap."""
 
-    def encode(self, poslist: list[int]) -> bytes:  # noqa: D102 - Whoosh API
+    def encode(self, poslist: list[int]) -> bytes:
+        """One posting's value (Whoosh API)."""
         return encode_positions(poslist)
 
-    def decode_positions(self, valuestring: bytes) -> list[int]:  # noqa: D102
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        """Positions of one posting (Whoosh API)."""
         return decode_positions(valuestring)
 
-    def decode_frequency(self, valuestring: bytes) -> int:  # noqa: D102
+    def decode_frequency(self, valuestring: bytes) -> int:
+        """How often the term occurs in the document (Whoosh API)."""
         return len(decode_positions(valuestring))
 
-    def decode_weight(self, valuestring: bytes) -> float:  # noqa: D102
+    def decode_weight(self, valuestring: bytes) -> float:
+        """The posting's weight: its frequency (Whoosh API)."""
         return float(self.decode_frequency(valuestring)) * self.field_boost
 
 

@@ -148,7 +148,7 @@ class SegmentData:
         try:
             return [(str(t), float(w)) for t, w in self._signatures[docnum]]
         except (IndexError, TypeError, ValueError):
-            return []
+            return []  # written without signatures (a build's partial segments)
 
     def find_key(self, key: str) -> list[int]:
         """Live docnums holding ``key`` (a term lookup: no sidecar needed)."""

@@ -157,6 +157,8 @@ class SegTerm:
         cost = self.df
         if self._firsts is not None:
             cost += 2 * self.df
+        if self._id_list is not None:
+            cost += 6 * self.df
         if self._aligned is not None:
-            cost += 4 * self.df
+            cost += 8 * self.df
         return cost

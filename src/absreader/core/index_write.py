@@ -19,8 +19,7 @@ import pickle
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Iterator, Sequence
-from itertools import compress
+from collections.abc import Callable, Sequence
 from operator import sub
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ from whoosh.util.numeric import length_to_byte
 
 from absreader.core.index_schema import (
     KEYWORD_FIELDS,
+    MAX_POSITION,
+    ONE,
     TEXT_FIELDS,
     AnalysedDoc,
     PackedValues,
@@ -41,7 +42,6 @@ from absreader.core.index_schema import (
 )
 from absreader.core.index_segments import (
     _INT,
-    _ONES,
     _TERMINFO,
     BLOCK,
     CHAMPIONS,
@@ -54,7 +54,6 @@ from absreader.core.index_segments import (
     SIDECAR_EXT,
     SIGNATURES_EXT,
     B,
-    SegmentData,
     bitmap_threshold,
     ids_bitmap,
 )
@@ -89,8 +88,10 @@ def _write_postings(
     """
     start = postfile.tell()
     write = postfile.write
-    write(MAGIC)
     n = len(ids)
+    if n == 1:
+        return _write_single(postfile, start, ids[0], tfs, firsts, bitmaps, doclens)
+    write(MAGIC)
     total_weight = 0
     max_weight = 1
     min_len: int | None = None
@@ -163,6 +164,29 @@ def _write_postings(
     return head + pack_long(start) + pack_int(length)
 
 
+def _write_single(
+    postfile: Any,
+    start: int,
+    doc: int,
+    tfs: array | None,
+    firsts: array | None,
+    bitmaps: list[bytes] | None,
+    doclens: Sequence[int] | None,
+) -> bytes:
+    """:func:`_write_postings` for a term in one document (the long tail of rare words)."""
+    tf = 1 if tfs is None else tfs[0]
+    vals = None
+    if firsts is not None and bitmaps is not None:
+        vals = (firsts[0].to_bytes(2, "little") + bitmaps[0],)
+    data = pickle.dumps(((doc,), None if tf == 1 else float(tf), vals), _PICKLE)
+    length = doclens[doc] if doclens is not None else None
+    lbyte = length_to_byte(length)
+    info = pickle.dumps((1, doc, float(tf), 0, lbyte, length_to_byte(length or 0)), _PICKLE)
+    postfile.write(MAGIC + _INT.pack(-(len(info) + len(data))) + info + data)
+    head = _TERMINFO.pack(0, tf, 1, lbyte if length is not None else 0, lbyte, tf, doc, doc)
+    return head + pack_long(start) + pack_int(postfile.tell() - start)
+
+
 def _write_sidecar(storage: FileStorage, segment: W3Segment, keys: list[str], lens: dict) -> None:
     data = {"v": 1, "keys": keys, "lens": {f: a.tobytes() for f, a in lens.items()}}
     with storage.create_file(segment.make_filename(SIDECAR_EXT)) as f:
@@ -185,12 +209,13 @@ class _TermsWriter:
         doc_count: int,
         lens: dict[str, array],
         df_of: DocFrequency | None = None,
+        signatures: bool = True,
     ) -> None:
         self.storage = storage
         self.segment = segment
         self.doc_count = doc_count
         self.lens = lens
-        self.signatures = _Signatures(doc_count, df_of)
+        self.signatures = _Signatures(doc_count, df_of, signatures)
         self.threshold = bitmap_threshold(doc_count)
         self.avg = {f: (sum(a) / doc_count) or 1.0 for f, a in lens.items() if doc_count}
         self.tindex = OrderedHashWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
@@ -272,49 +297,66 @@ class _TermsWriter:
 DocFrequency = Callable[[str, str], int]
 SIGNATURE_FIELDS = ("title", "abstract")
 SIGNATURE_SIZE = 12
+TITLE_WEIGHT = 1.5
 
 
 class _Signatures:
     """Each document's most telling words (tf-idf over mid-frequency terms).
 
     "More like this" starts from these, so it works from a key alone: the index
-    keeps no text. Computed while a segment's postings are written (every term
-    passes by once), so a merge recomputes them with the merged frequencies.
+    keeps no text. Terms are collected while a segment's postings are written
+    (every term passes by once); at the end documents take their terms rarest
+    first, so most postings of common words cost one length check.
     """
 
-    def __init__(self, doc_count: int, df_of: DocFrequency | None) -> None:
+    def __init__(self, doc_count: int, df_of: DocFrequency | None, enabled: bool = True) -> None:
         self.df_of = df_of
+        self.enabled = enabled
+        self.doc_count = doc_count
         self.n = doc_count
-        if df_of is not None:
+        if df_of is not None and enabled:
             self.n = max(doc_count, df_of("", ""))
-        self.heaps: list[list[tuple[float, str]]] = [[] for _ in range(doc_count)]
+        self.terms: list[tuple[float, str, array, array | None]] = []
 
     def add(self, field: str, term: str, ids: array, tfs: array | None) -> None:
+        """Consider one term (of a title or abstract) for the documents holding it."""
+        if not self.enabled:
+            return
         df = len(ids)
         n = self.n
         if self.df_of is not None:
             df = max(df, self.df_of(field, term))
         if df < 2 or df > max(2, n // 8) or not term.isalpha() or len(term) < 3:
             return
-        weight = math.log(n / df) * (1.5 if field == "title" else 1.0)
-        heaps = self.heaps
-        for j, doc in enumerate(ids):
-            w = weight if tfs is None else weight * tfs[j]
-            heap = heaps[doc]
-            if len(heap) < SIGNATURE_SIZE + 4:
-                heapq.heappush(heap, (w, term))
-            elif w > heap[0][0]:
-                heapq.heapreplace(heap, (w, term))
+        weight = math.log(n / df) * (TITLE_WEIGHT if field == "title" else 1.0)
+        self.terms.append((weight, term, ids, tfs))
 
     def finish(self) -> list[list[tuple[str, float]]]:
+        """Every document's signature: up to 12 ``(term, weight)``, heaviest first."""
+        if not self.enabled:
+            return []
+        self.terms.sort(key=lambda t: t[0], reverse=True)
+        limit = 2 * SIGNATURE_SIZE
+        found: list[list[tuple[float, str]]] = [[] for _ in range(self.doc_count)]
+        for weight, term, ids, tfs in self.terms:
+            if tfs is None:
+                for doc in ids:
+                    got = found[doc]
+                    if len(got) < limit:
+                        got.append((weight, term))
+            else:
+                for doc, tf in zip(ids, tfs, strict=True):
+                    got = found[doc]
+                    if tf > 1 or len(got) < limit:  # repeated words always compete
+                        got.append((weight * tf, term))
+        self.terms = []
         out = []
-        for heap in self.heaps:
+        for got in found:
             best: dict[str, float] = {}
-            for weight, term in sorted(heap, reverse=True):
+            for weight, term in got:
                 best[term] = best.get(term, 0.0) + weight
             ranked = sorted(best.items(), key=lambda tw: -tw[1])[:SIGNATURE_SIZE]
             out.append([(t, round(w, 3)) for t, w in ranked])
-        self.heaps = []
         return out
 
 
@@ -322,11 +364,17 @@ class SegmentBuilder:
     """Accumulates analysed papers in memory and writes them as one W3 segment."""
 
     def __init__(
-        self, storage: FileStorage, schema: Schema, df_of: DocFrequency | None = None
+        self,
+        storage: FileStorage,
+        schema: Schema,
+        df_of: DocFrequency | None = None,
+        signatures: bool = True,
     ) -> None:
         self.storage = storage
         self.schema = schema
         self.df_of = df_of
+        #: False while building: the final merge computes "more like this" signatures.
+        self.signatures = signatures
         self.segment = CODEC.new_segment(storage, INDEX_NAME)
         self._perdoc = CODEC.per_document_writer(storage, self.segment)
         # term -> (doc ids, term frequencies, encoded positions); keywords: ids only
@@ -360,11 +408,16 @@ class SegmentBuilder:
                 if post is None:
                     post = pool[term] = (array("I"), array("H"), array("H"), [])
                 post[0].append(docnum)
-                tf = len(plist)
-                first, bitmap = position_bitmap(plist)
-                post[1].append(tf if tf < 0xFFFF else 0xFFFF)
-                post[2].append(first)
-                post[3].append(bitmap)
+                if len(plist) == 1:  # most postings: no bitmap to build
+                    first = plist[0]
+                    post[1].append(1)
+                    post[2].append(first if first < MAX_POSITION else MAX_POSITION)
+                    post[3].append(ONE)
+                else:
+                    first, bitmap = position_bitmap(plist)
+                    post[1].append(min(len(plist), 0xFFFF))
+                    post[2].append(first)
+                    post[3].append(bitmap)
             count += len(terms)
             perdoc.add_field(field, schema[field], None, length)
         for field, terms in doc.keywords.items():
@@ -388,7 +441,9 @@ class SegmentBuilder:
         _cleanup_temp(self.storage)
         segment = self.segment
         segment.set_doc_count(len(self._keys))
-        writer = _TermsWriter(self.storage, segment, len(self._keys), self._lens, self.df_of)
+        writer = _TermsWriter(
+            self.storage, segment, len(self._keys), self._lens, self.df_of, self.signatures
+        )
         for fieldname in sorted(f for f, terms in self._pool.items() if terms):
             terms = self._pool[fieldname]
             for term in sorted(terms):
@@ -417,114 +472,3 @@ def _cleanup_temp(storage: FileStorage) -> None:
         for child in temp.iterdir():
             child.unlink(missing_ok=True)
         temp.rmdir()
-
-
-def merge_segments(
-    storage: FileStorage,
-    schema: Schema,
-    segments: Sequence[W3Segment],
-    df_of: DocFrequency | None = None,
-) -> W3Segment | None:
-    """Merge segments (dropping deleted documents) into one new segment.
-
-    ``df_of`` gives whole-index document frequencies when only some segments
-    are merged (for the documents' "more like this" signatures).
-    """
-    datas = [SegmentData(storage, s) for s in segments]
-    try:
-        return _merge(storage, schema, datas, df_of)
-    finally:
-        for data in datas:
-            data.close()
-
-
-def _merge(
-    storage: FileStorage, schema: Schema, datas: list[SegmentData], df_of: DocFrequency | None
-) -> W3Segment | None:
-    segment = CODEC.new_segment(storage, INDEX_NAME)
-    perdoc = CODEC.per_document_writer(storage, segment)
-    keys: list[str] = []
-    lens = {f: array("I") for f in TEXT_FIELDS}
-    docmaps: list[Any] = []
-    for data in datas:
-        base = len(keys)
-        if data.deleted:
-            docmap = {}
-            for old in range(data.doc_count_all):
-                if old not in data.deleted:
-                    docmap[old] = len(keys)
-                    keys.append(data.keys[old])
-                    for field in TEXT_FIELDS:
-                        lens[field].append(data.lens[field][old])
-            docmaps.append(docmap)
-        else:
-            keys.extend(data.keys)
-            for field in TEXT_FIELDS:
-                lens[field].extend(data.lens[field])
-            docmaps.append(base)
-    for docnum, key in enumerate(keys):
-        perdoc.start_doc(docnum)
-        for field in TEXT_FIELDS:
-            if lens[field][docnum]:
-                perdoc.add_field(field, schema[field], None, lens[field][docnum])
-        perdoc.add_field("key", schema["key"], key, 0)
-        perdoc.finish_doc()
-    perdoc.close()
-    _cleanup_temp(storage)
-    if not keys:
-        return None
-    segment.set_doc_count(len(keys))
-
-    def stream(i: int, data: SegmentData) -> Iterator[tuple[str, str, int, Any]]:
-        for field, term, info in data.iter_terms():
-            yield field, term, i, info
-
-    writer = _TermsWriter(storage, segment, len(keys), lens, df_of)
-    merged = heapq.merge(*(stream(i, d) for i, d in enumerate(datas)))
-    current: tuple[str, str] | None = None
-    parts: list[tuple[int, Any]] = []
-
-    def flush() -> None:
-        assert current is not None
-        field, term = current
-        positional = field in TEXT_FIELDS
-        ids = array("I")
-        tfs = array("H")
-        firsts = array("H")
-        bitmaps: list[bytes] = []
-        for i, info in parts:
-            pids, ptfs, pfirsts, pmaps = datas[i].postings(info.extent(), positional)
-            counts = ptfs if ptfs is not None else _ONES * len(pids)
-            dmap = docmaps[i]
-            if isinstance(dmap, int):
-                ids.extend(map(dmap.__add__, pids) if dmap else pids)
-                tfs.extend(counts)
-                if positional:
-                    firsts.extend(pfirsts)
-                    bitmaps.extend(pmaps)
-                continue
-            keep = [d in dmap for d in pids]
-            ids.extend(dmap[d] for d in compress(pids, keep))
-            tfs.extend(compress(counts, keep))
-            if positional:
-                firsts.extend(compress(pfirsts, keep))
-                bitmaps.extend(compress(pmaps, keep))
-        if not ids:
-            return
-        if positional:
-            writer.add(field, term, ids, tfs, firsts, bitmaps)
-        else:
-            writer.add(field, term, ids)
-
-    for field, term, i, info in merged:
-        if (field, term) != current:
-            if current is not None:
-                flush()
-            current = (field, term)
-            parts = []
-        parts.append((i, info))
-    if current is not None:
-        flush()
-    writer.close()
-    _write_sidecar(storage, segment, keys, lens)
-    return segment

@@ -222,6 +222,10 @@ class Library:
         try:
             _configure(conn)
             migrate(conn)
+            # A cheap look at what every start reads first: damage there is caught
+            # here, with the message below, rather than half-way through a command.
+            conn.execute("SELECT name, value FROM meta").fetchall()
+            conn.execute("SELECT id, key FROM papers ORDER BY sort_key DESC, id DESC LIMIT 50").fetchall()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _open_error(path, exc) from None

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from absreader.core.ids import parse_arxiv_id
-from absreader.core.index_lexer import Token, parse_date, tokenize
+from absreader.core.index_lexer import (
+    FIELD_NAMES,
+    IS_ALIASES,
+    STOP_WORDS,
+    Token,
+    parse_date,
+    tokenize,
+)
 from absreader.core.index_schema import IS_FLAGS, normalise_tag, term_for, words
 from absreader.core.index_vocab import Vocabulary
 
@@ -35,85 +42,6 @@ TYPING_PREFIX_LIMIT = 8
 FUZZY_LIMIT = 12
 TITLE_BOOST = 2.0
 DEFAULT_FIELDS = (("title", TITLE_BOOST), ("abstract", 1.0), ("author", 1.0), ("note", 1.0))
-
-FIELD_NAMES = {
-    "title": "title",
-    "abstract": "abstract",
-    "abs": "abstract",
-    "author": "author",
-    "authors": "author",
-    "by": "author",
-    "id": "id",
-    "arxiv": "id",
-    "cat": "cat",
-    "category": "cat",
-    "categories": "cat",
-    "tag": "tag",
-    "tags": "tag",
-    "list": "tag",
-    "note": "note",
-    "notes": "note",
-    "is": "is",
-    "date": "date",
-    "year": "date",
-    "published": "date",
-}
-TEXT_QUERY_FIELDS = ("title", "abstract", "author", "note")
-IS_ALIASES = {
-    "bookmarked": ("bookmarked", False),
-    "bookmark": ("bookmarked", False),
-    "starred": ("bookmarked", False),
-    "unbookmarked": ("bookmarked", True),
-    "read": ("read", False),
-    "unread": ("unread", False),
-    "new": ("unread", False),
-    "untitled": ("untitled", False),
-    "titled": ("untitled", True),
-    "tagged": ("tagged", False),
-    "untagged": ("tagged", True),
-    "noted": ("noted", False),
-    "annotated": ("noted", False),
-}
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "for",
-        "from",
-        "has",
-        "have",
-        "if",
-        "in",
-        "is",
-        "it",
-        "may",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "which",
-        "will",
-        "with",
-        "within",
-        "you",
-        "your",
-    ]  # noqa: SIM905
-)
 
 _SUFFIX = re.compile(r"(\*|~(\d)?)$")
 
@@ -310,6 +238,7 @@ class _Parser:
         self.last_word = max((k for k, t in enumerate(tokens) if t.kind == "word"), default=-1)
 
     def run(self) -> ParsedQuery:
+        """Parse the whole query."""
         query = self.parse_or(0)
         self.parsed.query = query if query is not None else wq.NullQuery
         if self.atoms > MAX_ATOMS:
@@ -317,9 +246,11 @@ class _Parser:
         return self.parsed
 
     def peek(self) -> Token | None:
+        """The next token, if any."""
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
     def parse_or(self, depth: int) -> wq.Query | None:
+        """``a OR b OR c``."""
         items = []
         first = self.parse_and(depth)
         if first is not None:
@@ -334,6 +265,7 @@ class _Parser:
         return items[0] if len(items) == 1 else wq.Or(items)
 
     def parse_and(self, depth: int) -> wq.Query | None:
+        """Words side by side (and ``AND``, ``NOT``): all must match."""
         items: list[tuple[wq.Query, bool]] = []
         negate_next = False
         while (tok := self.peek()) is not None:
@@ -368,6 +300,7 @@ class _Parser:
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def parse_unary(self, depth: int) -> tuple[wq.Query, bool] | None:
+        """A bracketed group or one word or phrase; ``(query, is a stop word)``."""
         tok = self.tokens[self.pos]
         self.pos += 1
         if tok.kind in ("(", "field("):
@@ -384,6 +317,7 @@ class _Parser:
         return self.atom(tok, self.pos - 1)
 
     def atom(self, tok: Token, index: int) -> tuple[wq.Query, bool] | None:
+        """One word or phrase, with its field and negation applied."""
         self.atoms += 1
         if self.atoms > MAX_ATOMS:
             return None
@@ -412,6 +346,7 @@ class _Parser:
         return (wq.Not(q) if tok.negated else q), stop
 
     def phrase(self, fieldname: str | None, text: str, tok: Token) -> wq.Query | None:
+        """A quoted phrase (one word: a plain word)."""
         if fieldname in ("id", "cat", "tag", "is", "date"):
             return self.keyword(fieldname, text, tok, typing=False)
         ws = words(text)
@@ -422,6 +357,7 @@ class _Parser:
         return self.b.phrase(fieldname, ws, tok.slop, self.parsed, tok.negated)
 
     def word(self, fieldname: str | None, text: str, tok: Token, index: int) -> wq.Query | None:
+        """A word, with ``*`` / ``~`` / typing expansions."""
         typing = self.typing and index == self.last_word
         if fieldname in ("id", "cat", "tag", "is", "date"):
             return self.keyword(fieldname, text, tok, typing)
@@ -460,6 +396,7 @@ class _Parser:
         return self.b.field_word(fieldname, word, self.parsed, variants, tok.negated)
 
     def keyword(self, fieldname: str, text: str, tok: Token, typing: bool) -> wq.Query | None:
+        """A value of ``id: cat: tag: is: date:``."""
         value = text.strip()
         if not value:
             return None

@@ -85,6 +85,7 @@ class AbsReaderApp(App[int]):
         self._state_dirty = False
         self.first_paint_at: float | None = None
         self.notified: list[tuple[str, str, str]] = []
+        self._synced = False
 
     # ------------------------------------------------------------------ start-up
 
@@ -113,7 +114,6 @@ class AbsReaderApp(App[int]):
             self.start_first_run(self.first_run_files or self.catalog.sample_files())
             return
         self.main_screen.start()
-        self.sync_index()
 
     def notify(
         self,
@@ -131,6 +131,16 @@ class AbsReaderApp(App[int]):
         self.notified.append((severity, title, message))
         del self.notified[:-50]
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def first_results_shown(self) -> None:
+        """The list is on screen: now bring the index up to date in the background.
+
+        (Started after the first paint, not with it: a sync that opens a large
+        index would otherwise compete with the first page for the CPU.)
+        """
+        if not self._synced:
+            self._synced = True
+            self.sync_index()
 
     def on_ready(self) -> None:
         self.first_paint_at = time.perf_counter()
@@ -245,6 +255,7 @@ class AbsReaderApp(App[int]):
         self.call_from_thread(self._first_run_done, reports)
 
     def _first_run_done(self, reports: list[ImportReport] | None) -> None:
+        self._synced = reports is not None  # the first run built the index
         if self.progress_screen is not None:
             if self.screen is self.progress_screen:
                 self.pop_screen()
@@ -350,6 +361,8 @@ class AbsReaderApp(App[int]):
             self.jobs.running = None
             if self.main_screen.is_mounted:
                 self.main_screen.status.end_job()
+        elif worker.group == "search" and state is WorkerState.ERROR:
+            self.first_results_shown()  # the index may need the sync that repairs it
         if state is WorkerState.CANCELLED:
             return
         error = worker.error

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from absreader.ui.app import AbsReaderApp
 
 SKIP = {"cursor_down", "cursor_up", "first", "last", "page_down", "page_up", "command_palette",
-        "next_pane", "previous_pane", "back", "open"}  # fmt: skip
+        "next_pane", "previous_pane", "back", "open", "submit_search"}  # fmt: skip
 
 
 @dataclass(frozen=True)

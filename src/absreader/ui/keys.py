@@ -16,6 +16,7 @@ from textual.dom import DOMNode
 SECTIONS = {
     "search": "Search",
     "accept_suggestion": "Search",
+    "submit_search": "Search",
     "cursor_down": "Move",
     "cursor_up": "Move",
     "first": "Move",

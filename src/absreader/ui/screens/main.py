@@ -23,6 +23,7 @@ from textual.worker import Worker, get_current_worker
 from absreader.core.catalog import Lists, ListSpec
 from absreader.core.models import Paper
 from absreader.ui.results import Results, SearchRequest, run_search
+from absreader.ui.screens.detail_flow import DetailFollower
 from absreader.ui.screens.paper_actions import PAPER_ACTIONS, PaperActions
 from absreader.ui.text import safe
 from absreader.ui.widgets.bars import SearchBar, StatusLine
@@ -32,10 +33,9 @@ from absreader.ui.widgets.sidebar import ListSidebar
 
 SEARCH_DELAY = 0.15
 NARROW_WIDTH = 100
-DETAIL_DELAY = 0.08
 
 
-class MainScreen(PaperActions, Screen[None]):
+class MainScreen(DetailFollower, PaperActions, Screen[None]):
     """Search, browse and read; every key here is a binding with an id."""
 
     BINDINGS = [
@@ -56,8 +56,23 @@ class MainScreen(PaperActions, Screen[None]):
             id="accept_suggestion",
             priority=True,
         ),
+        # Keys that move the focus are priority bindings too: a key typed right
+        # after them must already go to the pane they moved to.
         Binding(
-            "escape", "back", "Back", tooltip="Back: clear the search, close the paper", id="back"
+            "enter",
+            "submit_search",
+            "First result",
+            tooltip="Enter in the search bar: go to the first result",
+            id="submit_search",
+            priority=True,
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            tooltip="Back: clear the search, close the paper",
+            id="back",
+            priority=True,
         ),
         Binding(
             "tab",
@@ -66,6 +81,7 @@ class MainScreen(PaperActions, Screen[None]):
             show=False,
             tooltip="Focus the next pane",
             id="next_pane",
+            priority=True,
         ),
         Binding(
             "shift+tab",
@@ -74,6 +90,7 @@ class MainScreen(PaperActions, Screen[None]):
             show=False,
             tooltip="Focus the previous pane",
             id="previous_pane",
+            priority=True,
         ),
         Binding("l", "lists", "Lists", tooltip="Show the reading lists", id="lists"),
         Binding(
@@ -252,8 +269,9 @@ class MainScreen(PaperActions, Screen[None]):
             return  # a newer search is on its way
         self.show_results(event.results, select_key=event.request.select_key)
         self.app.remember(spec=self.spec, query=event.request.query)
+        self.app.first_results_shown()
         if event.request.focus_list:
-            self.paper_list.focus()
+            self.set_focus(self.paper_list)
 
     def show_results(
         self, results: Results, *, select_key: str | None = None, select_index: int = 0
@@ -315,13 +333,34 @@ class MainScreen(PaperActions, Screen[None]):
             self.search_input.cursor_position = len(self.search_input.value)
             self.flush_search()
 
-    @on(Input.Submitted, "#search")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if self.search_pending or event.value != self._requested_query:
-            self.flush_search(focus_list=True)
-        else:
-            self.paper_list.focus()
+    def action_submit_search(self) -> None:
+        """Enter in the search bar: the results for exactly what was typed, first one selected."""
+        query = self.search_input.value
+        current = self.results
+        if (
+            self.search_pending
+            or current is None
+            or not current.is_search
+            or current.query != query
+            or current.spec != self.spec
+        ):
+            # Run it here (a search takes milliseconds): a key pressed right after
+            # Enter must act on these results, not on the list from before.
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self._generation += 1
+            self._requested_query = query
+            self._stack.clear()
+            request = SearchRequest(self._generation, query, self.spec)
+            try:
+                results = run_search(self.app.catalog, request)
+            except Exception as exc:  # noqa: BLE001 - shown as one readable line
+                self.app.notify(f"Search failed: {exc}", severity="error")
+                return
+            self.show_results(results)
+            self.app.remember(spec=self.spec, query=query)
+        self.set_focus(self.paper_list)
         self.paper_list.cursor = 0
 
     # ------------------------------------------------------------------ reading lists
@@ -352,82 +391,6 @@ class MainScreen(PaperActions, Screen[None]):
     def _list_chosen(self, event: ListSidebar.Chosen) -> None:
         self.show_list(event.spec)
 
-    # ------------------------------------------------------------------ the detail pane
-
-    @on(PaperList.Highlighted)
-    def _highlighted(self, event: PaperList.Highlighted) -> None:
-        # The list moves at once; the detail pane (a relayout) follows at most
-        # every DETAIL_DELAY while j is held down, and always ends on the last paper.
-        paper = event.paper
-        if paper is not None:
-            self.app.remember(selected=paper.key)
-        self._detail_next = paper
-        if self._detail_timer is None:
-            self.flush_detail()
-            self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_tick)
-        else:
-            self._detail_dirty = True
-
-    def _detail_tick(self) -> None:
-        self._detail_timer = None
-        if self._detail_dirty:
-            self.flush_detail()
-            self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_tick)
-
-    @property
-    def detail_pending(self) -> bool:
-        """Whether the detail pane is behind the cursor (while keys repeat)."""
-        return self._detail_dirty
-
-    def flush_detail(self) -> None:
-        """Show the paper under the cursor in the detail pane now."""
-        self._detail_dirty = False
-        paper = self._detail_next
-        query = self.highlight_query
-        spans = None
-        if paper and self._spans and self._spans[:2] == (paper.key, query):
-            spans = self._spans[2]
-        self.detail.show(paper, spans)
-        if paper and query and spans is None:
-            self._load_highlights(paper, query)
-        self.update_bindings()
-
-    @property
-    def highlight_query(self) -> str:
-        """The words to highlight: the typed query and a saved search's query."""
-        parts = []
-        if self.results and self.results.is_search:
-            if self.spec.kind == "saved" and self.lists:
-                parts += [s.query for s in self.lists.saved if s.name == self.spec.name]
-            parts.append(self.results.query)
-        return " ".join(p for p in parts if p.strip())
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="highlight",
-        exit_on_error=False,
-        description="Highlighting",
-    )
-    def _load_highlights(self, paper: Paper, query: str) -> None:
-        spans = self.app.catalog.highlights(paper, query)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._highlights_loaded, paper, query, spans)
-
-    def _highlights_loaded(self, paper: Paper, query: str, spans: dict) -> None:
-        self._spans = (paper.key, query, spans)
-        shown = self.detail.paper
-        if shown is not None and shown.key == paper.key and query == self.highlight_query:
-            self.detail.show(shown, spans)
-
-    @on(PaperList.Opened)
-    def _opened(self, event: PaperList.Opened) -> None:
-        if self.has_class("-narrow"):
-            self.add_class("-detail-open")
-        self.detail.focus()
-        if not event.paper.read:
-            self.change_paper(event.paper, "Marking read", lambda c, k: c.set_read(k, True))
-
     # ------------------------------------------------------------------ moving around
 
     def action_back(self) -> None:
@@ -435,15 +398,15 @@ class MainScreen(PaperActions, Screen[None]):
         focused = self.focused
         if self.has_class("-sidebar-open"):
             self.remove_class("-sidebar-open")
-            self.paper_list.focus()
+            self.set_focus(self.paper_list)
         elif focused is self.search_input:
             if self.search_input.value:
                 self.search_input.value = ""
-                self.flush_search(focus_list=True)
-            self.paper_list.focus()
+                self.flush_search()
+            self.set_focus(self.paper_list)
         elif self.has_class("-detail-open") or focused is self.detail or focused is self.sidebar:
             self.remove_class("-detail-open")
-            self.paper_list.focus()
+            self.set_focus(self.paper_list)
         elif self._stack:
             results, key = self._stack.pop()
             self.show_results(results, select_key=key)
@@ -458,7 +421,7 @@ class MainScreen(PaperActions, Screen[None]):
             self._stack.append((self.results, current.key if current else None))
         self.remove_class("-detail-open")
         self.show_results(results)
-        self.paper_list.focus()
+        self.set_focus(self.paper_list)
 
     def action_next_pane(self) -> None:
         self.focus_next()
@@ -471,12 +434,12 @@ class MainScreen(PaperActions, Screen[None]):
             self.remove_class("-detail-open")
             self.toggle_class("-sidebar-open")
             if not self.has_class("-sidebar-open"):
-                self.paper_list.focus()
+                self.set_focus(self.paper_list)
                 return
         elif self.focused is self.sidebar:
-            self.paper_list.focus()
+            self.set_focus(self.paper_list)
             return
-        self.sidebar.focus()
+        self.set_focus(self.sidebar)
 
     def update_bindings(self) -> None:
         """Refresh the footer only when what it offers changed (it is costly to redraw)."""
@@ -495,6 +458,8 @@ class MainScreen(PaperActions, Screen[None]):
             return True if self.current_paper is not None else None
         if action == "search" and self.focused is self.search_input:
             return False  # let the input have its "/"
+        if action == "submit_search":
+            return self.focused is self.search_input
         if action == "accept_suggestion":
             return bool(self.results and self.results.suggestion)
         return not (action in ("save_search", "lists") and self.focused is self.search_input)

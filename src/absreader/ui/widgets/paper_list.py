@@ -139,7 +139,7 @@ class PaperList(ScrollView, can_focus=True):
         self._fetch = fetch
         self._strips.clear()
         self._last_highlighted = None
-        self.virtual_size = Size(self.scrollable_content_region.width, self.total * ROW_HEIGHT)
+        self._set_virtual_size()
         row = self._index.get(select_key, select_index) if select_key else select_index
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor = min(max(row, 0), max(self.total - 1, 0))
@@ -218,6 +218,10 @@ class PaperList(ScrollView, can_focus=True):
         self.scroll_to_region(
             Region(0, new * ROW_HEIGHT, 1, ROW_HEIGHT), animate=False, immediate=True
         )
+        top = round(self.scroll_y)
+        if top % ROW_HEIGHT and top + 1 <= self.max_scroll_y:
+            # Keep rows whole at the top edge (scrolling down can stop mid-row).
+            self.scroll_to(y=top + 1, animate=False, immediate=True)
         if new not in self._rows and self.total:
             self._ensure_page(new)
         self._post_highlighted()
@@ -228,6 +232,11 @@ class PaperList(ScrollView, can_focus=True):
         if force or marker != self._last_highlighted:
             self._last_highlighted = marker
             self.post_message(self.Highlighted(self, paper))
+
+    def _set_virtual_size(self) -> None:
+        """Rows times their height, plus a spare line so the last screen starts on a row."""
+        region = self.scrollable_content_region
+        self.virtual_size = Size(region.width, self.total * ROW_HEIGHT + region.height % ROW_HEIGHT)
 
     def refresh_row(self, row: int) -> None:
         """Redraw one row (both of its lines)."""
@@ -276,7 +285,7 @@ class PaperList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._strips.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, self.total * ROW_HEIGHT)
+        self._set_virtual_size()
 
     def render_line(self, y: int) -> Strip:
         row, line = divmod(y + self.scroll_offset.y, ROW_HEIGHT)
