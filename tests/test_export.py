@@ -371,7 +371,7 @@ def test_json_backup_round_trips_every_field() -> None:
         SavedSearch("Ünread", "is:unread"),
     ]
     data = json.loads(export("json", saved_searches=searches))
-    assert list(data) == ["absreader_backup", "exported", "saved_searches", "papers"]
+    assert list(data) == ["absreader_backup", "exported", "saved_searches", "tags", "papers"]
     assert data["absreader_backup"] == 1
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data["exported"])
     assert data["saved_searches"] == [

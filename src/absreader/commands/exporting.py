@@ -62,17 +62,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.tag and not keys and all(normalise_tag(t.name) != normalise_tag(args.tag) for t in library.tags()):
         raise CommandError(f"no tag named {args.tag!r}")
     searches = library.saved_searches() if backup else []
+    reading_lists = library.tags() if backup else []
     title = _title(args)
 
     def papers() -> Iterator[Paper]:
         return library.iter_papers() if keys is None else _papers(ctx, keys)
 
     if not args.output:
-        count = write_export(papers(), fmt, ctx.out, saved_searches=searches, title=title)
+        count = write_export(
+            papers(), fmt, ctx.out, saved_searches=searches, tags=reading_lists, title=title
+        )
         ctx.err.write(f"exported {count} papers\n")
         return 0
     count = _write_file(Path(args.output).expanduser(), lambda out: write_export(
-        papers(), fmt, out, saved_searches=searches, title=title))
+        papers(), fmt, out, saved_searches=searches, tags=reading_lists, title=title))
     ctx.print(f"exported {count} papers to {args.output} ({fmt})")
     return 0
 

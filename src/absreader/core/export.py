@@ -57,7 +57,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from absreader.core.clean import fold, printable
-from absreader.core.models import Paper, SavedSearch
+from absreader.core.models import Paper, SavedSearch, TagInfo
 
 FORMATS = ("bibtex", "markdown", "json", "csv", "ris")
 
@@ -407,12 +407,18 @@ def _json(value: object) -> str:
 
 
 def _write_json(
-    papers: Iterable[Paper], out: TextIO, saved_searches: Sequence[SavedSearch], **_: object
+    papers: Iterable[Paper],
+    out: TextIO,
+    saved_searches: Sequence[SavedSearch],
+    tags: Sequence[TagInfo] = (),
+    **_: object,
 ) -> int:
     exported = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     searches = [{"name": s.name, "query": s.query} for s in saved_searches]
     out.write('{"absreader_backup": 1, "exported": ' + _json(exported))
-    out.write(', "saved_searches": ' + _json(searches) + ', "papers": [')
+    out.write(', "saved_searches": ' + _json(searches))
+    # Every reading list by name, so lists with no papers yet survive a restore.
+    out.write(', "tags": ' + _json([t.name for t in tags]) + ', "papers": [')
     count = 0
     for paper in papers:
         out.write(",\n" if count else "\n")
@@ -515,15 +521,16 @@ def write_export(
     out: TextIO,
     *,
     saved_searches: Sequence[SavedSearch] = (),
+    tags: Sequence[TagInfo] = (),
     title: str | None = None,
 ) -> int:
     """Write ``papers`` to ``out`` in format ``fmt``; return how many were written.
 
     Papers are consumed one at a time. ``saved_searches`` go only into the
-    JSON backup; ``title`` heads a Markdown list and a BibTeX file as a comment.
+    JSON backup, as do ``tags`` (every reading list, including empty ones); ``title`` heads a Markdown list and a BibTeX file as a comment.
     Raises ValueError for a format not in :data:`FORMATS`.
     """
     writer = _WRITERS.get(fmt)
     if writer is None:
         raise ValueError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    return writer(papers, out, saved_searches=saved_searches, title=title)
+    return writer(papers, out, saved_searches=saved_searches, tags=tags, title=title)

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from absreader.core.library import Library, LibraryError, check_tag
-from absreader.core.models import ImportReport, Problem, Record, SavedSearch
+from absreader.core.models import ImportReport, Problem, Record, SavedSearch, TagInfo
 from absreader.core.sources import SourceError, read_source
 
 BATCH_SIZE = 2000
@@ -117,6 +117,7 @@ def _import_one(
     )
     batch: list[Record] = []
     searches: list[SavedSearch] = []
+    reading_lists: list[str] = []
 
     def flush() -> Iterator[ImportProgress]:
         nonlocal batch
@@ -148,6 +149,9 @@ def _import_one(
                 continue
             if isinstance(item, SavedSearch):
                 searches.append(item)
+                continue
+            if isinstance(item, TagInfo):
+                reading_lists.append(item.name)
                 continue
             report.records += 1
             if not filt.keep(item):
@@ -188,6 +192,12 @@ def _import_one(
                 report.problems.append(
                     Problem(str(path), 0, f"saved search {search.name!r}: {exc}")
                 )
+    if reading_lists and not options.dry_run:
+        for name in reading_lists:
+            try:
+                library.create_tag(name)
+            except LibraryError as exc:
+                report.problems.append(Problem(str(path), 0, f"reading list {name!r}: {exc}"))
     report.filtered = filt.filtered
     yield report
     return False

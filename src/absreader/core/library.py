@@ -789,6 +789,15 @@ class Library:
             raise NotFound(f"no tag named {name!r}")
         return row[0]
 
+    def create_tag(self, name: str) -> TagInfo:
+        """Create an empty reading list (nothing happens if it exists)."""
+        shown = check_tag(name)
+        with self._write() as (conn, _seq):
+            conn.execute(
+                "INSERT OR IGNORE INTO tags (name, norm) VALUES (?, ?)", (shown, normalise_tag(shown))
+            )
+        return next(t for t in self.tags() if normalise_tag(t.name) == normalise_tag(shown))
+
     def rename_tag(self, old: str, new: str) -> int:
         """Rename a tag; if ``new`` already exists the two are merged. Returns papers touched."""
         shown = check_tag(new)

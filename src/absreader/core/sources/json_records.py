@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from absreader.core.models import Problem, Record, SavedSearch
+from absreader.core.models import Problem, Record, SavedSearch, TagInfo
 from absreader.core.sources._fields import (
     arxiv_fields,
     build,
@@ -38,7 +38,7 @@ from absreader.core.sources._text import iter_lines
 
 NAME = "json"
 
-Item = Record | Problem | SavedSearch
+Item = Record | Problem | SavedSearch | TagInfo
 
 _BACKUP_START = re.compile(r'\{\s*"(?:absreader_backup|exported|saved_searches|papers)"\s*:')
 _TAG_SPLIT = re.compile(r"\s*[,;]\s*")
@@ -174,6 +174,13 @@ def saved_search(obj: object, source: str, line: int) -> SavedSearch | Problem:
     return Problem(source, line, "saved search needs a text 'name' and 'query'")
 
 
+def reading_list(obj: object, source: str, line: int) -> TagInfo | Problem:
+    """Map one entry of a backup's ``tags`` (every reading list, even an empty one)."""
+    if isinstance(obj, str) and obj.strip():
+        return TagInfo(name=obj, count=0)
+    return Problem(source, line, "a reading list in 'tags' must be a non-empty text")
+
+
 def _top(value: object, source: str, line: int) -> Iterator[Item]:
     """A whole top-level value: a backup read in memory, a paper, or a list of papers."""
     if isinstance(value, dict) and (
@@ -181,6 +188,8 @@ def _top(value: object, source: str, line: int) -> Iterator[Item]:
     ):
         for entry in value.get("saved_searches") or []:
             yield saved_search(entry, source, line)
+        for entry in value.get("tags") or []:
+            yield reading_list(entry, source, line)
         for entry in value.get("papers") or []:
             yield paper(entry, source, line)
     elif isinstance(value, list):
@@ -268,9 +277,11 @@ def _backup(js: JsonStream, source: str) -> Iterator[Item]:
             js.finish()
             return
         js.skip()
-        if key.value in ("papers", "saved_searches") and js.peek() == "[":
+        if key.value in ("papers", "saved_searches", "tags") and js.peek() == "[":
             js.skip()
-            mapper = paper if key.value == "papers" else saved_search
+            mapper = {"papers": paper, "saved_searches": saved_search, "tags": reading_list}[
+                key.value
+            ]
             yield from _array(js, source, mapper)
         else:
             item = js.value() if js.peek() else Value(js.line, 0, False, reason="", fatal=True)
