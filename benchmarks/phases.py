@@ -433,6 +433,7 @@ def phase_keys(args: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     echoes: list[float] = []
     totals: list[int] = []
+    each: list[tuple[str, float, int]] = []  # (search bar text, ms, hits)
 
     async def main() -> None:
         async with app.run_test(size=(120, 36)) as pilot:
@@ -464,6 +465,7 @@ def phase_keys(args: dict[str, Any]) -> dict[str, Any]:
                     when, _, total = next(s for s in clock.shown[seen:] if s[1] == typed)
                     latencies.append(clock.paint_after(when) - t0)  # type: ignore[operator]
                     totals.append(total)
+                    each.append((typed, latencies[-1] * 1000.0, total))
                 seen = len(clock.shown)
                 await pilot.press("escape")  # clears the search and goes back to the list
                 await _wait(pilot, lambda seen=seen: any(q == "" for _, q, _ in clock.shown[seen:]),
@@ -481,6 +483,7 @@ def phase_keys(args: dict[str, Any]) -> dict[str, Any]:
         "echo_p95_ms": percentile(echoes, 95) * 1000.0,
         "peak_rss_mb": peak_rss_mb(),
         "median_hits": sorted(totals)[len(totals) // 2],
+        "each": each,
     }
 
 

@@ -252,7 +252,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     if keys:
         figures["keystroke"] = {k: keys[k] for k in ("median_ms", "p95_ms", "max_ms", "echo_median_ms",
                                                      "echo_p95_ms")}  # fmt: skip
-        details["keystroke"] = {k: keys[k] for k in ("keystrokes", "typed", "median_hits")}
+        details["keystroke"] = {k: keys[k] for k in ("keystrokes", "typed", "median_hits", "each")}
         figures.setdefault("memory", {})["reader_keys_peak_mb"] = keys["peak_rss_mb"]
 
     vis = phase("visible", {**base, "home": str(visible_home), "timeout": slow})
