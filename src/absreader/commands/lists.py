@@ -208,7 +208,7 @@ def selected_keys(ctx: Context, *, tags: list[str], bookmarked: bool, unread: bo
     _sync(ctx)
     restrict = None
     if tags or bookmarked or unread:
-        restrict = frozenset(library.list_keys(tags=tags, bookmarked=bookmarked or None, unread=unread or None))
+        restrict = frozenset(library.list_keys(tags=tags, bookmarked=bookmarked or None, unread=unread or None, ordered=False))
     hits: list[str] = []
     page = 500
     while True:

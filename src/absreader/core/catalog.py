@@ -13,13 +13,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from absreader.core.importer import ImportOptions, ImportProgress, import_files
 from absreader.core.index import IndexProgress, IndexUnavailable, SearchIndex, SearchResult
 from absreader.core.library import Library, NotFound
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
 from absreader.paths import Paths, sample_data_dir
+
+if TYPE_CHECKING:
+    from absreader.core.importer import ImportOptions, ImportProgress
 
 try:  # POSIX; elsewhere two processes may both build a missing index (harmless, slower)
     import fcntl
@@ -83,6 +85,7 @@ class Catalog:
         self.library = library
         self.index = SearchIndex(paths.index_dir)
         self.notice: str | None = None
+        self._restrict_cache: tuple[tuple[ListSpec, int], frozenset[str]] | None = None
 
     @classmethod
     def open(cls, paths: Paths) -> Catalog:
@@ -106,6 +109,8 @@ class Catalog:
         self, paths: Sequence[Path], options: ImportOptions | None = None, *, index: bool = True
     ) -> Iterator[ImportProgress | ImportReport | IndexProgress]:
         """Import files into the library, then bring the index up to date."""
+        from absreader.core.importer import ImportOptions, import_files  # parsers load on demand
+
         options = options or ImportOptions()
         yield from import_files(self.library, paths, options)
         if index and not options.dry_run:
@@ -126,6 +131,8 @@ class Catalog:
         file twice is harmless: its records merge into themselves).
         """
         self.library.set_meta(FIRST_RUN, "started")
+        from absreader.core.importer import import_files
+
         yield from import_files(self.library, self.sample_files() if files is None else files)
         self.library.set_meta(FIRST_RUN, "done")
         yield from self.sync_index()
@@ -262,11 +269,11 @@ class Catalog:
         return self.library.get_many(keys)
 
     def lists(self) -> Lists:
-        stats = self.library.stats()
+        everything, unread, bookmarked = self.library.list_counts()
         return Lists(
-            all=stats["papers"],
-            unread=stats["unread"],
-            bookmarked=stats["bookmarked"],
+            all=everything,
+            unread=unread,
+            bookmarked=bookmarked,
             tags=self.library.tags(),
             saved=self.library.saved_searches(),
         )
@@ -311,7 +318,7 @@ class Catalog:
         restrict = None
         filters = self._list_filters(spec)
         if filters:
-            restrict = frozenset(self.library.list_keys(**filters))
+            restrict = self._restrict_keys(spec, filters)
         combined = text
         if saved_query:
             combined = f"({saved_query}) ({text})" if text else saved_query
@@ -327,6 +334,16 @@ class Catalog:
             result.notice,
             _ms(start),
         )
+
+    def _restrict_keys(self, spec: ListSpec, filters: dict) -> frozenset[str]:
+        """The keys of a reading list, cached until the library changes (one per keystroke otherwise)."""
+        stamp = (spec, self.library.current_seq())
+        cached = self._restrict_cache
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        keys = frozenset(self.library.list_keys(ordered=False, **filters))
+        self._restrict_cache = (stamp, keys)
+        return keys
 
     def highlights(self, paper: Paper, query: str) -> dict[str, list[tuple[int, int]]]:
         if not query.strip():

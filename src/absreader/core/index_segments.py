@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import marshal
-import mmap
 import os
 import pickle
 import struct
@@ -103,16 +102,16 @@ class SegmentData:
         self._signatures: list[list[tuple[str, float]]] | None = None
         try:
             self.terms = CODEC.terms_reader(storage, segment)
+            # Plain reads, not mmap: pages touched by a search would count as the
+            # reader's resident memory for as long as it runs.
             path = Path(storage.folder) / segment.make_filename(W3Codec.POSTS_EXT)
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                self._post = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            self._post = open(path, "rb")  # noqa: SIM115 - closed in close()
         except (OSError, ValueError, KeyError, struct.error, EOFError) as exc:
             raise SegmentCorrupt(f"segment {segment.segment_id()}: {exc}") from exc
         self._key_docs: dict[str, int] | None = None
         self._extras: dict[str, tuple[int, int, int, int]] = {}
         self._orders: dict[str, tuple[int, int]] = {}
-        self._xblob: Any = b""
+        self._xfile: Any = None
         self._read_extras(storage)
         # Read now: a later commit by another process may delete these files.
         self._keys, self._lens = _read_sidecar(storage, segment)
@@ -176,24 +175,23 @@ class SegmentData:
     def _read_extras(self, storage: FileStorage) -> None:
         path = Path(storage.folder) / self.segment.make_filename(EXTRAS_EXT)
         try:
-            with open(path, "rb") as f:
-                head = f.read(12)
-                if head[:4] != EXTRAS_MAGIC:
-                    raise SegmentCorrupt(f"segment {self.segment.segment_id()}: bad extras")
-                (size,) = struct.unpack("<Q", head[4:])
-                index = marshal.loads(f.read(size))
-                self._xbase = 12 + size
-                total = os.fstat(f.fileno()).st_size
-                if total > self._xbase:
-                    self._xblob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            f = self._xfile = open(path, "rb")  # noqa: SIM115 - closed in close()
+            head = f.read(12)
+            if head[:4] != EXTRAS_MAGIC:
+                raise SegmentCorrupt(f"segment {self.segment.segment_id()}: bad extras")
+            (size,) = struct.unpack("<Q", head[4:])
+            index = marshal.loads(f.read(size))
+            self._xbase = 12 + size
             self._extras = index["terms"]
             self._orders = index["order"]
         except (OSError, ValueError, EOFError, KeyError, TypeError, struct.error) as exc:
             raise SegmentCorrupt(f"segment {self.segment.segment_id()}: {exc}") from exc
 
     def _xslice(self, offset: int, length: int) -> bytes:
-        start = self._xbase + offset
-        return self._xblob[start : start + length]
+        data = os.pread(self._xfile.fileno(), length, self._xbase + offset)
+        if len(data) != length:
+            raise SegmentCorrupt(f"segment {self.segment.segment_id()}: extras cut short")
+        return data
 
     def bitmap(self, field: str, term: str) -> int | None:
         """The stored document bitmap of a frequent term (None when not stored)."""
@@ -223,10 +221,9 @@ class SegmentData:
         """Release the files (the object must not be used afterwards)."""
         with contextlib.suppress(OSError, ValueError):
             self.terms.close()
-        if isinstance(self._post, mmap.mmap):
-            self._post.close()
-        if isinstance(self._xblob, mmap.mmap):
-            self._xblob.close()
+        for handle in (self._post, self._xfile):
+            if handle is not None:
+                handle.close()
 
     def key_docnum(self, key: str) -> int | None:
         """The live document number holding ``key`` in this segment, if any."""
@@ -255,7 +252,10 @@ class SegmentData:
         offset, length = extent
         if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it unpacked
             length = length[0]
-        return decode_blocks(self._post[offset : offset + length], values)
+        raw = os.pread(self._post.fileno(), length, offset)
+        if len(raw) != length:
+            raise SegmentCorrupt(f"segment {self.segment.segment_id()}: postings cut short")
+        return decode_blocks(raw, values)
 
 
 #: ``(ids, tfs or None when all 1, first positions, relative position bitmaps)``;

@@ -298,6 +298,7 @@ DocFrequency = Callable[[str, str], int]
 SIGNATURE_FIELDS = ("title", "abstract")
 SIGNATURE_SIZE = 12
 TITLE_WEIGHT = 1.5
+_SLOTS = 32
 
 
 class _Signatures:
@@ -332,29 +333,44 @@ class _Signatures:
         self.terms.append((weight, term, ids, tfs))
 
     def finish(self) -> list[list[tuple[str, float]]]:
-        """Every document's signature: up to 12 ``(term, weight)``, heaviest first."""
+        """Every document's signature: up to 12 ``(term, weight)``, heaviest first.
+
+        Candidates live in flat arrays (``SLOTS`` per document), not tuples:
+        100,000 documents would otherwise hold millions of small objects.
+        """
         if not self.enabled:
             return []
         self.terms.sort(key=lambda t: t[0], reverse=True)
-        limit = 2 * SIGNATURE_SIZE
-        found: list[list[tuple[float, str]]] = [[] for _ in range(self.doc_count)]
-        for weight, term, ids, tfs in self.terms:
+        slots, soft = _SLOTS, 2 * SIGNATURE_SIZE
+        count = array("B", bytes(self.doc_count))
+        which = array("I", bytes(4 * slots * self.doc_count))
+        weight_of = array("f", bytes(4 * slots * self.doc_count))
+        for ti, (weight, _term, ids, tfs) in enumerate(self.terms):
             if tfs is None:
                 for doc in ids:
-                    got = found[doc]
-                    if len(got) < limit:
-                        got.append((weight, term))
+                    c = count[doc]
+                    if c < soft:
+                        at = doc * slots + c
+                        which[at] = ti
+                        weight_of[at] = weight
+                        count[doc] = c + 1
             else:
                 for doc, tf in zip(ids, tfs, strict=True):
-                    got = found[doc]
-                    if tf > 1 or len(got) < limit:  # repeated words always compete
-                        got.append((weight * tf, term))
+                    c = count[doc]
+                    if c < soft or (tf > 1 and c < slots):  # repeated words always compete
+                        at = doc * slots + c
+                        which[at] = ti
+                        weight_of[at] = weight * tf
+                        count[doc] = c + 1
+        terms = [t[1] for t in self.terms]
         self.terms = []
         out = []
-        for got in found:
+        for doc in range(self.doc_count):
             best: dict[str, float] = {}
-            for weight, term in got:
-                best[term] = best.get(term, 0.0) + weight
+            at = doc * slots
+            for j in range(at, at + count[doc]):
+                term = terms[which[j]]
+                best[term] = best.get(term, 0.0) + weight_of[j]
             ranked = sorted(best.items(), key=lambda tw: -tw[1])[:SIGNATURE_SIZE]
             out.append([(t, round(w, 3)) for t, w in ranked])
         return out

@@ -604,6 +604,15 @@ class Library:
         """How many papers the library holds."""
         return self._read("SELECT count(*) FROM papers")[0][0]
 
+    def list_counts(self) -> tuple[int, int, int]:
+        """(all, unread, bookmarked) from indexes alone: cheap enough for every refresh."""
+        row = self._read(
+            "SELECT (SELECT count(*) FROM papers), "
+            "(SELECT count(*) FROM papers WHERE read = 0), "
+            "(SELECT count(*) FROM papers WHERE bookmarked = 1)"
+        )[0]
+        return row[0], row[1], row[2]
+
     def stats(self) -> dict[str, Any]:
         """Counts for `absreader stats`."""
         row = self._read(
@@ -651,10 +660,13 @@ class Library:
         unread: bool | None = None,
         limit: int | None = None,
         offset: int = 0,
+        ordered: bool = True,
     ) -> list[str]:
-        """Keys of the papers matching every filter, newest first."""
+        """Keys of the papers matching every filter, newest first (any order if not ``ordered``)."""
         where, params = self._filter_sql(tags, bookmarked, unread)
-        sql = f"SELECT key FROM papers{where} ORDER BY sort_key DESC, id DESC"
+        sql = f"SELECT key FROM papers{where}"
+        if ordered:
+            sql += " ORDER BY sort_key DESC, id DESC"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]

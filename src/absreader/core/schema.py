@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -82,7 +82,12 @@ def _v1(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+def _v2(conn: sqlite3.Connection) -> None:
+    """Index read state, so the Unread count and list never scan the papers table."""
+    conn.execute("CREATE INDEX IF NOT EXISTS papers_read ON papers (read, sort_key DESC, id DESC)")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -65,6 +65,12 @@ def open_text(path: Path) -> TextIO:
     try:
         if path.is_dir():
             raise SourceError(f"{source}: is a directory, not a file")
+        if path.exists() and not path.is_file():
+            # Opening a pipe with no writer would wait forever; a device never ends.
+            raise SourceError(
+                f"{source}: not a regular file (a pipe, socket or device); "
+                "save it to a file and import that"
+            )
         raw = open(path, "rb")  # noqa: SIM115 - handed over to the TextIOWrapper
     except SourceError:
         raise
