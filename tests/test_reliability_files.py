@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.register_assert_rewrite("reliability_helpers")
 from reliability_helpers import cli_process, open_library  # noqa: E402
@@ -374,3 +376,61 @@ def test_old_mac_line_endings(home: Path, tmp_path: Path) -> None:
     assert (code, err) == (0, [])
     assert out == [f"{path}: bibtex, 2 records, added 2, merged 0, skipped 0"]
     assert sorted(titles(home).values()) == ["Carriage", "Returns"]
+
+
+# ----------------------------------------------------------------------------- fuzzing, end to end
+
+FUZZ_TOKENS = [
+    "\n", "{", "}", "[", "]", '"', ",", ":", "=", "@article{k,", "title = {", "abstract={",
+    '{"id": "2401.0001", "title": "T", "abstract": "A"}\n', '"papers": [', "<entry>",
+    "</entry>", "<feed xmlns='http://www.w3.org/2005/Atom'>", "<title>", "</title>", "&amp;",
+    "<!DOCTYPE x [", "arXiv:2403.13043v2", "Title: ", "Authors: A and B", "\\\\\n",
+    "title,abstract,id\n", '"a\nb",c,2401.00002\n', "\x1b[31m", "\u202e", "\x00", "\ufeff",
+    "Subscribe", "We study things. " * 5, "-" * 78 + "\n",
+]  # fmt: skip
+
+
+def _fuzz_import(tmp: Path, data: bytes, suffix: str) -> None:
+    from absreader.core.importer import collect, import_files
+    from absreader.core.library import Library
+
+    path = tmp / f"input{suffix}"
+    path.write_bytes(data)
+    with Library.open(tmp / f"library-{os.getpid()}.sqlite3") as lib:
+        before = lib.count()
+        (report,) = collect(import_files(lib, [path]))
+        assert report.path == str(path)
+        if report.error:
+            assert str(path) in report.error and "\n" not in report.error
+        else:
+            assert report.format
+            assert report.added + report.merged <= report.records
+            assert lib.count() == before + report.added
+            for problem in report.problems:
+                assert problem.source == str(path) and problem.line >= 0 and problem.reason
+        for paper in lib.iter_papers():  # whatever came in is clean
+            for text in (paper.title, paper.abstract, *paper.authors):
+                assert not set(text) & set("\x00\x1b\x9b\u202e"), text
+
+
+_fuzz_inputs = st.one_of(
+    st.binary(max_size=400),
+    st.lists(st.sampled_from(FUZZ_TOKENS) | st.text(max_size=8), max_size=30).map(
+        lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=_fuzz_inputs, suffix=st.sampled_from(["", ".bib", ".json", ".xml", ".csv", ".txt"]))
+def test_fuzzed_files_import_without_harm(tmp_path_factory, data: bytes, suffix: str) -> None:
+    _fuzz_import(tmp_path_factory.mktemp("fuzz"), data, suffix)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=_fuzz_inputs, suffix=st.sampled_from(["", ".bib", ".json", ".xml", ".csv", ".txt"]))
+def test_fuzzed_files_import_without_harm_long_run(
+    tmp_path_factory, data: bytes, suffix: str
+) -> None:
+    _fuzz_import(tmp_path_factory.mktemp("fuzz"), data, suffix)

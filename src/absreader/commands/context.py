@@ -14,6 +14,17 @@ from absreader.paths import Paths, get_paths
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
+def _printable(value: Any) -> Any:
+    """``value`` with every string in it passed through :func:`printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
+
+
 class CommandError(Exception):
     """A user-facing failure: the message is printed, the process exits with ``code``."""
 
@@ -47,13 +58,18 @@ class Context:
         self.out.write(printable(text) + "\n")
 
     def json(self, data: Any) -> None:
-        """Print JSON; C1 controls and bidi overrides are escaped too (json escapes C0)."""
-        text = json.dumps(data, ensure_ascii=False, indent=2)
+        """Print JSON; C1 controls and bidi overrides are escaped too (json escapes C0).
+
+        Strings are made printable first, as plain output is: a title that
+        reached the library with an escape sequence in it (written by another
+        program) must not come back out of ``jq -r`` and act on the terminal.
+        """
+        text = json.dumps(_printable(data), ensure_ascii=False, indent=2)
         self.out.write(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
     def json_inline(self, data: Any) -> None:
         """Write one JSON value without a trailing newline (for streamed lists)."""
-        text = json.dumps(data, ensure_ascii=False)
+        text = json.dumps(_printable(data), ensure_ascii=False)
         self.out.write(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
     def error(self, message: str) -> None:

@@ -108,7 +108,7 @@ class SearchIndex:
                 for ext in (".trm", ".pst", SIDECAR_EXT, EXTRAS_EXT, SIGNATURES_EXT):
                     if not (folder / segment.make_filename(ext)).is_file():
                         return "corrupt"
-                SegmentData(storage, segment).close()  # the headers of its files read
+                SegmentData(storage, segment, eager=False).close()  # its files' headers read
         except Exception:  # an unreadable table of contents or segment, whatever the cause
             return "corrupt"
         return "ok"

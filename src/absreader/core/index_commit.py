@@ -41,6 +41,7 @@ class BatchWriter:
         self.pending_keys: dict[str, int] = {}
         self._pending_deletes: list[int] = []
         self._readers: dict[str, Any] = {}
+        self._df_cache: dict[tuple[str, str, int], int] = {}
 
     @property
     def pending(self) -> int:
@@ -62,18 +63,25 @@ class BatchWriter:
         seg_id = segment.segment_id()
         reader = self._readers.get(seg_id)
         if reader is None:
-            reader = self._readers[seg_id] = SegmentData(self.storage, segment)
+            reader = self._readers[seg_id] = SegmentData(self.storage, segment, eager=False)
         return reader
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         """Documents holding a term in the committed segments (``("", "")``: all documents)."""
         if not fieldname:
             return sum(s.doc_count_all() for s in self.segments) + self.pending
+        key = (fieldname, term, len(self.segments))
+        cached = self._df_cache.get(key)
+        if cached is not None:
+            return cached
         total = 0
         for segment in self.segments:
             stats = self._reader(segment).term_stats(fieldname, term)
             if stats is not None:
                 total += stats[0]
+        if len(self._df_cache) > 50_000:
+            self._df_cache.clear()
+        self._df_cache[key] = total
         return total
 
     def delete_key(self, key: str) -> bool:
@@ -133,15 +141,7 @@ class BatchWriter:
         small = [s for s in self.segments if s.doc_count_all() * 10 < biggest]
         if len(small) < 4:
             return
-        df_cache: dict[tuple[str, str], int] = {}
-
-        def df_of(fieldname: str, term: str) -> int:
-            key = (fieldname, term)
-            if key not in df_cache:
-                df_cache[key] = self.doc_frequency(fieldname, term)
-            return df_cache[key]
-
-        merged = merge_segments(self.storage, SCHEMA, small, df_of)
+        merged = merge_segments(self.storage, SCHEMA, small, keep_signatures=True)
         self._close_readers()
         keep = [s for s in self.segments if s not in small]
         self.segments = keep + ([merged] if merged is not None else [])

@@ -8,6 +8,7 @@ term lists); documents keep their order, deleted ones are dropped, and the
 from __future__ import annotations
 
 import heapq
+import marshal
 from array import array
 from collections.abc import Iterator, Sequence
 from itertools import compress
@@ -18,31 +19,37 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.index_schema import TEXT_FIELDS
-from absreader.core.index_segments import _ONES, CODEC, INDEX_NAME, SegmentData
-from absreader.core.index_write import DocFrequency, _cleanup_temp, _TermsWriter, _write_sidecar
+from absreader.core.index_segments import _ONES, CODEC, INDEX_NAME, SIGNATURES_EXT, SegmentData
+from absreader.core.index_write import (
+    _cleanup_temp,
+    _TermsWriter,
+    _write_sidecar,
+    pack_signatures,
+)
 
 
 def merge_segments(
     storage: FileStorage,
     schema: Schema,
     segments: Sequence[W3Segment],
-    df_of: DocFrequency | None = None,
+    keep_signatures: bool = False,
 ) -> W3Segment | None:
     """Merge segments (dropping deleted documents) into one new segment.
 
-    ``df_of`` gives whole-index document frequencies when only some segments
-    are merged (for the documents' "more like this" signatures).
+    Merging everything recomputes the "more like this" signatures with the
+    merged frequencies; merging a few small segments (``keep_signatures``)
+    carries each document's signature over unchanged, which is much cheaper.
     """
-    datas = [SegmentData(storage, s) for s in segments]
+    datas = [SegmentData(storage, s, eager=False) for s in segments]
     try:
-        return _merge(storage, schema, datas, df_of)
+        return _merge(storage, schema, datas, keep_signatures)
     finally:
         for data in datas:
             data.close()
 
 
 def _merge(
-    storage: FileStorage, schema: Schema, datas: list[SegmentData], df_of: DocFrequency | None
+    storage: FileStorage, schema: Schema, datas: list[SegmentData], keep_signatures: bool
 ) -> W3Segment | None:
     segment = CODEC.new_segment(storage, INDEX_NAME)
     perdoc = CODEC.per_document_writer(storage, segment)
@@ -82,7 +89,7 @@ def _merge(
         for field, term, info in data.iter_terms():
             yield field, term, i, info
 
-    writer = _TermsWriter(storage, segment, len(keys), lens, df_of)
+    writer = _TermsWriter(storage, segment, len(keys), lens, None, not keep_signatures)
     merged = heapq.merge(*(stream(i, d) for i, d in enumerate(datas)))
     current: tuple[str, str] | None = None
     parts: list[tuple[int, Any]] = []
@@ -129,5 +136,12 @@ def _merge(
     if current is not None:
         flush()
     writer.close()
+    if keep_signatures:
+        carried = []
+        for data, dmap in zip(datas, docmaps, strict=True):
+            olds = range(data.doc_count_all) if isinstance(dmap, int) else sorted(dmap)
+            carried.extend(data.signature(old) for old in olds)
+        with storage.create_file(segment.make_filename(SIGNATURES_EXT)) as f:
+            f.write(marshal.dumps(pack_signatures(carried)))
     _write_sidecar(storage, segment, keys, lens)
     return segment

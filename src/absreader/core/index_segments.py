@@ -92,14 +92,14 @@ _BIT = (1, 2, 4, 8, 16, 32, 64, 128)
 class SegmentData:
     """One segment opened for bulk reading: term lookups, whole posting lists, keys."""
 
-    def __init__(self, storage: FileStorage, segment: W3Segment) -> None:
+    def __init__(self, storage: FileStorage, segment: W3Segment, eager: bool = True) -> None:
         self.segment = segment
         self.doc_count_all = segment.doc_count_all()
         self.deleted = frozenset(segment.deleted_docs())
         self._storage = storage
         self._keys: list[str] | None = None
         self._lens: dict[str, array] | None = None
-        self._signatures: list[list[tuple[str, float]]] | None = None
+        self._signatures: dict[str, Any] | None = None
         try:
             self.terms = CODEC.terms_reader(storage, segment)
             # Plain reads, not mmap: pages touched by a search would count as the
@@ -113,8 +113,8 @@ class SegmentData:
         self._orders: dict[str, tuple[int, int]] = {}
         self._xfile: Any = None
         self._read_extras(storage)
-        # Read now: a later commit by another process may delete these files.
-        self._keys, self._lens = _read_sidecar(storage, segment)
+        if eager:  # searching: read now, as a later commit may delete the file
+            self._keys, self._lens = _read_sidecar(storage, segment)
 
     def refresh(self, segment: W3Segment) -> None:
         """Take a newer commit's view of this segment (its deletions may have changed)."""
@@ -137,17 +137,31 @@ class SegmentData:
         return self._lens
 
     def signature(self, docnum: int) -> list[tuple[str, float]]:
-        """A document's most telling (stemmed) words and their weights, for "more like this"."""
+        """A document's most telling (stemmed) words and their weights, for "more like this".
+
+        Empty for documents written without one (a build's partial segments).
+        """
         if self._signatures is None:
             path = Path(self._storage.folder) / self.segment.make_filename(SIGNATURES_EXT)
             try:
-                self._signatures = marshal.loads(path.read_bytes())
-            except (OSError, ValueError, EOFError, TypeError) as exc:
+                data = marshal.loads(path.read_bytes())
+                if data:
+                    for name, code in (("count", "B"), ("which", "I"), ("weight", "f")):
+                        packed = array(code)
+                        packed.frombytes(data[name])
+                        data[name] = packed
+            except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
                 raise SegmentCorrupt(f"segment {self.segment.segment_id()}: {exc}") from exc
-        try:
-            return [(str(t), float(w)) for t, w in self._signatures[docnum]]
-        except (IndexError, TypeError, ValueError):
-            return []  # written without signatures (a build's partial segments)
+            self._signatures = data
+        data = self._signatures
+        if not data or not 0 <= docnum < len(data["count"]):
+            return []
+        size, terms = data["size"], data["terms"]
+        base = docnum * size
+        return [
+            (terms[data["which"][base + k]], float(data["weight"][base + k]))
+            for k in range(data["count"][docnum])
+        ]
 
     def find_key(self, key: str) -> list[int]:
         """Live docnums holding ``key`` (a term lookup: no sidecar needed)."""

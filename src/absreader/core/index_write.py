@@ -321,25 +321,27 @@ class _Signatures:
 
     def add(self, field: str, term: str, ids: array, tfs: array | None) -> None:
         """Consider one term (of a title or abstract) for the documents holding it."""
-        if not self.enabled:
+        if not self.enabled or len(term) < 3 or not term.isalpha():
             return
         df = len(ids)
         n = self.n
+        if df > max(2, n // 8):
+            return
         if self.df_of is not None:
             df = max(df, self.df_of(field, term))
-        if df < 2 or df > max(2, n // 8) or not term.isalpha() or len(term) < 3:
+        if df < 2 or df > max(2, n // 8):
             return
         weight = math.log(n / df) * (TITLE_WEIGHT if field == "title" else 1.0)
         self.terms.append((weight, term, ids, tfs))
 
-    def finish(self) -> list[list[tuple[str, float]]]:
-        """Every document's signature: up to 12 ``(term, weight)``, heaviest first.
+    def finish(self) -> dict[str, Any]:
+        """Every document's signature (up to 12 weighted terms), packed in arrays.
 
         Candidates live in flat arrays (``SLOTS`` per document), not tuples:
         100,000 documents would otherwise hold millions of small objects.
         """
         if not self.enabled:
-            return []
+            return {}
         self.terms.sort(key=lambda t: t[0], reverse=True)
         slots, soft = _SLOTS, 2 * SIGNATURE_SIZE
         count = array("B", bytes(self.doc_count))
@@ -364,16 +366,41 @@ class _Signatures:
                         count[doc] = c + 1
         terms = [t[1] for t in self.terms]
         self.terms = []
-        out = []
+        ranked_docs = []
         for doc in range(self.doc_count):
-            best: dict[str, float] = {}
+            best: dict[int, float] = {}
             at = doc * slots
             for j in range(at, at + count[doc]):
-                term = terms[which[j]]
-                best[term] = best.get(term, 0.0) + weight_of[j]
+                best[which[j]] = best.get(which[j], 0.0) + weight_of[j]
             ranked = sorted(best.items(), key=lambda tw: -tw[1])[:SIGNATURE_SIZE]
-            out.append([(t, round(w, 3)) for t, w in ranked])
-        return out
+            ranked_docs.append([(terms[ti], w) for ti, w in ranked])
+        return pack_signatures(ranked_docs)
+
+
+def pack_signatures(docs: list[list[tuple[str, float]]]) -> dict[str, Any]:
+    """Signatures as arrays (``SIGNATURE_SIZE`` slots per document) and a term table."""
+    size = SIGNATURE_SIZE
+    index: dict[str, int] = {}
+    count = array("B", bytes(len(docs)))
+    which = array("I", bytes(4 * size * len(docs)))
+    weights = array("f", bytes(4 * size * len(docs)))
+    for doc, ranked in enumerate(docs):
+        ranked = ranked[:size]
+        count[doc] = len(ranked)
+        base = doc * size
+        for k, (term, weight) in enumerate(ranked):
+            ti = index.get(term)
+            if ti is None:
+                ti = index[term] = len(index)
+            which[base + k] = ti
+            weights[base + k] = weight
+    return {
+        "size": size,
+        "terms": list(index),
+        "count": count.tobytes(),
+        "which": which.tobytes(),
+        "weight": weights.tobytes(),
+    }
 
 
 class SegmentBuilder:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -29,16 +31,20 @@ from absreader.ui.commands import ReaderCommands
 from absreader.ui.config import ReaderConfig, load_config
 from absreader.ui.jobs import JobTracker, describe_reports, job_paths_size
 from absreader.ui.keys import KeyInfo, binding_ids, describe_keys
-from absreader.ui.screens.help import HelpScreen
 from absreader.ui.screens.main import MainScreen
-from absreader.ui.screens.progress import ProgressScreen
-from absreader.ui.screens.prompt import PathSuggester, PromptScreen
 from absreader.ui.state import UiState, load_state, save_state
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
 from absreader.ui.widgets.sidebar import ListSidebar
 
+if TYPE_CHECKING:  # the dialogs load when first used, not with the reader
+    from absreader.ui.screens.progress import ProgressScreen
+
 STATE_SAVE_DELAY = 1.0
+#: While an import runs, the list and the counts follow the library at most this often.
+LIVE_REFRESH = 1.5
+#: Warms the index after the first paint, so the first keystroke does not open it.
+WARM_UP_QUERY = "learn"
 
 
 class AbsReaderApp(App[int]):
@@ -86,6 +92,8 @@ class AbsReaderApp(App[int]):
         self.first_paint_at: float | None = None
         self.notified: list[tuple[str, str, str]] = []
         self._synced = False
+        self._watch_timer: Timer | None = None
+        self._known_count: int | None = None
 
     # ------------------------------------------------------------------ start-up
 
@@ -140,7 +148,44 @@ class AbsReaderApp(App[int]):
         """
         if not self._synced:
             self._synced = True
-            self.sync_index()
+            self.call_after_refresh(self.sync_index)
+        if self._watch_timer is None:
+            results = self.main_screen.results
+            self._known_count = results.library_total if results else None
+            self._watch_timer = self.set_interval(LIVE_REFRESH * 2, self._watch_library)
+
+    def _watch_library(self) -> None:
+        """Notice papers another process (``absreader import``) added, and show them."""
+        if not self.jobs.running:
+            self.run_worker(
+                self._count_papers,
+                thread=True,
+                group="watch",
+                exclusive=True,
+                exit_on_error=False,
+                description="Watching the library",
+            )
+
+    def _count_papers(self) -> None:
+        count = self.catalog.library.count()
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._papers_counted, count)
+
+    def _papers_counted(self, count: int) -> None:
+        known, self._known_count = self._known_count, count
+        if known is not None and count != known and not self.jobs.running:
+            self.main_screen.library_grew()
+
+    def index_searchable(self) -> bool:
+        """False while a job runs and there is no index to search yet (nothing built so far).
+
+        Outside a job a missing index is rebuilt by the first search (the
+        catalog repairs itself); during an import that would build it twice,
+        or wait for the job's own build, so the reader says so instead.
+        """
+        if not self.jobs.running:
+            return True
+        return self.catalog.index.doc_count() > 0
 
     def on_ready(self) -> None:
         self.first_paint_at = time.perf_counter()
@@ -192,11 +237,14 @@ class AbsReaderApp(App[int]):
     # ------------------------------------------------------------------ actions
 
     def action_help(self) -> None:
+        from absreader.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_infos()))
 
     def action_import_file(self) -> None:
         """Ask for a path, then import it in the background."""
+        from absreader.ui.screens.prompt import PathSuggester, PromptScreen
 
         def check(text: str) -> str | None:
             if not text:
@@ -227,9 +275,18 @@ class AbsReaderApp(App[int]):
     # ------------------------------------------------------------------ first run
 
     def start_first_run(self, files: list[Path]) -> None:
-        """Import ``files`` with a progress screen, then show the list."""
+        """Import ``files`` with a progress screen until the first papers are in.
+
+        As soon as the first batch is committed the list takes over and the
+        rest of the import, and the indexing, go on with their progress in the
+        status line (the list follows the library as it grows).
+        """
+        from absreader.ui.screens.progress import ProgressScreen
+
         self.progress_screen = ProgressScreen()
         self.push_screen(self.progress_screen)
+        self._synced = True  # the first run builds the index itself
+        self.jobs.running = "Setting up your library"
         self.run_worker(
             lambda: self._first_run(files),
             thread=True,
@@ -241,26 +298,48 @@ class AbsReaderApp(App[int]):
 
     def _first_run(self, files: list[Path]) -> None:
         total = job_paths_size(files) or None
-        reports: list[ImportReport] = []
+        status = self.main_screen.status
+        visible = False
+        refreshed = 0.0
         for kind, done, of, label in self.jobs.follow(self.catalog.first_run(files), total):
             if get_current_worker().is_cancelled:
                 return
             if kind == "report":
                 continue
-            screen = self.progress_screen
-            if screen is not None:
-                update = screen.set_import if kind == "import" else screen.set_index
-                self.call_from_thread(update, done, of, label)
-        reports = self.jobs.reports
-        self.call_from_thread(self._first_run_done, reports)
+            if not visible:
+                # The first committed batch (or the indexing, if nothing was new).
+                visible = True
+                refreshed = time.monotonic()
+                self.call_from_thread(self._first_papers_in, label, of)
+            elif kind == "import" and time.monotonic() - refreshed >= LIVE_REFRESH:
+                refreshed = time.monotonic()
+                self.call_from_thread(self.main_screen.library_grew)
+            if kind == "index" and of and done >= of:
+                label = "Indexing done"
+            self.call_from_thread(status.job_progress, done, of, label)
+        self.call_from_thread(self._first_run_done, self.jobs.reports)
 
-    def _first_run_done(self, reports: list[ImportReport] | None) -> None:
-        self._synced = reports is not None  # the first run built the index
+    def _first_papers_in(self, label: str, total: float | None) -> None:
+        """Leave the progress screen: the list shows what is in, the job goes on below."""
         if self.progress_screen is not None:
             if self.screen is self.progress_screen:
                 self.pop_screen()
             self.progress_screen = None
+        self.main_screen.status.start_job(label, total)
         self.main_screen.start()
+
+    def _first_run_done(self, reports: list[ImportReport] | None) -> None:
+        self.jobs.running = None
+        self._synced = reports is not None  # the first run built the index
+        if self.progress_screen is not None:
+            # Nothing was committed (an empty or failed first run): the list starts now.
+            if self.screen is self.progress_screen:
+                self.pop_screen()
+            self.progress_screen = None
+            self.main_screen.start()
+        else:
+            self.main_screen.status.end_job()
+            self.main_screen.library_grew(force=True)
         if reports:
             summary, problems = describe_reports(reports)
             self.notify(summary, title="Welcome to absreader", markup=False, timeout=6)
@@ -271,7 +350,15 @@ class AbsReaderApp(App[int]):
 
     def sync_index(self) -> None:
         """Bring the search index up to date in the background (rebuilds it if broken)."""
-        self.run_job("Updating the index", self.catalog.sync_index, after_search=True, quiet=True)
+        self.run_job("Updating the index", self._sync_and_warm, after_search=True, quiet=True)
+
+    def _sync_and_warm(self) -> Iterator[object]:
+        """The index sync, then one small search that opens and warms it (in the worker)."""
+        yield from self.catalog.sync_index()
+        try:
+            self.catalog.index.search(WARM_UP_QUERY, limit=1, as_you_type=True)
+        except Exception as exc:  # noqa: BLE001 - a warm-up only; the next search reports
+            self.log.warning("warming the index failed", exc)
 
     def import_files(self, paths: list[Path]) -> None:
         """Import ``paths`` in the background; the reader stays usable."""
@@ -286,7 +373,7 @@ class AbsReaderApp(App[int]):
     def run_job(
         self,
         label: str,
-        start: object,
+        start: Callable[[], Iterator[object]],
         *,
         total: int | None = None,
         after_search: bool = False,
@@ -305,7 +392,8 @@ class AbsReaderApp(App[int]):
 
         def work() -> None:
             shown = False
-            for kind, done, of, text in self.jobs.follow(start(), total):  # type: ignore[operator]
+            refreshed = time.monotonic()
+            for kind, done, of, text in self.jobs.follow(start(), total):
                 if get_current_worker().is_cancelled:
                     return
                 if kind == "report":
@@ -313,6 +401,14 @@ class AbsReaderApp(App[int]):
                 if not shown:
                     self.call_from_thread(status.start_job, label, of)
                     shown = True
+                if (
+                    kind == "import"
+                    and after_search
+                    and (time.monotonic() - refreshed >= LIVE_REFRESH)
+                ):
+                    # A batch was committed: show its papers while the rest comes in.
+                    refreshed = time.monotonic()
+                    self.call_from_thread(self.main_screen.library_grew)
                 self.call_from_thread(status.job_progress, done, of, text)
             changed = shown or bool(self.jobs.reports)
             self.call_from_thread(
@@ -341,10 +437,8 @@ class AbsReaderApp(App[int]):
             self.notify(notice, timeout=6)
             self.main_screen.status.set_notice(notice)
         if after_search:
-            self.main_screen.refresh_lists()
-            current = self.main_screen.current_paper
-            key = current.key if current else self.state.selected
-            self.main_screen.flush_search(select_key=key)
+            self.main_screen.library_grew(force=True)
+        self._known_count = None  # the watcher starts counting afresh
 
     # ------------------------------------------------------------------ failures
 
@@ -357,6 +451,8 @@ class AbsReaderApp(App[int]):
             return
         if worker.name == "first-run":
             self._first_run_done(None)
+            if state is WorkerState.ERROR:
+                self.first_results_shown()  # index what the first run imported
         elif worker.name == "job":
             self.jobs.running = None
             if self.main_screen.is_mounted:

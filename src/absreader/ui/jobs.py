@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from absreader.core.importer import ImportProgress
 from absreader.core.index import IndexProgress
 from absreader.core.models import ImportReport
 
@@ -43,7 +42,14 @@ class JobTracker:
         self.interval = interval
 
     def follow(self, items: Iterable[object], total_bytes: int | None) -> Iterator[Update]:
-        """Turn a job's yields into progress updates (at most one per ``interval``)."""
+        """Turn a job's yields into progress updates (at most one per ``interval``).
+
+        Every ``"import"`` update follows a committed batch, and the first one
+        is never held back: the reader shows those papers at once.
+        """
+        # The parsers load with the first job, not with the reader.
+        from absreader.core.importer import ImportProgress
+
         self.reports = []
         finished = 0
         current: dict[str, int] = {}

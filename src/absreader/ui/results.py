@@ -13,6 +13,7 @@ from absreader.core.catalog import Catalog, ListSpec
 from absreader.core.models import Paper
 
 PAGE_SIZE = 200
+NOT_INDEXED = "Indexing has not reached any papers yet: search starts soon; showing the list."
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class SearchRequest:
     as_you_type: bool = True
     select_key: str | None = None
     focus_list: bool = False
+    #: A job (import, indexing) is running: the index may not be searchable yet.
+    indexing: bool = False
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Results:
     fixed_keys: list[str] | None = None
     title: str = ""
     first_keys: list[str] = field(default_factory=list)
+    #: False when the query could not be searched yet (no index so far): the list is shown.
+    searched: bool = True
 
     @property
     def is_search(self) -> bool:
@@ -52,17 +57,28 @@ class Results:
         """Papers ``offset`` .. ``offset + limit`` of this list (runs in a worker thread)."""
         if self.fixed_keys is not None:
             return catalog.papers(self.fixed_keys[offset : offset + limit])
-        page = catalog.page(
-            self.query, self.spec, limit=limit, offset=offset, as_you_type=self.as_you_type
-        )
+        query, spec = (self.query, self.spec) if self.searched else ("", _unsearched(self.spec))
+        page = catalog.page(query, spec, limit=limit, offset=offset, as_you_type=self.as_you_type)
         return catalog.papers(page.keys)
 
 
 def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE) -> Results:
-    """Run ``request`` against the catalog: its first page, total and hints."""
-    page = catalog.page(
-        request.query, request.spec, limit=limit, offset=0, as_you_type=request.as_you_type
-    )
+    """Run ``request`` against the catalog: its first page, total and hints.
+
+    While a job runs and nothing is indexed yet, a query cannot be searched
+    (and must not start a second build): the reading list is shown instead,
+    with a notice saying so.
+    """
+    searched = True
+    notice = None
+    spec = request.spec
+    query = request.query
+    needs_index = bool(query.strip()) or spec.kind == "saved"
+    if request.indexing and needs_index and catalog.index.doc_count() == 0:
+        searched = False
+        query, spec = "", _unsearched(spec)
+        notice = NOT_INDEXED
+    page = catalog.page(query, spec, limit=limit, offset=0, as_you_type=request.as_you_type)
     papers = catalog.papers(page.keys)
     return Results(
         query=request.query,
@@ -71,11 +87,17 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
         library_total=page.library_total,
         first=papers,
         suggestion=page.suggestion,
-        notice=page.notice,
+        notice=notice or page.notice,
         elapsed_ms=page.elapsed_ms,
         as_you_type=request.as_you_type,
         first_keys=list(page.keys),
+        searched=searched,
     )
+
+
+def _unsearched(spec: ListSpec) -> ListSpec:
+    """The list to show for ``spec`` when its query cannot be searched (a saved search: All)."""
+    return ListSpec() if spec.kind == "saved" else spec
 
 
 def similar_results(catalog: Catalog, paper: Paper, library_total: int, limit: int = 50) -> Results:

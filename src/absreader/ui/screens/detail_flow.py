@@ -57,7 +57,9 @@ class DetailFollower:
         spans = None
         if paper and self._spans and self._spans[:2] == (paper.key, query):
             spans = self._spans[2]
-        self.detail.show(paper, spans)
+        detail = self.detail
+        if paper is None or paper != detail.paper or dict(spans or {}) != detail.spans:
+            detail.show(paper, spans)  # (the same paper again, e.g. while typing: no relayout)
         if paper and query and spans is None:
             self._load_highlights(paper, query)
         self.update_bindings()
@@ -66,7 +68,7 @@ class DetailFollower:
     def highlight_query(self: MainScreen) -> str:
         """The words to highlight: the typed query and a saved search's query."""
         parts = []
-        if self.results and self.results.is_search:
+        if self.results and self.results.is_search and self.results.searched:
             if self.spec.kind == "saved" and self.lists:
                 parts += [s.query for s in self.lists.saved if s.name == self.spec.name]
             parts.append(self.results.query)

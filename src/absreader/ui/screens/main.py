@@ -22,7 +22,7 @@ from textual.worker import Worker, get_current_worker
 
 from absreader.core.catalog import Lists, ListSpec
 from absreader.core.models import Paper
-from absreader.ui.results import Results, SearchRequest, run_search
+from absreader.ui.results import PAGE_SIZE, Results, SearchRequest, run_search
 from absreader.ui.screens.detail_flow import DetailFollower
 from absreader.ui.screens.paper_actions import PAPER_ACTIONS, PaperActions
 from absreader.ui.text import safe
@@ -31,7 +31,8 @@ from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
 from absreader.ui.widgets.sidebar import ListSidebar
 
-SEARCH_DELAY = 0.15
+#: Typing pauses this long before a search runs; the first key after a pause searches at once.
+SEARCH_DELAY = 0.07
 NARROW_WIDTH = 100
 
 
@@ -155,6 +156,8 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         self._generation = 0
         self._requested_query: str | None = None
         self._timer: Timer | None = None
+        self._last_search_at = 0.0
+        self._lists_loading = False
         self._pending_select: str | None = None
         self._stack: list[tuple[Results, str | None]] = []
         self._spans: tuple[str, str, dict[str, list[tuple[int, int]]]] | None = None
@@ -208,9 +211,31 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         self._apply_width(self.size.width)
 
     def start(self) -> None:
-        """Load the lists and the first results (after the first run, if any)."""
-        self.refresh_lists()
+        """Show the first results (after the first run, if any); the lists load after them.
+
+        The sidebar counts wait for the first page to be painted: they are not
+        what a person looks at first, and the first page must not queue behind them.
+        """
         self.flush_search(select_key=self.app.state.selected)
+
+    def library_grew(self, *, force: bool = False) -> None:
+        """The library changed under the list (an import committed a batch): follow it.
+
+        The counts always refresh; the list is searched again keeping the
+        cursor's paper, unless that would move the reader (typing, reading a
+        "more like this" list, or scrolled past the first page).
+        """
+        self.refresh_lists()
+        if self.results is None or self.search_pending:
+            return
+        if not force and (
+            self._stack or not self.results.is_search or self.paper_list.cursor >= PAGE_SIZE
+        ):
+            self.update_status()
+            return
+        current = self.current_paper
+        key = current.key if current else self.app.state.selected
+        self.flush_search(select_key=key)
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_width(event.size.width)
@@ -232,6 +257,9 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
     def _query_changed(self, event: Input.Changed) -> None:
         if event.value == self._requested_query and not self.search_pending:
             return
+        if self._timer is None and time.monotonic() - self._last_search_at >= SEARCH_DELAY:
+            self.flush_search()  # the first key after a pause: no waiting
+            return
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(SEARCH_DELAY, self._debounced)
@@ -248,11 +276,18 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
             self._timer.stop()
             self._timer = None
         self._generation += 1
+        self._last_search_at = time.monotonic()
         query = self.search_input.value
         self._requested_query = query
         self._stack.clear()
         request = SearchRequest(
-            self._generation, query, self.spec, as_you_type, select_key, focus_list
+            self._generation,
+            query,
+            self.spec,
+            as_you_type,
+            select_key,
+            focus_list,
+            indexing=bool(self.app.jobs.running),
         )
         self.searches_run += 1
         self._search(request)
@@ -269,6 +304,9 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
             return  # a newer search is on its way
         self.show_results(event.results, select_key=event.request.select_key)
         self.app.remember(spec=self.spec, query=event.request.query)
+        if self.lists is None and not self._lists_loading:
+            self.call_after_refresh(self.refresh_lists)  # after the first page is painted
+            self._lists_loading = True
         self.app.first_results_shown()
         if event.request.focus_list:
             self.set_focus(self.paper_list)
@@ -311,7 +349,8 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         if results.is_search:
             where = results.spec.label
             if results.query:
-                where += " · search"
+                # (Not searchable yet: said here too, the notice may be squeezed by a job.)
+                where += " · search" if results.searched else " · indexing: not searched yet"
             self.status.set_counts(results.total, results.library_total, results.elapsed_ms, where)
         else:
             where = f"like: {results.title[:60]} (esc returns)"
@@ -352,7 +391,9 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
             self._generation += 1
             self._requested_query = query
             self._stack.clear()
-            request = SearchRequest(self._generation, query, self.spec)
+            request = SearchRequest(
+                self._generation, query, self.spec, indexing=bool(self.app.jobs.running)
+            )
             try:
                 results = run_search(self.app.catalog, request)
             except Exception as exc:  # noqa: BLE001 - shown as one readable line

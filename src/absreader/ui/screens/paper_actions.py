@@ -15,13 +15,11 @@ from textual.worker import get_current_worker
 from absreader.core.catalog import Catalog
 from absreader.core.models import Paper
 from absreader.ui.results import similar_results
-from absreader.ui.screens.note import NoteEditor
-from absreader.ui.screens.prompt import PromptScreen
-from absreader.ui.screens.tags import TagChange, TagEditor
 from absreader.ui.text import link_url, one_line, paper_title, safe
 
 if TYPE_CHECKING:
     from absreader.ui.screens.main import MainScreen
+    from absreader.ui.screens.tags import TagChange
 
 PAPER_ACTIONS = frozenset(
     {
@@ -113,6 +111,8 @@ class PaperActions:
             parts = [f"+{t}" for t in change.add] + [f"-{t}" for t in change.remove]
             self.change_paper(paper, "Tagging", edit, one_line("Tags: " + " ".join(parts)))
 
+        from absreader.ui.screens.tags import TagEditor
+
         self.app.push_screen(TagEditor(paper, list(existing)), apply)
 
     def action_note(self: MainScreen) -> None:
@@ -126,6 +126,8 @@ class PaperActions:
             self.change_paper(
                 paper, "Saving the note", lambda c, k: c.set_note(k, text), "Note saved."
             )
+
+        from absreader.ui.screens.note import NoteEditor
 
         self.app.push_screen(NoteEditor(paper), apply)
 
@@ -179,6 +181,14 @@ class PaperActions:
     def action_more_like_this(self: MainScreen) -> None:
         paper = self._paper_or_warn()
         if paper is None:
+            return
+        if not self.app.index_searchable():
+            self.app.notify(
+                "The search index is still being built; try again when it is done.",
+                severity="warning",
+                markup=False,
+                timeout=4,
+            )
             return
         library_total = self.results.library_total if self.results else 0
         catalog = self.app.catalog
@@ -234,6 +244,8 @@ class PaperActions:
                 exit_on_error=False,
                 description="Saving the search",
             )
+
+        from absreader.ui.screens.prompt import PromptScreen
 
         self.app.push_screen(
             PromptScreen(
