@@ -331,7 +331,11 @@ def read_only(folder: Path) -> Iterator[None]:
         if os.access(folder, os.W_OK):  # root: permission bits do not apply
             chattr = shutil.which("chattr")
             for path in [*files, folder]:
-                if chattr and subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode == 0:
+                if (
+                    chattr
+                    and subprocess.run([chattr, "+i", str(path)], capture_output=True).returncode
+                    == 0
+                ):
                     immutable.append(path)
             if folder not in immutable:
                 pytest.skip("cannot make a read-only folder as this user on this file system")

@@ -14,14 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_helpers import copy_sample, digest, paths_of
 
-from absreader.cli import build_parser
+pytest.register_assert_rewrite("reliability_helpers")
+from absreader.cli import build_parser  # noqa: E402
+from reliability_helpers import copy_sample, digest, paths_of  # noqa: E402
 
 
-def _subcommands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[
-    tuple[tuple[str, ...], argparse.ArgumentParser]
-]:
+def _subcommands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
@@ -119,12 +120,16 @@ ALL_CASES = [*_cases(), *HANDLER_CASES]
 
 
 def test_every_command_is_covered() -> None:
-    covered = {path for path in COMMANDS if any(argv[: len(path)] == path for _, argv, _ in ALL_CASES)}
+    covered = {
+        path for path in COMMANDS if any(argv[: len(path)] == path for _, argv, _ in ALL_CASES)
+    }
     assert covered == set(COMMANDS)
     assert len(ALL_CASES) > 60
 
 
-@pytest.mark.parametrize(("argv", "fragment"), [c[1:] for c in ALL_CASES], ids=[c[0] for c in ALL_CASES])
+@pytest.mark.parametrize(
+    ("argv", "fragment"), [c[1:] for c in ALL_CASES], ids=[c[0] for c in ALL_CASES]
+)
 def test_bad_arguments_exit_2_with_a_clear_message(
     cli, home: Path, argv: tuple[str, ...], fragment: str
 ) -> None:
@@ -153,5 +158,5 @@ def test_help_for_every_command_exits_0(cli, capsys: pytest.CaptureFixture[str])
     for path in COMMANDS:
         result = cli(*path, "--help")
         assert result.code == 0, (path, result)
-        out = capsys.readouterr().out  # argparse prints help to sys.stdout
+        out = result.out or capsys.readouterr().out  # argparse prints help to sys.stdout
         assert out.startswith("usage: absreader " + " ".join(path)), out

@@ -111,7 +111,10 @@ def test_the_same_import_twice_at_once_adds_each_paper_once(tmp_path: Path) -> N
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "absreader", "import", str(big), "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_for(home),
         )  # fmt: skip
         for _ in range(2)
     ]

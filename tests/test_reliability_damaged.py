@@ -87,7 +87,16 @@ COMMANDS = [
 EVERY_COMMAND = ("garbage", "zeroed-pages")
 
 
-@pytest.mark.parametrize("damage", list(DAMAGE))
+#: More kinds of the same damage, for the long run (``--run-slow``).
+LONG_RUN = {"cut-in-header", "scrambled-pages", "a-bibtex-file", "deleted-index",
+            "empty-index-folder", "garbage-meta", "empty-segments"}  # fmt: skip
+
+
+def _kinds(names: list[str]) -> list:
+    return [pytest.param(n, marks=pytest.mark.slow) if n in LONG_RUN else n for n in names]
+
+
+@pytest.mark.parametrize("damage", _kinds(list(DAMAGE)))
 def test_damaged_library_is_reported_and_left_alone(tmp_path: Path, damage: str) -> None:
     home = copy_sample(tmp_path / "home")
     library = paths_of(home).library_file
@@ -231,7 +240,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return {"mine": mine, "keys": [r["key"] for r in found["results"]], "total": found["total"]}
 
 
-@pytest.mark.parametrize("damage", list(INDEX_DAMAGE))
+@pytest.mark.parametrize("damage", _kinds(list(INDEX_DAMAGE)))
 def test_damaged_index_is_rebuilt_by_the_next_command(
     tmp_path: Path, damage: str, reference: dict[str, object]
 ) -> None:
@@ -260,7 +269,7 @@ def test_damaged_index_is_rebuilt_by_the_next_command(
     assert json.loads(done.stdout)["total"] == dict(mine["tags"])["keep"]
 
 
-@pytest.mark.parametrize("damage", ["garbage-segments", "deleted-index"])
+@pytest.mark.parametrize("damage", _kinds(["garbage-segments", "deleted-index"]))
 async def test_reader_rebuilds_a_damaged_index_and_keeps_running(
     tmp_path: Path, damage: str
 ) -> None:
@@ -297,7 +306,9 @@ def _limited(max_bytes: int):
     return apply
 
 
-def _cli_limited(home: Path, max_bytes: int, *args: str, **kw: object) -> subprocess.CompletedProcess:
+def _cli_limited(
+    home: Path, max_bytes: int, *args: str, **kw: object
+) -> subprocess.CompletedProcess:
     kw.setdefault("capture_output", True)
     return subprocess.run(
         [sys.executable, "-m", "absreader", *map(str, args)],

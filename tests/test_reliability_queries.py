@@ -114,7 +114,9 @@ def test_fuzzed_queries_long_run(catalog: Catalog, all_keys: set[str], query: st
 
 
 @pytest.mark.parametrize("name", list(LONG))
-def test_hundred_thousand_character_queries(catalog: Catalog, all_keys: set[str], name: str) -> None:
+def test_hundred_thousand_character_queries(
+    catalog: Catalog, all_keys: set[str], name: str
+) -> None:
     query = LONG[name]
     assert len(query) >= 99_990
     started = time.perf_counter()
@@ -177,7 +179,14 @@ def test_unknown_fields_and_bad_dates_are_said(catalog: Catalog, all_keys: set[s
 
 def test_search_command_with_hostile_queries(cli, home: Path) -> None:
     copy_sample(home)
-    for query in ['"unbalanced', "(((", "foo:bar", "date:2024-99-99", "v" * 100_000, "\x1b]2;x\x07"]:
+    for query in [
+        '"unbalanced',
+        "(((",
+        "foo:bar",
+        "date:2024-99-99",
+        "v" * 100_000,
+        "\x1b]2;x\x07",
+    ]:
         plain = cli("search", query)
         assert plain.code == 0, (query[:40], plain.err)
         assert "Traceback" not in plain.err

@@ -38,7 +38,11 @@ from reliability_helpers import paths_of  # noqa: E402
 # (name, what the file says, what absreader shows after cleaning it on import)
 HOSTILE = [
     ("click", "[@click=app.quit]Click me[/]", "[@click=app.quit]Click me[/]"),
-    ("link", "[link=https://evil.example]a link[/link]", "[link=https://evil.example]a link[/link]"),
+    (
+        "link",
+        "[link=https://evil.example]a link[/link]",
+        "[link=https://evil.example]a link[/link]",
+    ),
     ("bold", "[bold red]loud[/bold red] [/] stray [", "[bold red]loud[/bold red] [/] stray ["),
     ("emoji-code", ":warning: :cross_mark:", ":warning: :cross_mark:"),
     ("csi", "\x1b[31;42;5;7;8;9mcoloured\x1b[0m \x1b[8;1;1t\x1b[2J", "coloured"),
@@ -62,7 +66,9 @@ RAW = [
 PAYLOADS = ["pwned", "cHduZWQ", "evil.example\x1b", "31;42;5;7;8;9", "8;1;1t"]
 
 # Characters that must never reach a terminal from the data.
-UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\ud800-\udfff]")
+UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\ud800-\udfff]"
+)
 
 
 def key_of(i: int) -> str:

@@ -112,6 +112,10 @@ class Catalog:
         from absreader.core.importer import ImportOptions, import_files  # parsers load on demand
 
         options = options or ImportOptions()
+        if not options.dry_run and self.library.get_meta(FIRST_RUN) is None:
+            # The user is filling the library: a reader opened meanwhile must not
+            # take the still-empty library for a first run and add the samples.
+            self.library.set_meta(FIRST_RUN, "done")
         yield from import_files(self.library, paths, options)
         if index and not options.dry_run:
             yield from self.sync_index()

@@ -28,11 +28,17 @@ _DELTA_LIMIT = 20_000
 
 
 class Vocabulary:
-    """Words and how many papers use them; sorted for prefix lookups."""
+    """Words and how many papers use them; sorted for prefix lookups.
+
+    A loaded vocabulary stays two parallel lists (sorted words, counts) and is
+    looked up by bisection; the word -> count dict is only built when counts
+    are added. That keeps the first as-you-type search of a session quick.
+    """
 
     def __init__(self, counts: dict[str, int] | None = None) -> None:
-        self.counts: dict[str, int] = counts or {}
-        self._sorted: list[str] | None = None
+        self._dict: dict[str, int] | None = dict(counts or {})
+        self._words: list[str] | None = None
+        self._counts: list[int] | None = None
         self._prefix_cache: dict[tuple[str, int], list[str]] = {}
 
     # -- persistence ---------------------------------------------------------------------
@@ -40,22 +46,19 @@ class Vocabulary:
     @classmethod
     def load(cls, folder: Path) -> Vocabulary:
         """Read the vocabulary saved in ``folder`` (empty when there is none)."""
-        counts: dict[str, int] = {}
-        words: list[str] | None = None
+        vocab = cls()
         try:
-            data = (folder / VOCAB_FILE).read_bytes()
-            words, values = marshal.loads(data)
-            counts = dict(zip(words, values, strict=True))
+            words, values = marshal.loads((folder / VOCAB_FILE).read_bytes())
+            if len(words) == len(values):
+                vocab._dict, vocab._words, vocab._counts = None, list(words), list(values)
         except (OSError, ValueError, EOFError, TypeError):
-            words = None
-        vocab = cls(counts)
-        vocab._sorted = words
+            pass
         try:
             delta = (folder / DELTA_FILE).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             delta = ""
         if delta:
-            added = Counter()
+            added: Counter[str] = Counter()
             for line in delta.splitlines():
                 word, _, count = line.partition(" ")
                 if word and count.isdigit():
@@ -65,10 +68,9 @@ class Vocabulary:
 
     def save(self, folder: Path) -> None:
         """Write the whole vocabulary (atomically) and drop the delta."""
-        words = self.sorted_words()
-        data = marshal.dumps((words, [self.counts[w] for w in words]))
+        words, counts = self._lists()
         tmp = folder / f"{VOCAB_FILE}.tmp"
-        tmp.write_bytes(data)
+        tmp.write_bytes(marshal.dumps((words, counts)))
         os.replace(tmp, folder / VOCAB_FILE)
         (folder / DELTA_FILE).unlink(missing_ok=True)
 
@@ -84,33 +86,42 @@ class Vocabulary:
 
     # -- contents ----------------------------------------------------------------------------
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """Word -> number of papers (built on first use)."""
+        if self._dict is None:
+            self._dict = dict(zip(self._words or (), self._counts or (), strict=True))
+        return self._dict
+
+    def _lists(self) -> tuple[list[str], list[int]]:
+        if self._words is None or self._counts is None:
+            mine = self.counts
+            self._words = sorted(mine)
+            self._counts = [mine[w] for w in self._words]
+        return self._words, self._counts
+
     def add(self, counts: Counter[str] | dict[str, int]) -> None:
-        """Add document counts (new words invalidate the sorted list)."""
+        """Add document counts."""
         mine = self.counts
-        new = False
         for word, count in counts.items():
-            old = mine.get(word)
-            if old is None:
-                new = True
-                mine[word] = count
-            else:
-                mine[word] = old + count
-        if new:
-            self._sorted = None
+            mine[word] = mine.get(word, 0) + count
+        self._words = self._counts = None
         self._prefix_cache.clear()
 
     def count(self, word: str) -> int:
         """Papers using ``word`` (0 for unknown words)."""
-        return self.counts.get(word, 0)
+        if self._dict is not None:
+            return self._dict.get(word, 0)
+        words, counts = self._lists()
+        i = bisect.bisect_left(words, word)
+        return counts[i] if i < len(words) and words[i] == word else 0
 
     def __len__(self) -> int:
-        return len(self.counts)
+        return len(self._dict) if self._dict is not None else len(self._words or ())
 
     def sorted_words(self) -> list[str]:
         """Every word, sorted."""
-        if self._sorted is None:
-            self._sorted = sorted(self.counts)
-        return self._sorted
+        return self._lists()[0]
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -120,18 +131,15 @@ class Vocabulary:
         cached = self._prefix_cache.get(key)
         if cached is not None:
             return cached
-        words = self.sorted_words()
+        words, counts = self._lists()
         lo = bisect.bisect_left(words, prefix)
         hi = bisect.bisect_left(words, prefix + "\U0010ffff", lo)
-        span = words[lo:hi]
-        if len(span) > limit:
-            span = heapq.nlargest(limit, span, key=self.counts.__getitem__)
-        else:
-            span.sort(key=self.counts.__getitem__, reverse=True)
+        best = heapq.nlargest(limit, range(lo, hi), key=counts.__getitem__)
+        found = [words[i] for i in best]
         if len(self._prefix_cache) > 512:
             self._prefix_cache.clear()
-        self._prefix_cache[key] = span
-        return span
+        self._prefix_cache[key] = found
+        return found
 
     def within(self, word: str, distance: int, limit: int) -> list[str]:
         """Known words within ``distance`` edits of ``word`` (most used first).
@@ -140,7 +148,8 @@ class Vocabulary:
         2 uses a Levenshtein automaton over the sorted words and keeps the first
         letter (misspellings rarely start wrong, and it keeps this fast).
         """
-        found = {w for w in edits1(word) if w in self.counts}
+        count = self.count
+        found = {w for w in edits1(word) if count(w)}
         if distance >= 2 and len(word) >= 4:
             words = self.sorted_words()
 
@@ -151,7 +160,7 @@ class Vocabulary:
             dfa = levenshtein_automaton(word, 2, prefix=1).to_dfa()
             found.update(find_all_matches(dfa, lookup))
         found.discard(word)
-        return heapq.nlargest(limit, found, key=self.counts.__getitem__)
+        return heapq.nlargest(limit, found, key=count)
 
     def correct(self, word: str) -> str | None:
         """A likelier spelling of ``word``, or None when it looks right.
