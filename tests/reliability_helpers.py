@@ -224,8 +224,10 @@ class Child:
         return seen
 
     def send(self, text: str) -> None:
-        self.proc.stdin.write(text + "\n")
-        self.proc.stdin.flush()
+        """A line to the child's stdin (nothing, if it has already finished)."""
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.write(text + "\n")
+            self.proc.stdin.flush()
 
     def sigkill(self) -> list[str]:
         """SIGKILL now; return every whole line it had written before dying."""
@@ -275,6 +277,9 @@ absreader.core.importer.BATCH_SIZE = 500
 absreader.core.index.FIRST_SEGMENT = 500
 absreader.core.index.SEGMENT_SIZE = 1000
 absreader.core.index.PROGRESS_EVERY = 100
+if os.environ.get("UPDATE_ONLY"):  # take a big import in by updating, never by a rebuild
+    import absreader.core.catalog
+    absreader.core.catalog.REBUILD_MIN_CHANGED = 10**9
 from absreader.paths import get_paths
 from absreader.core.catalog import Catalog
 from absreader.core.importer import ImportOptions, ImportProgress

@@ -174,7 +174,9 @@ def test_sigkill_during_incremental_import(tmp_path: Path, kill_at: str) -> None
     home = copy_sample(tmp_path / "home")
     mine = decorate(home)
     big, ids = big_jsonl()
-    child = Child(home, WORKER, "import", big)
+    # Papers this many are taken in by a rebuild (killed: see the reindex test); the
+    # update path is forced here so the kill lands inside an update of the live index.
+    child = Child(home, WORKER, "import", big, env={"UPDATE_ONLY": "1"})
     try:
         count = 2 if kill_at == "batch" else 1
         if kill_at == "index indexing":

@@ -443,3 +443,32 @@ def test_read_only_library_file_reads_and_refuses_writes(tmp_path: Path) -> None
         with contextlib.suppress(OSError):
             library.chmod(0o644)
     assert digest(library) == before
+
+
+async def test_reader_meeting_damage_mid_session_says_so_and_keeps_running(
+    tmp_path: Path,
+) -> None:
+    """Damage the start-up checks cannot see (an index inside the file) reaches the reader
+    as one readable notification naming the file, never a crash."""
+    from conftest_ui import app_for, settle
+
+    home = copy_sample(tmp_path / "home")
+    library = paths_of(home).library_file
+    conn = sqlite3.connect(library)
+    root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'papers_seq'").fetchone()[
+        0
+    ]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with library.open("r+b") as fh:
+        fh.seek((root - 1) * page_size)
+        fh.write(b"\xff" * page_size)
+    before = digest(library)
+    app = app_for(paths_of(home))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        errors = [message for severity, _, message in app.notified if severity == "error"]
+        assert errors, app.notified
+        assert all(f"{library}: the library file is damaged" in m for m in errors), errors
+    assert digest(library) == before

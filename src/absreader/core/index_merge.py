@@ -20,12 +20,8 @@ from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.index_schema import TEXT_FIELDS
 from absreader.core.index_segments import _ONES, CODEC, INDEX_NAME, SIGNATURES_EXT, SegmentData
-from absreader.core.index_write import (
-    _cleanup_temp,
-    _TermsWriter,
-    _write_sidecar,
-    pack_signatures,
-)
+from absreader.core.index_similar import pack_signatures
+from absreader.core.index_write import _cleanup_temp, _TermsWriter, _write_sidecar
 
 
 def merge_segments(

@@ -18,6 +18,7 @@ import os
 import pickle
 import struct
 import sys
+import threading
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,18 @@ B = 0.75
 K1 = 1.2
 _TERMINFO = struct.Struct("!BfIBBfII")
 _INT = struct.Struct("!i")
+
+
+def _pread(handle: Any, length: int, offset: int) -> bytes:
+    """Read ``length`` bytes at ``offset`` without moving a shared file position."""
+    if hasattr(os, "pread"):
+        return os.pread(handle.fileno(), length, offset)
+    with _SEEK_LOCK:  # pragma: no cover - Windows
+        handle.seek(offset)
+        return handle.read(length)
+
+
+_SEEK_LOCK = threading.Lock()
 
 
 class SegmentCorrupt(Exception):
@@ -202,7 +215,7 @@ class SegmentData:
             raise SegmentCorrupt(f"segment {self.segment.segment_id()}: {exc}") from exc
 
     def _xslice(self, offset: int, length: int) -> bytes:
-        data = os.pread(self._xfile.fileno(), length, self._xbase + offset)
+        data = _pread(self._xfile, length, self._xbase + offset)
         if len(data) != length:
             raise SegmentCorrupt(f"segment {self.segment.segment_id()}: extras cut short")
         return data
@@ -266,7 +279,7 @@ class SegmentData:
         offset, length = extent
         if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it unpacked
             length = length[0]
-        raw = os.pread(self._post.fileno(), length, offset)
+        raw = _pread(self._post, length, offset)
         if len(raw) != length:
             raise SegmentCorrupt(f"segment {self.segment.segment_id()}: postings cut short")
         return decode_blocks(raw, values)
