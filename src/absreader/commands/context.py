@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -22,6 +23,17 @@ def _printable(value: Any) -> Any:
         return {_printable(k): _printable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_printable(v) for v in value]
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type for --limit and friends: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 

@@ -9,20 +9,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from absreader.commands.context import CommandError, Context
+from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.render import paper_line
 from absreader.core.catalog import ListSpec
 from absreader.core.models import Paper
-
-
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -79,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bookmarked", action="store_true", help="only bookmarked papers")
     p.add_argument("--unread", action="store_true", help="only unread papers")
     p.add_argument("--saved", metavar="NAME", help="the papers a saved search finds")
-    p.add_argument("--limit", type=_limit, metavar="N", help="at most N papers (default: all)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="at most N papers (default: all)")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(handler=run_list)
 

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from absreader.commands.context import CommandError, Context
+from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.progress import ProgressLine
 from absreader.commands.render import paper_line
-
-
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,13 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "word*, word~ (fuzzy). An arXiv id or URL finds that paper.",
     )
     p.add_argument("query", nargs="+", metavar="QUERY")
-    p.add_argument("--limit", type=_limit, default=20, metavar="N", help="how many results (default 20)")
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N", help="how many results (default 20)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.set_defaults(handler=run_search)
 
     p = sub.add_parser("similar", help="papers most like a given one")
     p.add_argument("key", metavar="KEY")
-    p.add_argument("--limit", type=_limit, default=10, metavar="N", help="how many (default 10)")
+    p.add_argument("--limit", type=positive_int, default=10, metavar="N", help="how many (default 10)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.set_defaults(handler=run_similar)
 

@@ -349,10 +349,13 @@ class Catalog:
         self._restrict_cache = (stamp, keys)
         return keys
 
-    def highlights(self, paper: Paper, query: str) -> dict[str, list[tuple[int, int]]]:
+    def highlights(
+        self, paper: Paper, query: str, *, as_you_type: bool = False
+    ) -> dict[str, list[tuple[int, int]]]:
+        """Spans of the query's terms in the paper's title and abstract."""
         if not query.strip():
             return {}
-        return self.index.highlights(paper, query)
+        return self.index.highlights(paper, query, as_you_type=as_you_type)
 
     def similar(self, key: str, limit: int = 10) -> list[Paper]:
         paper = self.paper(key)

@@ -82,7 +82,7 @@ class DetailFollower:
         description="Highlighting",
     )
     def _load_highlights(self: MainScreen, paper: Paper, query: str) -> None:
-        spans = self.app.catalog.highlights(paper, query)
+        spans = self.app.catalog.highlights(paper, query, as_you_type=True)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._highlights_loaded, paper, query, spans)
 
