@@ -8,6 +8,7 @@ leaves the index behind, and the next sync repairs it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from absreader.core.index import IndexProgress, IndexUnavailable, SearchIndex, SearchResult
+from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.library import Library, NotFound
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
 from absreader.paths import Paths, sample_data_dir
 
 if TYPE_CHECKING:
     from absreader.core.importer import ImportOptions, ImportProgress
+    from absreader.core.index import SearchIndex
 
 try:  # POSIX; elsewhere two processes may both build a missing index (harmless, slower)
     import fcntl
@@ -83,7 +85,8 @@ class Catalog:
     def __init__(self, paths: Paths, library: Library) -> None:
         self.paths = paths
         self.library = library
-        self.index = SearchIndex(paths.index_dir)
+        self._index: SearchIndex | None = None
+        self._index_lock = threading.Lock()
         self.notice: str | None = None
         self._restrict_cache: tuple[tuple[ListSpec, int], frozenset[str]] | None = None
 
@@ -92,8 +95,20 @@ class Catalog:
         """Open the library (creating it if needed); the index is opened lazily."""
         return cls(paths, Library.open(paths.library_file))
 
+    @property
+    def index(self) -> SearchIndex:
+        """The search index, loaded on first use (Whoosh stays out of the reader's start-up)."""
+        if self._index is None:
+            with self._index_lock:
+                if self._index is None:
+                    from absreader.core.index import SearchIndex
+
+                    self._index = SearchIndex(self.paths.index_dir)
+        return self._index
+
     def close(self) -> None:
-        self.index.close()
+        if self._index is not None:
+            self._index.close()
         self.library.close()
 
     # ---------------------------------------------------------------- importing and indexing

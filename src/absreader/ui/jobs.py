@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from absreader.core.index import IndexProgress
+from absreader.core.index_types import IndexProgress
 from absreader.core.models import ImportReport
 
 Update = tuple[str, float, float | None, str]
