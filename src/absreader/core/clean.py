@@ -72,6 +72,8 @@ _TITLE_NOISE = re.compile(r"[^0-9a-z]+")
 
 def fold(text: str) -> str:
     """Lowercase and strip accents: ``Café`` -> ``cafe``."""
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
