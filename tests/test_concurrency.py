@@ -18,10 +18,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from tests.conftest import SAMPLE, run_cli_process
 
 from absreader.core.library import Library
 from absreader.paths import get_paths
+from tests.conftest import SAMPLE, run_cli_process
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and pipes")
 

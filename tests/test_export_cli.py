@@ -19,6 +19,7 @@ from pathlib import Path
 import bibtexparser
 import pytest
 from markdown_it import MarkdownIt
+
 from tests.conftest import SAMPLE, Result, run_cli_process
 
 SCALING = "2403.13043"  # untitled: only in the dataset dump

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.conftest import SAMPLE, Result, run_cli_process
 
 from absreader.core.library import MAX_TAG_LENGTH, Library
 from absreader.paths import Paths, get_paths
+from tests.conftest import SAMPLE, Result, run_cli_process
 
 DUMP = SAMPLE / "dataset-viewer-arxiv-abstracts.txt"
 MAR14 = SAMPLE / "daily-papers-listing-mar-14.txt"
