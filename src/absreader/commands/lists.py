@@ -226,7 +226,8 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
         for paper in ctx.catalog.papers(keys[start:start + 500]):
             ctx.print(paper_line(paper))
     spec = ListSpec("saved", args.saved) if args.saved else None
-    ctx.err.write(f"{len(keys)} papers{' in ' + spec.label if spec else ''}\n")
+    noun = "paper" if len(keys) == 1 else "papers"
+    ctx.err.write(f"{len(keys)} {noun}{' in ' + spec.label if spec else ''}\n")
     return 0
 
 
