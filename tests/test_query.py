@@ -202,3 +202,10 @@ def test_nothing_a_user_types_raises(
 def test_parser_alone_never_raises(text: str) -> None:
     parsed = QueryBuilder(Vocabulary({"model": 3, "unlearning": 2})).parse(text, as_you_type=True)
     assert isinstance(parsed.query, wq.Query)
+
+
+@pytest.mark.parametrize("typed", ["vision title:", "vision author:", "title: vision", "vision tag:"])
+def test_a_field_with_no_value_yet_narrows_nothing(typed: str) -> None:
+    """Half-typed fields (as the reader sees them while typing) are ignored, not searched for."""
+    assert parse(typed) == parse("vision")
+    assert parse(typed, as_you_type=True) == parse("vision", as_you_type=True)

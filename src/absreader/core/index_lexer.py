@@ -192,6 +192,10 @@ def tokenize(text: str) -> tuple[list[Token], list[str]]:
                 if i < n and text[i] in '"(':
                     pending_field, pending_neg, pending_start = name, neg, start - (1 if neg else 0)
                     continue
+                if name.lower() in FIELD_NAMES:
+                    # "vision title:" while typing: the field has no value yet, so it
+                    # narrows nothing (searching for the word "title" would find nothing).
+                    continue
                 tokens.append(Token("word", name, None, neg, start, j))
                 continue
             tokens.append(Token("word", rest, name, neg, start, j))
