@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -85,3 +86,26 @@ def run_cli_process(home: Path, *args: str, timeout: float = 120, **kw: object) 
         [sys.executable, "-m", "absreader", *args],
         capture_output=True, text=True, env=env, timeout=timeout, **kw,
     )
+
+
+@pytest.fixture(scope="session")
+def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ABSREADER_HOME holding the imported, indexed sample data, built once per
+    session by a real `absreader import`; never written to (tests copy it)."""
+    template = tmp_path_factory.mktemp("sample-home") / "home"
+    done = run_cli_process(template, "import", str(SAMPLE))
+    assert done.returncode == 0, done.stderr
+    return template
+
+
+@pytest.fixture
+def sample_home(home: Path, sample_template: Path) -> Path:
+    """A private copy of the imported sample library as this test's ABSREADER_HOME."""
+    shutil.copytree(sample_template, home)
+    return home
+
+
+@pytest.fixture
+def sample(sample_home: Path, cli):
+    """The in-process CLI on a private copy of the imported sample library."""
+    return cli

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 
 from absreader.core.library import Library
 from absreader.paths import get_paths
-from tests.conftest import SAMPLE, run_cli_process
+from tests.conftest import run_cli_process
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and pipes")
 
@@ -155,27 +154,6 @@ def finish(proc: subprocess.Popen) -> str:
     assert proc.returncode == 0, err
     assert "Traceback" not in err, err
     return out
-
-
-@pytest.fixture(scope="module")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ABSREADER_HOME holding the imported, indexed sample data: built by a real
-    `absreader import` once per session (the reading-list test files share it); never
-    written to (tests copy it)."""
-    base = tmp_path_factory.getbasetemp()
-    template, done_marker = base / "sample-home-template", base / "sample-home-template.done"
-    if not done_marker.exists():
-        shutil.rmtree(template, ignore_errors=True)
-        done = run_cli_process(template, "import", str(SAMPLE))
-        assert done.returncode == 0, done.stderr
-        done_marker.touch()
-    return template
-
-
-@pytest.fixture
-def sample_home(home: Path, sample_template: Path) -> Path:
-    shutil.copytree(sample_template, home)
-    return home
 
 
 def library(home: Path) -> Library:

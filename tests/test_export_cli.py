@@ -33,27 +33,6 @@ TRICKY_NOTE = (
 MD_NOTE = "Markdown *note*\n- first point\n- second point"
 
 
-@pytest.fixture(scope="module")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ABSREADER_HOME holding the imported, indexed sample data: built by a real
-    `absreader import` once per session (the reading-list test files share it); never
-    written to (tests copy it)."""
-    base = tmp_path_factory.getbasetemp()
-    template, done_marker = base / "sample-home-template", base / "sample-home-template.done"
-    if not done_marker.exists():
-        shutil.rmtree(template, ignore_errors=True)
-        done = run_cli_process(template, "import", str(SAMPLE))
-        assert done.returncode == 0, done.stderr
-        done_marker.touch()
-    return template
-
-
-@pytest.fixture
-def sample(home: Path, sample_template: Path, cli) -> Callable[..., Result]:
-    shutil.copytree(sample_template, home)
-    return cli
-
-
 def ok(result: Result) -> Result:
     assert result.code == 0, result.err
     return result

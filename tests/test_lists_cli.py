@@ -21,7 +21,7 @@ import pytest
 
 from absreader.core.library import MAX_TAG_LENGTH, Library
 from absreader.paths import Paths, get_paths
-from tests.conftest import SAMPLE, Result, run_cli_process
+from tests.conftest import SAMPLE, Result
 
 DUMP = SAMPLE / "dataset-viewer-arxiv-abstracts.txt"
 MAR14 = SAMPLE / "daily-papers-listing-mar-14.txt"
@@ -29,28 +29,6 @@ MAR14 = SAMPLE / "daily-papers-listing-mar-14.txt"
 YI = "2403.04652"
 YI_TITLE = "Yi: Open Foundation Models by 01.AI"
 SCALING = "2403.13043"  # in the dump only
-
-
-@pytest.fixture(scope="module")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ABSREADER_HOME holding the imported, indexed sample data: built by a real
-    `absreader import` once per session (the reading-list test files share it); never
-    written to (tests copy it)."""
-    base = tmp_path_factory.getbasetemp()
-    template, done_marker = base / "sample-home-template", base / "sample-home-template.done"
-    if not done_marker.exists():
-        shutil.rmtree(template, ignore_errors=True)
-        done = run_cli_process(template, "import", str(SAMPLE))
-        assert done.returncode == 0, done.stderr
-        done_marker.touch()
-    return template
-
-
-@pytest.fixture
-def sample(home: Path, sample_template: Path, cli) -> Callable[..., Result]:
-    """The in-process CLI on a private copy of the imported sample library."""
-    shutil.copytree(sample_template, home)
-    return cli
 
 
 def keys(result: Result) -> list[str]:
