@@ -303,15 +303,7 @@ def _write_bibtex(papers: Iterable[Paper], out: TextIO, title: str | None, **_: 
     heading = _line(title).replace("@", " ")
     if heading:
         out.write(f"% {heading}\n\n")
-    taken: set[str] = set()
-    counters: dict[str, int] = {}
-    count = 0
-    for paper in papers:
-        if count:
-            out.write("\n")
-        out.write(to_bibtex_entry(paper, _unique(_key_base(paper), taken, counters)))
-        count += 1
-    return count
+    return _write_keyed(papers, out, to_bibtex_entry)
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -493,13 +485,20 @@ def _ris_record(paper: Paper, key: str) -> str:
 
 
 def _write_ris(papers: Iterable[Paper], out: TextIO, **_: object) -> int:
+    return _write_keyed(papers, out, _ris_record)
+
+
+def _write_keyed(
+    papers: Iterable[Paper], out: TextIO, render: Callable[[Paper, str], str]
+) -> int:
+    """Write one record per paper, each under a citation key unique in this export."""
     taken: set[str] = set()
     counters: dict[str, int] = {}
     count = 0
     for paper in papers:
         if count:
             out.write("\n")
-        out.write(_ris_record(paper, _unique(_key_base(paper), taken, counters)))
+        out.write(render(paper, _unique(_key_base(paper), taken, counters)))
         count += 1
     return count
 
