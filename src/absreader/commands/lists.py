@@ -11,7 +11,7 @@ from pathlib import Path
 
 from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.render import paper_line
-from absreader.core.catalog import ListSpec
+from absreader.core.catalog import Filters, ListSpec
 from absreader.core.models import Paper
 
 
@@ -148,7 +148,7 @@ def run_untag(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_tags(args: argparse.Namespace, ctx: Context) -> int:
-    tags = ctx.catalog.library.tags()
+    tags = ctx.catalog.tags()
     if args.json:
         ctx.json([{"name": t.name, "count": t.count} for t in tags])
         return 0
@@ -159,28 +159,20 @@ def run_tags(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _sync(ctx: Context) -> None:
-    for _ in ctx.catalog.sync_index():
-        pass
-
-
 def run_tags_rename(args: argparse.Namespace, ctx: Context) -> int:
-    count = ctx.catalog.library.rename_tag(args.old, args.new)
-    _sync(ctx)
+    count = ctx.catalog.rename_tag(args.old, args.new)
     ctx.print(f"renamed {args.old!r} to {args.new!r} ({count} papers)")
     return 0
 
 
 def run_tags_merge(args: argparse.Namespace, ctx: Context) -> int:
-    count = ctx.catalog.library.merge_tags(args.source, args.target)
-    _sync(ctx)
+    count = ctx.catalog.merge_tags(args.source, args.target)
     ctx.print(f"merged {args.source!r} into {args.target!r} ({count} papers)")
     return 0
 
 
 def run_tags_delete(args: argparse.Namespace, ctx: Context) -> int:
-    count = ctx.catalog.library.delete_tag(args.name)
-    _sync(ctx)
+    count = ctx.catalog.delete_tag(args.name)
     ctx.print(f"deleted tag {args.name!r} ({count} papers untagged; the papers stay)")
     return 0
 
@@ -188,25 +180,13 @@ def run_tags_delete(args: argparse.Namespace, ctx: Context) -> int:
 def selected_keys(ctx: Context, *, tags: list[str], bookmarked: bool, unread: bool,
                   saved: str | None, query: str | None, limit: int | None) -> list[str]:
     """Keys for a selection made of filters, a saved search or a query (shared with export)."""
-    library = ctx.catalog.library
-    text = query
     if saved is not None:
-        text = library.get_search(saved).query if not query else f"({library.get_search(saved).query}) ({query})"
-    if text is None:
-        return library.list_keys(tags=tags, bookmarked=bookmarked or None,
-                                 unread=unread or None, limit=limit)
-    _sync(ctx)
-    restrict = None
-    if tags or bookmarked or unread:
-        restrict = frozenset(library.list_keys(tags=tags, bookmarked=bookmarked or None, unread=unread or None, ordered=False))
-    hits: list[str] = []
-    page = 500
-    while True:
-        want = page if limit is None else min(page, limit - len(hits))
-        result = ctx.catalog.search(text, limit=want, offset=len(hits), restrict=restrict)
-        hits.extend(h.key for h in result.hits)
-        if not result.hits or len(hits) >= result.total or (limit is not None and len(hits) >= limit):
-            return hits
+        ctx.catalog.get_search(saved)  # a saved search that does not exist is an error here
+    filters = Filters(tags=tuple(tags), bookmarked=bookmarked, unread=unread, saved=saved)
+    if query or saved is not None:
+        for _ in ctx.catalog.sync_index():
+            pass
+    return ctx.catalog.select(filters, query or "", limit=limit).keys
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -238,7 +218,7 @@ def run_saved_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_saved_list(args: argparse.Namespace, ctx: Context) -> int:
-    searches = ctx.catalog.library.saved_searches()
+    searches = ctx.catalog.saved_searches()
     if args.json:
         ctx.json([{"name": s.name, "query": s.query} for s in searches])
         return 0
@@ -250,6 +230,6 @@ def run_saved_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_saved_delete(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.catalog.library.delete_search(args.name)
+    ctx.catalog.delete_search(args.name)
     ctx.print(f"deleted saved search {args.name!r}")
     return 0

@@ -31,8 +31,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_stats(args: argparse.Namespace, ctx: Context) -> int:
-    stats = ctx.catalog.library.stats()
-    stats["index"] = ctx.catalog.index_state()
+    stats = ctx.catalog.stats()
     if args.json:
         ctx.json(stats)
         return 0

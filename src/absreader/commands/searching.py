@@ -99,6 +99,6 @@ def run_reindex(args: argparse.Namespace, ctx: Context) -> int:
         total = event.total
     progress.clear()
     ctx.print(f"indexed {total:,} papers")
-    if ctx.catalog.index.doc_count() != ctx.catalog.library.count():
+    if not ctx.catalog.index_matches_library():
         raise CommandError("index does not match the library after rebuilding")
     return 0

@@ -14,17 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from absreader.core.index_lock import IndexLock
 from absreader.core.index_merge import merge_segments
 from absreader.core.index_schema import SCHEMA, AnalysedDoc
 from absreader.core.index_segments import SegmentData, write_toc
 from absreader.core.index_write import SegmentBuilder
 
 META_FILE = "meta.json"
-
-try:  # POSIX; elsewhere builds are not guarded against a second process
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 
 class BatchWriter:
@@ -178,13 +174,6 @@ def write_atomic(path: Path, text: str) -> None:
 
 @contextmanager
 def write_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created if needed); a second holder waits."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    """Hold the index's one lock (see ``index_lock``); a second holder waits."""
+    with IndexLock.for_path(path).hold():
+        yield

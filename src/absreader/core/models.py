@@ -147,7 +147,8 @@ class SavedSearch:
 
 @dataclass(frozen=True)
 class TagInfo:
-    """A tag (reading list) as the user typed it, and how many papers carry it."""
+    """A tag (reading list) as the user typed it, how many papers carry it, how many unread."""
 
     name: str
     count: int
+    unread: int = 0

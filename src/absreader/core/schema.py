@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -87,7 +87,29 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS papers_read ON papers (read, sort_key DESC, id DESC)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
+def _v3(conn: sqlite3.Connection) -> None:
+    """One tag rule: re-key every tag with ``normalise_tag`` (case, accents, space, ``-``
+    and ``_`` folded), merging lists that now share a key into the oldest one."""
+    from absreader.core.library.tags import normalise_tag  # the rule lives with the tags
+
+    keep: dict[str, int] = {}
+    for tag_id, name in conn.execute("SELECT id, name FROM tags ORDER BY id").fetchall():
+        norm = normalise_tag(name) or f"tag-{tag_id}"
+        if norm in keep:
+            conn.execute(
+                "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id) "
+                "SELECT paper_id, ? FROM paper_tags WHERE tag_id = ?",
+                (keep[norm], tag_id),
+            )
+            conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+        else:
+            keep[norm] = tag_id
+            conn.execute("UPDATE tags SET norm = ? WHERE id = ?", (f"\x00{tag_id}", tag_id))
+    for norm, tag_id in keep.items():
+        conn.execute("UPDATE tags SET norm = ? WHERE id = ?", (norm, tag_id))
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def migrate(conn: sqlite3.Connection) -> None:
