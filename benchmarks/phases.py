@@ -559,6 +559,7 @@ PHASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "paint": phase_paint,
     "keys": phase_keys,
     "visible": phase_visible,
+    "concurrent": lambda args: __import__("concurrent_import").measure(Path(args["corpus"]), Path(args["home"])),
 }
 
 

@@ -13,6 +13,7 @@ it: ``merge`` (identity), ``papers`` (reads), ``personal``, ``tags``, ``saved``,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from absreader.core.library.errors import NotFound
 from absreader.core.library.merge import UpsertStats
 from absreader.core.library.store import Store
 from absreader.core.models import Paper, Record, SavedSearch, TagInfo
+
+#: Longest one import transaction runs before it commits and lets other writers in.
+WRITE_SLICE_S = 0.025
 
 
 class Library:
@@ -56,16 +60,41 @@ class Library:
     def upsert(
         self, records: Iterable[Record], *, tags: Sequence[str] = (), dry_run: bool = False
     ) -> UpsertStats:
-        """Add or merge a batch of records in one transaction (kept only if not ``dry_run``)."""
+        """Add or merge records (kept only if not ``dry_run``).
+
+        The records are committed in transactions of at most about
+        ``WRITE_SLICE_S`` each, so a user's bookmark made meanwhile (this
+        process or another) waits a few milliseconds, not for the whole batch.
+        A failure rolls back only the slice in flight; the caller is told.
+        """
         extra_tags = [tag_rules.check_tag(t) for t in tags]
-        try:
+        if dry_run:
+            try:
+                with self._store.write() as (conn, seq):
+                    raise _DryRun(merge.upsert(conn, seq, records, extra_tags))
+            except _DryRun as done:
+                return done.stats
+        total = UpsertStats()
+        items = iter(records)
+        exhausted = False
+
+        def one_slice() -> Iterator[Record]:
+            nonlocal exhausted
+            deadline = time.perf_counter() + WRITE_SLICE_S
+            for record in items:
+                yield record
+                if time.perf_counter() >= deadline:
+                    return
+            exhausted = True
+
+        while not exhausted:
             with self._store.write() as (conn, seq):
-                stats = merge.upsert(conn, seq, records, extra_tags)
-                if dry_run:
-                    raise _DryRun(stats)
-        except _DryRun as done:
-            return done.stats
-        return stats
+                stats = merge.upsert(conn, seq, one_slice(), extra_tags)
+            total.added += stats.added
+            total.merged += stats.merged
+            total.unchanged += stats.unchanged
+            total.skipped += stats.skipped
+        return total
 
     def upsert_preview(self, records: Iterable[Record], *, tags: Sequence[str] = ()) -> UpsertStats:
         """What ``upsert`` would do, without keeping any change."""

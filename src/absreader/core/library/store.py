@@ -31,13 +31,35 @@ _MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30000
 
 
+class FairLock:
+    """A lock taken in the order it was asked for, so a user's bookmark is not starved
+    by an import that asks again the moment it lets go."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._next = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._cond.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+
 class Store:
     """The connections to one library file: one writer, one reader per thread."""
 
     def __init__(self, path: Path, writer: sqlite3.Connection) -> None:
         self.path = path
         self.writer = writer
-        self._write_lock = threading.Lock()
+        self._write_lock = FairLock()
         self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self._identity = _identity(path)
