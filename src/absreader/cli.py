@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from absreader import __version__
 from absreader.commands import REGISTRY
 from absreader.commands.context import CommandError, Context
-from absreader.core.library import LibraryError
+from absreader.core.catalog import LibraryError
 
 
 class _Parser(argparse.ArgumentParser):

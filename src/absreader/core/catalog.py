@@ -13,115 +13,28 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from absreader.core.index_lock import IndexLock
 from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
-from absreader.core.library import Library, NotFound, normalise_tag
+from absreader.core.library import Library, LibraryError, NotFound, check_tag, normalise_tag
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
+from absreader.core.selection import LIST_KINDS, Filters, Lists, ListSpec, Page, combine_queries
 from absreader.paths import Paths, sample_data_dir
 
 if TYPE_CHECKING:
     from absreader.core.importer import ImportOptions, ImportProgress
     from absreader.core.index import SearchIndex
 
-LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
 # Above this many changed papers (or a fifth of the library) a sync rebuilds instead.
 REBUILD_MIN_CHANGED = 2000
 #: Library meta entry: "started" while the first run's sample import runs, then "done".
 FIRST_RUN = "first_run"
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ListSpec:
-    """Which reading list is shown: all, unread, bookmarked, a tag or a saved search."""
-
-    kind: str = "all"
-    name: str = ""
-
-    @property
-    def label(self) -> str:
-        if self.kind in ("tag", "saved"):
-            return self.name
-        return self.kind.capitalize()
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which papers a selection starts from: every tag named, bookmarked, unread, a saved search.
-
-    A reader's ``ListSpec`` is one of these; the CLI's ``--tag/--bookmarked/--unread/--saved``
-    flags combine several.
-    """
-
-    tags: tuple[str, ...] = ()
-    bookmarked: bool = False
-    unread: bool = False
-    saved: str | None = None
-
-    @classmethod
-    def of(cls, spec: ListSpec | Filters) -> Filters:
-        """The filters a reading list stands for."""
-        if isinstance(spec, Filters):
-            return spec
-        if spec.kind == "unread":
-            return cls(unread=True)
-        if spec.kind == "bookmarked":
-            return cls(bookmarked=True)
-        if spec.kind == "tag":
-            return cls(tags=(spec.name,))
-        if spec.kind == "saved":
-            return cls(saved=spec.name)
-        return cls()
-
-    def library_filters(self) -> dict:
-        """The keyword arguments ``Library.list_keys`` takes for these filters."""
-        return {
-            "tags": list(self.tags),
-            "bookmarked": True if self.bookmarked else None,
-            "unread": True if self.unread else None,
-        }
-
-    @property
-    def narrows(self) -> bool:
-        """True if the library's own filters (not a query) leave papers out."""
-        return bool(self.tags or self.bookmarked or self.unread)
-
-
-def combine_queries(saved: str, typed: str) -> str:
-    """A saved search narrowed by what is typed: each part grouped, both must hold."""
-    saved, typed = saved.strip(), typed.strip()
-    if saved and typed:
-        return f"({saved}) ({typed})"
-    return saved or typed
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list or a search: keys in order, and what to tell the user."""
-
-    keys: list[str]
-    total: int
-    library_total: int
-    query: str = ""
-    suggestion: str | None = None
-    notice: str | None = None
-    elapsed_ms: float = 0.0
-
-
-@dataclass(frozen=True)
-class Lists:
-    """The sidebar's contents with counts."""
-
-    all: int
-    unread: int
-    bookmarked: int
-    tags: list[TagInfo] = field(default_factory=list)
-    saved: list[SavedSearch] = field(default_factory=list)
+#: The whole library, the list every selection starts from by default.
+ALL = ListSpec()
 
 
 class Catalog:
@@ -345,7 +258,7 @@ class Catalog:
 
     def select(
         self,
-        spec: ListSpec | Filters = ListSpec(),
+        spec: ListSpec | Filters = ALL,
         query: str = "",
         *,
         limit: int | None = 100,
@@ -397,7 +310,7 @@ class Catalog:
     def page(
         self,
         query: str = "",
-        spec: ListSpec | Filters = ListSpec(),
+        spec: ListSpec | Filters = ALL,
         *,
         limit: int = 100,
         offset: int = 0,
@@ -527,3 +440,19 @@ class Catalog:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
+
+
+__all__ = [
+    "ALL",
+    "LIST_KINDS",
+    "Catalog",
+    "Filters",
+    "IndexProgress",
+    "LibraryError",
+    "ListSpec",
+    "Lists",
+    "NotFound",
+    "Page",
+    "check_tag",
+    "combine_queries",
+]

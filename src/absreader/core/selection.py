@@ -1,0 +1,97 @@
+"""What a reader or a command asks to see: a reading list, filters, a page of results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from absreader.core.models import SavedSearch, TagInfo
+
+LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """Which reading list is shown: all, unread, bookmarked, a tag or a saved search."""
+
+    kind: str = "all"
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind in ("tag", "saved"):
+            return self.name
+        return self.kind.capitalize()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which papers a selection starts from: every tag named, bookmarked, unread, a saved search.
+
+    A reader's ``ListSpec`` is one of these; the CLI's ``--tag/--bookmarked/--unread/--saved``
+    flags combine several.
+    """
+
+    tags: tuple[str, ...] = ()
+    bookmarked: bool = False
+    unread: bool = False
+    saved: str | None = None
+
+    @classmethod
+    def of(cls, spec: ListSpec | Filters) -> Filters:
+        """The filters a reading list stands for."""
+        if isinstance(spec, Filters):
+            return spec
+        if spec.kind == "unread":
+            return cls(unread=True)
+        if spec.kind == "bookmarked":
+            return cls(bookmarked=True)
+        if spec.kind == "tag":
+            return cls(tags=(spec.name,))
+        if spec.kind == "saved":
+            return cls(saved=spec.name)
+        return cls()
+
+    def library_filters(self) -> dict:
+        """The keyword arguments ``Library.list_keys`` takes for these filters."""
+        return {
+            "tags": list(self.tags),
+            "bookmarked": True if self.bookmarked else None,
+            "unread": True if self.unread else None,
+        }
+
+    @property
+    def narrows(self) -> bool:
+        """True if the library's own filters (not a query) leave papers out."""
+        return bool(self.tags or self.bookmarked or self.unread)
+
+
+def combine_queries(saved: str, typed: str) -> str:
+    """A saved search narrowed by what is typed: each part grouped, both must hold."""
+    saved, typed = saved.strip(), typed.strip()
+    if saved and typed:
+        return f"({saved}) ({typed})"
+    return saved or typed
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list or a search: keys in order, and what to tell the user."""
+
+    keys: list[str]
+    total: int
+    library_total: int
+    query: str = ""
+    suggestion: str | None = None
+    notice: str | None = None
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Lists:
+    """The sidebar's contents with counts."""
+
+    all: int
+    unread: int
+    bookmarked: int
+    tags: list[TagInfo] = field(default_factory=list)
+    saved: list[SavedSearch] = field(default_factory=list)
