@@ -80,9 +80,17 @@ def _get(row: list[str], columns: list[int]) -> str:
     return ""
 
 
+_FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+def _unguard(cell: str) -> str:
+    """Undo the ``'`` a CSV export puts before a formula-like cell (``'=x`` -> ``=x``)."""
+    return _FORMULA_GUARD.sub("", cell, count=1) if cell[:1] == "'" else cell
+
+
 def _row(row: list[str], cols: dict[str, list[int]], source: str, line: int) -> Record | Problem:
     def get(field: str) -> str:
-        return _get(row, cols.get(field, []))
+        return _unguard(_get(row, cols.get(field, [])))
 
     ident, url, doi, extra = get("id"), get("url"), get("doi"), get("extra")
     journal = get("journal_ref")
