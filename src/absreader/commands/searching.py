@@ -9,15 +9,14 @@ from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.progress import ProgressLine
 from absreader.commands.render import paper_line
 
-_SEARCH_OPTIONS = ("--json", "--limit", "--help")
-
 
 def query_argv(argv: Sequence[str]) -> list[str]:
     """``absreader search vision -survey``: a word starting with ``-`` is a query word.
 
-    argparse would take ``-survey`` for an unknown option and stop. The search
-    command's own options (``--limit N``, ``--json``, ``-h``) are moved in front
-    and every other word goes after ``--``, in the order typed. Any other command's
+    argparse would take ``-survey`` for an unknown option and stop. Options
+    (``--limit N``, ``--json``, ``-h``, and any other ``--name``, which argparse
+    then reports) are moved in front and every other word goes after ``--``, in
+    the order typed. Any other command's
     arguments, and a search that already has ``--``, are returned unchanged.
     """
     args = list(argv)
@@ -28,7 +27,7 @@ def query_argv(argv: Sequence[str]) -> list[str]:
     rest = iter(args[1:])
     for arg in rest:
         name = arg.split("=", 1)[0]
-        if arg == "-h" or (len(name) > 2 and any(o.startswith(name) for o in _SEARCH_OPTIONS)):
+        if arg == "-h" or (len(name) > 2 and name.startswith("--")):  # a typo stays an error
             options.append(arg)
             if "=" not in arg and "--limit".startswith(name):
                 value = next(rest, None)  # --limit N: N is its value, not a query word
