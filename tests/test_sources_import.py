@@ -79,3 +79,94 @@ def test_over_long_csv_field_is_reported_and_the_next_record_comes_in(
     assert titles(cli) == ["First", "Last", "Next", "Quoted"]
     plain = ok(cli("import", source))
     assert f"{source}:3: a field is longer than the line limit" in plain.out
+
+
+# ----------------------------------------------------------------------------- compressed files
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+
+
+def _library(cli) -> dict[str, dict]:
+    return {p["key"]: p for p in json.loads(ok(cli("list", "--json", "--limit", "10000")).out)}
+
+
+def _plain_import(cli, monkeypatch, tmp_path: Path, *files: Path) -> dict[str, dict]:
+    """What importing the uncompressed files gives, in a home of its own."""
+    monkeypatch.setenv("ABSREADER_HOME", str(tmp_path / "plain-home"))
+    ok(cli("import", *files))
+    papers = _library(cli)
+    monkeypatch.setenv("ABSREADER_HOME", str(tmp_path / "home"))
+    return papers
+
+
+def _comparable(papers: dict[str, dict]) -> dict[str, dict]:
+    return {k: {f: v for f, v in p.items() if f not in ("sources", "added")} for k, p in papers.items()}
+
+
+def test_gzip_file_imports_like_the_plain_file(cli, tmp_path: Path, monkeypatch) -> None:
+    import gzip
+
+    plain = FIXTURES / "kaggle-snapshot.jsonl"
+    packed = tmp_path / "arxiv-metadata-oai-snapshot.json.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    expected = _plain_import(cli, monkeypatch, tmp_path, plain)
+    report = ok(cli("import", packed, "--json")).json()[0]
+    assert report["format"] == "json" and report["error"] is None
+    got = _library(cli)
+    assert _comparable(got) == _comparable(expected) and len(got) >= 3
+    assert all(p["sources"] == [str(packed)] for p in got.values())
+
+
+def test_zip_of_one_jsonl_file_like_kaggle_ships_it(cli, tmp_path: Path, monkeypatch) -> None:
+    import zipfile
+
+    plain = FIXTURES / "kaggle-snapshot.jsonl"
+    packed = tmp_path / "arxiv.zip"
+    with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.write(plain, "arxiv-metadata-oai-snapshot.json")
+    expected = _plain_import(cli, monkeypatch, tmp_path, plain)
+    report = ok(cli("import", packed, "--json")).json()[0]
+    assert report["format"] == "json"
+    got = _library(cli)
+    assert _comparable(got) == _comparable(expected)
+    assert {s for p in got.values() for s in p["sources"]} == {f"{packed}:arxiv-metadata-oai-snapshot.json"}
+
+
+def test_zip_members_of_several_formats_and_a_bad_record_named_by_member(cli, tmp_path: Path) -> None:
+    import zipfile
+
+    packed = tmp_path / "papers.zip"
+    with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.write(FIXTURES / "zotero.bib", "refs/zotero.bib")
+        archive.write(FIXTURES / "papers.csv", "papers.csv")
+        archive.writestr("refs/", "")
+        archive.writestr("__MACOSX/refs/._zotero.bib", b"\x00\x05\x16\x07binary")
+        archive.writestr("broken.jsonl", '{"title": "Fine", "abstract": "ok"}\n{"title": oops\n')
+        archive.writestr("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
+    result = cli("import", packed, "--json")
+    report = result.json()[0]
+    assert report["format"] == "bibtex+csv+json"
+    problems = {(p["file"], p["line"]) for p in report["problems"]}
+    assert (f"{packed}:broken.jsonl", 2) in problems
+    assert any(p["file"] == f"{packed}:picture.png" and "binary" in p["reason"] for p in report["problems"])
+    plain = ok(cli("import", packed))
+    assert f"{packed}:broken.jsonl:2: " in plain.out
+    titles_ = titles(cli)
+    assert "Fine" in titles_
+    sources = {s for p in _library(cli).values() for s in p["sources"]}
+    assert {f"{packed}:refs/zotero.bib", f"{packed}:papers.csv", f"{packed}:broken.jsonl"} <= sources
+
+
+def test_damaged_compressed_files_say_so(cli, tmp_path: Path) -> None:
+    import gzip
+
+    data = gzip.compress((FIXTURES / "kaggle-snapshot.jsonl").read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    result = cli("import", cut)
+    assert "Traceback" not in result.err
+    assert "compressed data is damaged or cut short" in (result.out + result.err)
+    not_zip = tmp_path / "fake.zip"
+    not_zip.write_bytes(b"PK\x03\x04" + b"\x00" * 50)
+    result = cli("import", not_zip)
+    assert result.code == 1 and "not a readable zip archive" in result.err
