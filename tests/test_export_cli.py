@@ -145,7 +145,8 @@ def test_markdown_is_a_reading_list(reading_list) -> None:
     assert text.startswith("# Reading list: reading list\n")
     assert f"- [{YI_TITLE}](https://arxiv.org/abs/{YI})" in text
     assert "  - Tags: llm, Reading List" in text
-    assert "    > Markdown *note*\n    > - first point\n    > - second point" in text
+    # The note is escaped like a title: its words come out literally, not as Markdown.
+    assert "    > Markdown \\*note\\*\n    > \\- first point\n    > \\- second point" in text
     tokens = MarkdownIt("commonmark").parse(text)
     links = [t.attrGet("href") for tok in tokens for t in (tok.children or []) if t.type == "link_open"]
     assert links == [f"https://arxiv.org/abs/{p['arxiv_id']}" for p in papers if p["arxiv_id"]]

@@ -73,10 +73,38 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
         ctx.err.write(f"exported {count} papers\n")
         return 0
-    count = _write_file(Path(args.output).expanduser(), lambda out: write_export(
+    target = Path(args.output).expanduser()
+    _refuse_own_folders(target, ctx)
+    count = _write_file(target, lambda out: write_export(
         papers(), fmt, out, saved_searches=searches, tags=reading_lists, title=title))
     ctx.print(f"exported {count} papers to {args.output} ({fmt})")
     return 0
+
+
+def _refuse_own_folders(path: Path, ctx: Context) -> None:
+    """Refuse to write an export into absreader's data, cache or config folder.
+
+    Symlinks are resolved first, so ``papers.bib -> .../library.sqlite3`` is caught
+    too: an export there would replace the library (or the index, or the config)
+    with a text file.
+    """
+    try:
+        target = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a symlink loop: nothing sensible to write there
+        raise CommandError(f"{path}: cannot write there (a symlink loop); nothing was written") from None
+    paths = ctx.paths
+    for what, folder in (("data", paths.data_dir), ("cache", paths.cache_dir),
+                         ("config", paths.config_dir)):
+        try:
+            root = folder.resolve(strict=False)
+        except (OSError, RuntimeError):
+            continue
+        if target == root or root in target.parents:
+            raise CommandError(
+                f"{path}: refusing to export into absreader's {what} folder ({root}), which holds "
+                "the library, its index and settings; nothing was written. Choose a file "
+                "outside it, e.g. -o ~/papers.bib"
+            )
 
 
 def _title(args: argparse.Namespace) -> str:

@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tag", action="append", default=[], metavar="T",
                    help="put every imported paper on this reading list (repeatable)")
     p.add_argument("--category", action="append", default=[], metavar="C",
-                   help="keep only papers in this arXiv category, e.g. cs.LG or cs (repeatable)")
-    p.add_argument("--since", metavar="YYYY-MM-DD", help="keep only papers updated on or after this date")
+                   help="keep only papers in this arXiv category, e.g. cs.LG or cs (repeatable; "
+                   "papers with no category are skipped)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="keep only papers updated on or after this date (papers with no date are skipped)")
     p.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
     p.add_argument("--json", action="store_true", help="print the per-file reports as JSON")
     p.set_defaults(handler=run)
@@ -85,6 +86,13 @@ def _print_report(ctx: Context, report: ImportReport, dry_run: bool) -> None:
     )
     if report.filtered:
         line += f", filtered out {report.filtered}"
+        lacking = []
+        if report.no_category:
+            lacking.append(f"{report.no_category} with no category")
+        if report.no_date:
+            lacking.append(f"{report.no_date} with no date")
+        if lacking:
+            line += f" ({', '.join(lacking)})"
     ctx.print(line)
     for problem in report.problems:
         ctx.print(f"  {problem}")

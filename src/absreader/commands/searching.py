@@ -3,10 +3,39 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.progress import ProgressLine
 from absreader.commands.render import paper_line
+
+
+def query_argv(argv: Sequence[str]) -> list[str]:
+    """``absreader search vision -survey``: a word starting with ``-`` is a query word.
+
+    argparse would take ``-survey`` for an unknown option and stop. Options
+    (``--limit N``, ``--json``, ``-h``, and any other ``--name``, which argparse
+    then reports) are moved in front and every other word goes after ``--``, in
+    the order typed. Any other command's
+    arguments, and a search that already has ``--``, are returned unchanged.
+    """
+    args = list(argv)
+    if not args or args[0] != "search" or "--" in args:
+        return args
+    options: list[str] = []
+    words: list[str] = []
+    rest = iter(args[1:])
+    for arg in rest:
+        name = arg.split("=", 1)[0]
+        if arg == "-h" or (len(name) > 2 and name.startswith("--")):  # a typo stays an error
+            options.append(arg)
+            if "=" not in arg and "--limit".startswith(name):
+                value = next(rest, None)  # --limit N: N is its value, not a query word
+                if value is not None:
+                    options.append(value)
+        else:
+            words.append(arg)
+    return ["search", *options, *(["--", *words] if words else [])]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -78,6 +78,18 @@ def _pieces(flat: str, size: int = 8) -> set[str]:
     return {flat[i : i + size] for i in range(max(1, len(flat) - size + 1))}
 
 
+def same_or_missing(a: str | None, b: str | None) -> bool:
+    """The title-match rule: two abstracts agree when either is missing or they are one text.
+
+    Real collections reuse titles on different papers ("Erratum", "Reply to comment
+    on ...", "Note on creep buckling of columns"), so a shared title alone never
+    makes two records one paper.
+    """
+    if not despace(a or "") or not despace(b or ""):
+        return True
+    return same_abstract(a or "", b or "")
+
+
 def same_abstract(a: str, b: str) -> bool:
     """True when two abstracts are scrapes of the same text."""
     fa, fb = despace(a), despace(b)

@@ -126,6 +126,9 @@ class ImportReport:
     merged: int = 0
     skipped: int = 0
     filtered: int = 0
+    #: Of ``filtered``: records with no category (``--category``) or no date (``--since``).
+    no_category: int = 0
+    no_date: int = 0
     problems: list[Problem] = field(default_factory=list)
     error: str | None = None
 

@@ -62,11 +62,12 @@ def find(conn: sqlite3.Connection, rec: Clean) -> int | None:
     if rec.title_norm:
         rows = conn.execute(
             # The "!= ''" lets SQLite use the partial index (else: a full scan per record).
-            "SELECT id, arxiv_id FROM papers WHERE title_norm = ? AND title_norm != ''",
+            "SELECT id, arxiv_id, abstract FROM papers WHERE title_norm = ? AND title_norm != ''",
             (rec.title_norm,),
         ).fetchall()
-        for paper_id, arxiv_id in rows:
-            if not arxiv_id or not rec.arxiv_id:
+        for paper_id, arxiv_id, abstract in rows:
+            # Same title is not same paper ("Erratum"): the abstracts must agree too.
+            if (not arxiv_id or not rec.arxiv_id) and dedupe.same_or_missing(rec.abstract, abstract):
                 return paper_id
     if rec.abstract and (not rec.title or not rec.arxiv_id):
         for paper_id in dedupe.candidates(conn, rec.abstract):

@@ -94,12 +94,13 @@ def clean_note(text: str | None) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
+_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d\d(?:-\d\d)?)?")
+
+
 def clean_date(value: str | None) -> str | None:
-    """A full ``YYYY-MM-DD`` date from the start of ``value``, else None."""
-    value = clean_line(value)
-    if len(value) >= 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
-        return value[:10]
-    return None
+    """``YYYY-MM-DD``, or a partial ``YYYY-MM`` / ``YYYY`` kept at its precision."""
+    match = _PARTIAL_DATE.match(clean_line(value))
+    return match.group() if match else None
 
 
 def now() -> str:
