@@ -20,7 +20,17 @@ from absreader.core.index_lock import IndexLock
 from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.library import Library, LibraryError, NotFound, check_tag, normalise_tag
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
-from absreader.core.selection import LIST_KINDS, Filters, Lists, ListSpec, Page, combine_queries
+from absreader.core.selection import (
+    LIST_KINDS,
+    SORT_LABELS,
+    SORTS,
+    Filters,
+    Lists,
+    ListSpec,
+    Page,
+    combine_queries,
+    parse_years,
+)
 from absreader.paths import Paths, sample_data_dir
 
 if TYPE_CHECKING:
@@ -264,14 +274,18 @@ class Catalog:
         limit: int | None = 100,
         offset: int = 0,
         as_you_type: bool = False,
+        sort: str | None = None,
     ) -> Page:
         """The one way from a list (or filters) plus a query to papers, for the reader,
         the CLI and export alike: a page of keys in order, with the totals to show.
 
-        ``limit=None`` returns every key. A saved search that no longer exists
-        selects nothing.
+        ``sort`` is one of ``SORTS``; None means relevance for a search and newest
+        first for a list. ``limit=None`` returns every key. A saved search that no
+        longer exists selects nothing.
         """
         start = time.perf_counter()
+        if sort is not None and sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
         filters = Filters.of(spec)
         total_library = self.library.count()
         text = query.strip()
@@ -283,13 +297,14 @@ class Catalog:
                 return Page([], 0, total_library, text, None, None, _ms(start))
         combined = combine_queries(saved_query, text)
         if not combined:
+            order = "newest" if sort in (None, "relevance") else sort
             kwargs = filters.library_filters()
-            keys = self.library.list_keys(limit=limit, offset=offset, **kwargs)
+            keys = self.library.list_keys(limit=limit, offset=offset, order=order, **kwargs)
             full = limit is not None and len(keys) == limit
             total = self.library.count_keys(**kwargs) if (filters.narrows or offset or full) else len(keys)
             return Page(keys, total, total_library, "", None, None, _ms(start))
         restrict = self._restrict_keys(filters) if filters.narrows else None
-        if limit is None:
+        if limit is None or sort not in (None, "relevance"):
             result, keys = None, []
             while True:
                 result = self.search(
@@ -298,6 +313,9 @@ class Catalog:
                 keys.extend(h.key for h in result.hits)
                 if not result.hits or len(keys) >= result.total:
                     break
+            if sort not in (None, "relevance"):
+                keys = self.library.order_keys(keys, sort)
+            keys = keys[offset:] if limit is None else keys[offset : offset + limit]
         else:
             result = self.search(
                 combined, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
@@ -307,6 +325,14 @@ class Catalog:
             keys, result.total, total_library, text, result.suggestion, result.notice, _ms(start)
         )
 
+    def facets(self, spec: ListSpec | Filters = ALL) -> dict:
+        """The top categories and the years of a list, with counts (from the library's
+        indexes, not a scan): ``{"categories": [(cat, n)...], "years": [(year, n)...]}``."""
+        filters = Filters.of(spec)
+        if filters.saved is not None:
+            return {"categories": [], "years": []}
+        return self.library.facets(**filters.library_filters())
+
     def page(
         self,
         query: str = "",
@@ -315,9 +341,12 @@ class Catalog:
         limit: int = 100,
         offset: int = 0,
         as_you_type: bool = False,
+        sort: str | None = None,
     ) -> Page:
-        """A page of the list ``spec``, narrowed by ``query`` (``select`` with the reader's order)."""
-        return self.select(spec, query, limit=limit, offset=offset, as_you_type=as_you_type)
+        """A page of the list ``spec``, narrowed by ``query`` (``select``, query first)."""
+        return self.select(
+            spec, query, limit=limit, offset=offset, as_you_type=as_you_type, sort=sort
+        )
 
     def _restrict_keys(self, filters: Filters) -> frozenset[str]:
         """The keys of a reading list, cached until the library changes (one per keystroke otherwise)."""
@@ -453,6 +482,9 @@ __all__ = [
     "Lists",
     "NotFound",
     "Page",
+    "SORTS",
+    "SORT_LABELS",
     "check_tag",
+    "parse_years",
     "combine_queries",
 ]

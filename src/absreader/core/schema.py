@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -109,7 +109,37 @@ def _v3(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE tags SET norm = ? WHERE id = ?", (norm, tag_id))
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
+def _v4(conn: sqlite3.Connection) -> None:
+    """Sorting and facets from indexes: every paper gets a sort date (its first version's,
+    else its id's month, else the day it was added) and a year; categories get a table."""
+    import json
+
+    _run(
+        conn,
+        """
+        ALTER TABLE papers ADD COLUMN year INTEGER;
+        UPDATE papers SET sort_key = substr(added, 1, 10) WHERE sort_key = '';
+        UPDATE papers SET year = CAST(substr(sort_key, 1, 4) AS INTEGER)
+            WHERE substr(sort_key, 1, 4) GLOB '[0-9][0-9][0-9][0-9]';
+        CREATE INDEX papers_newest ON papers (sort_key DESC, untitled, id DESC);
+        CREATE INDEX papers_added ON papers (added DESC, id DESC);
+        CREATE INDEX papers_year ON papers (year);
+        CREATE TABLE paper_categories (
+            category TEXT NOT NULL,
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            PRIMARY KEY (category, paper_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX paper_categories_paper ON paper_categories (paper_id)
+        """,
+    )
+    rows = conn.execute("SELECT id, categories FROM papers WHERE categories != '[]'")
+    conn.executemany(
+        "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+        [(cat, pid) for pid, cats in rows for cat in json.loads(cats)],
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from absreader.core.models import SavedSearch, TagInfo
 
 LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
+#: The orders a list or a search can be shown in; "relevance" is for searches (a list
+#: shown "by relevance" is shown newest first).
+SORTS = ("relevance", "newest", "oldest", "title", "added", "unread")
+SORT_LABELS = {
+    "relevance": "Relevance",
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "title": "Title A-Z",
+    "added": "Recently added",
+    "unread": "Unread first",
+}
+
+
+def parse_years(text: str) -> tuple[int, int]:
+    """``2023`` or ``2023..2024`` as an inclusive range; ValueError saying what is wrong."""
+    lo, sep, hi = text.strip().partition("..")
+    try:
+        first = int(lo) if lo else 0
+        last = int(hi) if sep and hi else (9999 if sep else first)
+    except ValueError:
+        raise ValueError(f"not a year or a range of years: {text!r} (try 2023 or 2021..2023)") from None
+    if not (0 <= first <= 9999 and 0 <= last <= 9999) or first > last:
+        raise ValueError(f"not a year or a range of years: {text!r} (try 2023 or 2021..2023)")
+    return first, last
 
 
 @dataclass(frozen=True)
@@ -35,6 +59,10 @@ class Filters:
     bookmarked: bool = False
     unread: bool = False
     saved: str | None = None
+    #: Any of these arXiv categories (``cs`` takes ``cs.LG``).
+    categories: tuple[str, ...] = ()
+    #: Any of these year ranges, both ends included.
+    years: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def of(cls, spec: ListSpec | Filters) -> Filters:
@@ -57,12 +85,18 @@ class Filters:
             "tags": list(self.tags),
             "bookmarked": True if self.bookmarked else None,
             "unread": True if self.unread else None,
+            "categories": list(self.categories),
+            "years": list(self.years),
         }
 
     @property
     def narrows(self) -> bool:
         """True if the library's own filters (not a query) leave papers out."""
-        return bool(self.tags or self.bookmarked or self.unread)
+        return bool(self.tags or self.bookmarked or self.unread or self.categories or self.years)
+
+    def narrowed(self, *, categories: tuple[str, ...] = (), years: tuple[tuple[int, int], ...] = ()) -> Filters:
+        """These filters with facet choices (categories, years) added."""
+        return replace(self, categories=self.categories + categories, years=self.years + years)
 
 
 def combine_queries(saved: str, typed: str) -> str:

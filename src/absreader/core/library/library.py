@@ -169,15 +169,19 @@ class Library:
         tags: Sequence[str] = (),
         bookmarked: bool | None = None,
         unread: bool | None = None,
+        categories: Sequence[str] = (),
+        years: Sequence[tuple[int, int]] = (),
         limit: int | None = None,
         offset: int = 0,
         ordered: bool = True,
+        order: str = "newest",
     ) -> list[str]:
-        """Keys of the papers matching every filter, newest first (any order if not ``ordered``)."""
-        where, params = papers.filter_sql(tags, bookmarked, unread)
+        """Keys of the papers matching every filter, in ``order`` (see ``papers.ORDERS``;
+        any order if not ``ordered``)."""
+        where, params = papers.filter_sql(tags, bookmarked, unread, categories, years)
         sql = f"SELECT key FROM papers{where}"
         if ordered:
-            sql += " ORDER BY sort_key DESC, id DESC"
+            sql += f" ORDER BY {papers.ORDERS[order]}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
@@ -190,10 +194,31 @@ class Library:
         tags: Sequence[str] = (),
         bookmarked: bool | None = None,
         unread: bool | None = None,
+        categories: Sequence[str] = (),
+        years: Sequence[tuple[int, int]] = (),
     ) -> int:
         """How many papers ``list_keys`` would return without a limit."""
-        where, params = papers.filter_sql(tags, bookmarked, unread)
+        where, params = papers.filter_sql(tags, bookmarked, unread, categories, years)
         return self._one(f"SELECT count(*) FROM papers{where}", params)
+
+    def order_keys(self, keys: Sequence[str], order: str) -> list[str]:
+        """``keys`` (known ones only) in the order of a sort."""
+        with self._store.read() as conn:
+            return papers.order_keys(conn, keys, order)
+
+    def facets(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        bookmarked: bool | None = None,
+        unread: bool | None = None,
+        categories: Sequence[str] = (),
+        years: Sequence[tuple[int, int]] = (),
+    ) -> dict:
+        """Top categories and the years of a list, with counts (from indexes)."""
+        where, params = papers.filter_sql(tags, bookmarked, unread, categories, years)
+        with self._store.read() as conn:
+            return papers.facets(conn, where, params)
 
     def get_meta(self, name: str) -> str | None:
         """A value the application keeps in the library (None when unset)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from absreader.core import dedupe
 from absreader.core.library.errors import LibraryError
-from absreader.core.library.records import Clean, clean_record, now, sort_key
+from absreader.core.library.records import Clean, clean_record, now, sort_key, year_of
 from absreader.core.library.tags import check_tag, tag_paper
 from absreader.core.models import Record
 
@@ -102,10 +102,12 @@ def new_key(conn: sqlite3.Connection, rec: Clean) -> str:
 def insert(conn: sqlite3.Connection, rec: Clean, seq: int) -> int:
     """Store a new paper; returns its row id."""
     key = new_key(conn, rec)
+    added = now()
+    order = sort_key(rec.published, rec.arxiv_id, added)
     paper_id = conn.execute(
         "INSERT INTO papers (key, arxiv_id, version, title, title_norm, abstract, authors, "
         "categories, published, updated, doi, journal_ref, comment, url, added, seq, sort_key, "
-        "untitled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        "untitled, year) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (
             key,
             rec.arxiv_id,
@@ -121,12 +123,14 @@ def insert(conn: sqlite3.Connection, rec: Clean, seq: int) -> int:
             rec.journal_ref,
             rec.comment,
             rec.url,
-            now(),
+            added,
             seq,
-            sort_key(rec.published, rec.arxiv_id),
+            order,
             int(not rec.title),
+            year_of(order),
         ),
     ).fetchone()[0]
+    store_categories(conn, paper_id, rec.categories)
     conn.execute(
         "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
         (paper_id, rec.source, rec.line),
@@ -140,7 +144,7 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
     """Fill the paper's gaps from the record; True if anything changed."""
     row = conn.execute(
         "SELECT key, arxiv_id, version, title, abstract, authors, categories, published, "
-        "updated, doi, journal_ref, comment, url FROM papers WHERE id = ?",
+        "updated, doi, journal_ref, comment, url, added FROM papers WHERE id = ?",
         (paper_id,),
     ).fetchone()
     (
@@ -157,6 +161,7 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
         journal_ref,
         comment,
         url,
+        added,
     ) = row
     changes: dict[str, Any] = {}
     if rec.arxiv_id and not arxiv_id:
@@ -178,6 +183,7 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
     merged_cats = list(dict.fromkeys([*old_cats, *rec.categories]))
     if merged_cats != old_cats:
         changes["categories"] = json.dumps(merged_cats, ensure_ascii=False)
+        store_categories(conn, paper_id, rec.categories)
     for name, old, new in (
         ("published", published, rec.published),
         ("updated", updated, rec.updated),
@@ -190,8 +196,9 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
             changes[name] = new
     if "published" in changes or "arxiv_id" in changes:
         changes["sort_key"] = sort_key(
-            changes.get("published", published), changes.get("arxiv_id", arxiv_id)
+            changes.get("published", published), changes.get("arxiv_id", arxiv_id), added
         )
+        changes["year"] = year_of(changes["sort_key"])
     new_source = conn.execute(
         "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
         (paper_id, rec.source, rec.line),
@@ -243,3 +250,11 @@ def apply_personal(
         )
     if changed:
         conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+
+
+def store_categories(conn: sqlite3.Connection, paper_id: int, categories: Iterable[str]) -> None:
+    """Index a paper's categories (what the sidebar's facets and ``--category`` read)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+        [(c, paper_id) for c in categories],
+    )

@@ -80,10 +80,25 @@ def by_keys(conn: sqlite3.Connection, keys: Sequence[str]) -> list[Paper]:
     return [by_key[k] for k in keys if k in by_key]
 
 
+#: How each sort orders papers (every one ends on the row id, so the order is total).
+ORDERS = {
+    "newest": "sort_key DESC, untitled, id DESC",
+    "oldest": "sort_key, untitled, id",
+    "title": "untitled, title COLLATE NOCASE, id",
+    "added": "added DESC, id DESC",
+    "unread": "read, sort_key DESC, untitled, id DESC",
+}
+
+
 def filter_sql(
-    tags: Sequence[str], bookmarked: bool | None, unread: bool | None
+    tags: Sequence[str],
+    bookmarked: bool | None,
+    unread: bool | None,
+    categories: Sequence[str] = (),
+    years: Sequence[tuple[int, int]] = (),
 ) -> tuple[str, list[Any]]:
-    """The WHERE clause for a list's filters (every tag, bookmark and read state)."""
+    """The WHERE clause for a list's filters: every tag, bookmark and read state, any of
+    the categories (``cs`` takes ``cs.LG``), any of the year ranges."""
     where, params = tag_rules.filter_sql(tags)
     if bookmarked is not None:
         where.append("bookmarked = ?")
@@ -91,7 +106,52 @@ def filter_sql(
     if unread is not None:
         where.append("read = ?")
         params.append(int(not unread))
+    if categories:
+        ors = " OR ".join(["category = ? OR (category > ? AND category < ?)"] * len(categories))
+        where.append(f"id IN (SELECT paper_id FROM paper_categories WHERE {ors})")
+        for cat in categories:
+            params += [cat, f"{cat}.", f"{cat}/"]  # "cs." < "cs.LG" < "cs/" in byte order
+    if years:
+        where.append("(" + " OR ".join(["year BETWEEN ? AND ?"] * len(years)) + ")")
+        for lo, hi in years:
+            params += [lo, hi]
     return (" WHERE " + " AND ".join(where)) if where else "", list(params)
+
+
+def order_keys(conn: sqlite3.Connection, keys: Sequence[str], order: str) -> list[str]:
+    """``keys`` in the order a sort gives (for search results shown by date or title)."""
+    rows = conn.execute(
+        "SELECT key FROM papers WHERE key IN (SELECT value FROM json_each(?)) "
+        f"ORDER BY {ORDERS[order]}",
+        (json.dumps(list(keys)),),
+    )
+    return [r[0] for r in rows]
+
+
+def facets(conn: sqlite3.Connection, where: str, params: Sequence[Any], top: int = 12) -> dict:
+    """The most common categories and the years of the papers ``where`` selects, with counts."""
+    inner = f"SELECT id FROM papers{where}" if where else None
+    if inner:
+        cats = conn.execute(
+            f"SELECT category, count(*) FROM paper_categories WHERE paper_id IN ({inner}) "
+            "GROUP BY category ORDER BY count(*) DESC, category LIMIT ?",
+            (*params, top),
+        ).fetchall()
+        years = conn.execute(
+            f"SELECT year, count(*) FROM papers{where} AND year IS NOT NULL "
+            "GROUP BY year ORDER BY year DESC",
+            params,
+        ).fetchall()
+    else:
+        cats = conn.execute(
+            "SELECT category, count(*) FROM paper_categories GROUP BY category "
+            "ORDER BY count(*) DESC, category LIMIT ?",
+            (top,),
+        ).fetchall()
+        years = conn.execute(
+            "SELECT year, count(*) FROM papers WHERE year IS NOT NULL GROUP BY year ORDER BY year DESC"
+        ).fetchall()
+    return {"categories": [tuple(r) for r in cats], "years": [tuple(r) for r in years]}
 
 
 def list_counts(conn: sqlite3.Connection) -> tuple[int, int, int]:

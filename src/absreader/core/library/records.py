@@ -108,11 +108,17 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sort_key(published: str | None, arxiv_id: str | None) -> str:
-    """Newest-first ordering: the publication date, else the month in a new-style id."""
+def sort_key(published: str | None, arxiv_id: str | None, added: str | None = None) -> str:
+    """The date a paper sorts by: its first version's date, else the month in a new-style
+    arXiv id, else the day it was added to the library."""
     if published:
         return published
     if arxiv_id and arxiv_id[:4].isdigit() and "." in arxiv_id:
         year = int(arxiv_id[:2])
         return f"{2000 + year if year < 91 else 1900 + year}-{arxiv_id[2:4]}"
-    return ""
+    return (added or "")[:10]
+
+
+def year_of(key: str) -> int | None:
+    """The year of a sort date (None when there is none)."""
+    return int(key[:4]) if key[:4].isdigit() else None
