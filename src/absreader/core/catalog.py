@@ -446,6 +446,18 @@ class Catalog:
     def remove_tags(self, key: str, names: Sequence[str]) -> Paper:
         return self._changed(self.library.remove_tags(key, names))
 
+    def delete_papers(self, keys: Sequence[str]) -> int:
+        """Delete papers and their personal data (``restore_deleted`` undoes it)."""
+        return self._changed(self.library.delete_papers(keys))
+
+    def restore_deleted(self) -> list[str]:
+        """Undo the most recent deletion; returns the keys restored."""
+        return self._changed(self.library.restore_deleted())
+
+    def edit_paper(self, key: str, **fields: object) -> Paper:
+        """Correct a paper's ``title``, ``authors`` or ``year``."""
+        return self._changed(self.library.edit_paper(key, **fields))  # type: ignore[arg-type]
+
     def create_tag(self, name: str) -> TagInfo:
         return self.library.create_tag(name)
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from absreader.core.library import merge, papers, personal, saved
+from absreader.core.library import editing, merge, papers, personal, saved, trash
 from absreader.core.library import tags as tag_rules
 from absreader.core.library.errors import NotFound
 from absreader.core.library.merge import UpsertStats
@@ -312,6 +312,36 @@ class Library:
         with self._store.write() as (conn, seq):
             if tag_rules.untag_paper(conn, paper_id, names):
                 conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+        return self._paper(paper_id)
+
+    def delete_papers(self, keys: Sequence[str]) -> int:
+        """Delete papers (with their personal data) into the trash; how many went.
+
+        NotFound (and nothing deleted) if any key is unknown."""
+        ids = [self._require_id(k) for k in keys]
+        with self._store.write() as (conn, seq):
+            return trash.delete(conn, seq, ids)
+
+    def restore_deleted(self) -> list[str]:
+        """Undo the most recent deletion; the keys that came back."""
+        with self._store.write() as (conn, seq):
+            return trash.restore(conn, seq)
+
+    def edit_paper(
+        self,
+        key: str,
+        *,
+        title: str | None = None,
+        authors: Sequence[str] | None = None,
+        year: int | None = None,
+    ) -> Paper:
+        """Correct a paper's title, authors or year (None leaves a field alone)."""
+        paper_id = self._require_id(key)
+        with self._store.write() as (conn, seq):
+            editing.edit(
+                conn, seq, paper_id, title=title,
+                authors=list(authors) if authors is not None else None, year=year,
+            )  # fmt: skip
         return self._paper(paper_id)
 
     def tags(self) -> list[TagInfo]:
