@@ -217,6 +217,9 @@ class QueryBuilder:
         half-typed word never empties the list.
         """
         top = self.prefix_variants(word, TYPING_PREFIX_LIMIT if typing else PREFIX_LIMIT)
+        if self.vocab is not None and len(top) > 1 and not self.vocab.count(word):
+            # Not a word itself: its stem could reach words it does not begin.
+            top = top[1:]
         if fieldname is None:
             ranked = self.default_word(word, parsed, top, negated)
         else:
@@ -420,7 +423,8 @@ class _Parser:
                     last = k == len(spans) - 1
                     q = self.word(None, w, tok, index if last else -1, (tok.start + a, tok.start + b))
                     if q is not None:
-                        out.append((q, w in STOP_WORDS, required and last))
+                        stop = w in STOP_WORDS and not (typing and last)
+                        out.append((q, stop, required and last))
                 return out
         q = self.word(fieldname, text, tok, index)
         if q is None:
@@ -429,6 +433,7 @@ class _Parser:
             tok.kind == "word"
             and fieldname is None
             and not tok.negated
+            and not typing  # a word being typed is a prefix, not yet a stop word
             and text.lower() in STOP_WORDS
         )
         return [((wq.Not(q) if tok.negated else q), stop, required)]
