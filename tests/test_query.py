@@ -123,7 +123,7 @@ def test_typing_expands_the_last_word_only() -> None:
     typed = builder.parse("large mod", as_you_type=True).query
     assert isinstance(typed, wq.And)
     last = {t.text for t in typed.subqueries[1].subqueries if t.fieldname == "abstract"}
-    assert last == {"mod", "model", "modern", "moder"}
+    assert last == {"model", "modern", "moder"}  # "mod" is no word: its stem could reach others
     assert builder.parse("large mod ", as_you_type=True).query != typed
     # One or two letters being typed filter nothing: they only rank.
     short = builder.parse("large mo", as_you_type=True).query

@@ -355,9 +355,20 @@ class SegmentSearch:
     # -- ranking ------------------------------------------------------------------------
 
     def top(
-        self, mask: int, scoring: list[ScoringTerm], k: int, ranking: Ranking = WHOOSH
+        self,
+        mask: int,
+        scoring: list[ScoringTerm],
+        k: int,
+        ranking: Ranking = WHOOSH,
+        tree: wq.Query | None = None,
     ) -> list[tuple[float, int]]:
-        """The best ``k`` documents of ``mask`` as ``(score, local docnum)``."""
+        """The best ``k`` documents of ``mask`` as ``(score, local docnum)``.
+
+        Scores sum the ``scoring`` terms a document holds. When ``tree`` is given
+        and summing would count a term of a branch the document does not match
+        (``a OR (b AND c)``, phrases under ``OR``, a repeated term), the tree is
+        scored branch by branch instead, as Whoosh does.
+        """
         if not mask or k <= 0:
             return []
         self.ranking = ranking
@@ -374,8 +385,52 @@ class SegmentSearch:
                 return [(0.0, d) for d in docs[:k]]
         else:
             docs = self._candidates(mask, terms, k)
-        scored = zip(self._scores(docs, terms), docs, strict=True)
+        if tree is not None and not flat_scoring(tree):
+            scores = self._tree_scores(tree, docs, {})
+        else:
+            scores = self._scores(docs, terms)
+        scored = zip(scores, docs, strict=True)
         return heapq.nsmallest(k, scored, key=lambda sd: (-sd[0], sd[1]))
+
+    def _term_scores(self, field: str, text: str, boost: float, docs: list[int]) -> list[float]:
+        st = self.term(field, text)
+        if st is None or field not in TEXT_FIELDS or not boost:
+            return [0.0] * len(docs)
+        c = self.snap.idf(field, text, self.ranking) * boost * (self.ranking.k1 + 1)
+        return self._scores(docs, [(st, c, self.seg.lens.get(field))])
+
+    def _tree_scores(self, q: wq.Query, docs: list[int], memo: dict[int, bytes]) -> list[float]:
+        """Scores of ``docs`` for ``q``, summing only the branches each document matches."""
+        if isinstance(q, wq.Term):
+            return self._term_scores(q.fieldname, q.text, q.boost, docs)
+        if isinstance(q, wq.Phrase):
+            out = [0.0] * len(docs)
+            for word in q.words:
+                out = list(map(float.__add__, out, self._term_scores(q.fieldname, word, 1.0, docs)))
+            return self._only_matching(q, docs, [x * q.boost for x in out], memo)
+        if isinstance(q, wq.AndNot):
+            return self._tree_scores(q.a, docs, memo)
+        parts: list[wq.Query] = []
+        if isinstance(q, wq.AndMaybe):
+            parts = [q.a, q.b]
+        elif isinstance(q, (wq.And, wq.Or)):
+            parts = [p for p in q.subqueries if not isinstance(p, wq.Not)]
+        out = [0.0] * len(docs)
+        for child in parts:
+            child_scores = self._tree_scores(child, docs, memo)
+            if not isinstance(child, wq.Term):
+                child_scores = self._only_matching(child, docs, child_scores, memo)
+            out = list(map(float.__add__, out, child_scores))
+        boost = getattr(q, "boost", 1.0)
+        return out if boost == 1.0 else [x * boost for x in out]
+
+    def _only_matching(
+        self, q: wq.Query, docs: list[int], scores: list[float], memo: dict[int, bytes]
+    ) -> list[float]:
+        data = memo.get(id(q))
+        if data is None:
+            data = memo[id(q)] = self.mask(q).to_bytes((self.n >> 3) + 1, "little")
+        return [s if data[d >> 3] >> (d & 7) & 1 else 0.0 for s, d in zip(scores, docs, strict=True)]
 
     def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
         scores = [0.0] * len(docs)
@@ -469,6 +524,40 @@ def _phrase_in(doc: int, sts: list[SegTerm], slop: int) -> bool:
     return False
 
 
+def flat_scoring(q: wq.Query) -> bool:
+    """Whether summing the tree's terms scores it as its branches would.
+
+    True unless a conjunction or a phrase sits under an ``OR`` (or under the
+    optional side of ``ANDMAYBE``), or a text term occurs twice.
+    """
+    seen: set[tuple[str, str]] = set()
+
+    def walk(node: wq.Query, optional: bool) -> bool:
+        if isinstance(node, wq.Term):
+            key = (node.fieldname, node.text)
+            if key in seen:
+                return False
+            seen.add(key)
+            return True
+        if isinstance(node, (wq.Not, wq.Every)) or node is wq.NullQuery:
+            return True
+        if isinstance(node, wq.Phrase):
+            if optional:
+                return False
+            return all(walk(wq.Term(node.fieldname, w), False) for w in node.words)
+        if isinstance(node, wq.Or):
+            return all(walk(c, True) for c in node.subqueries)
+        if isinstance(node, wq.AndMaybe):
+            return walk(node.a, optional) and walk(node.b, True)
+        if isinstance(node, wq.AndNot):
+            return walk(node.a, optional)
+        if isinstance(node, wq.And):
+            return not optional and all(walk(c, False) for c in node.subqueries)
+        return not optional
+
+    return walk(q, False)
+
+
 def scoring_terms(q: wq.Query, negated: bool = False) -> list[ScoringTerm]:
     """The positive text terms of a query, with their boosts (what ranking sums)."""
     out: list[ScoringTerm] = []
@@ -523,8 +612,10 @@ def search_tiers(
     Every tier is ranked with the same ``scoring`` terms (by default those of
     the last tier, the widest), so scores compare across tiers.
     """
+    tree = None
     if scoring is None:
         scoring = scoring_terms(tiers[-1])
+        tree = tiers[-1]
     totals = [0] * len(tiers)
     best: list[list[tuple[float, int]]] = [[] for _ in tiers]
     for i, base in enumerate(snapshot.bases):
@@ -543,7 +634,7 @@ def search_tiers(
                 continue
             taken |= mask
             totals[t] += mask.bit_count()
-            for score, doc in seg_search.top(mask, scoring, k, ranking):
+            for score, doc in seg_search.top(mask, scoring, k, ranking, tree):
                 best[t].append((score, doc + base))
     out = []
     for tier in best:
