@@ -8,7 +8,6 @@ from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.progress import ProgressLine
 from absreader.commands.render import paper_line
 
-
 #: Printed where papers with only some of the words begin.
 DIVIDER = "-- papers with some of the words --"
 
