@@ -9,6 +9,9 @@ from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.progress import ProgressLine
 from absreader.commands.render import paper_line
 
+#: Printed where papers with only some of the words begin.
+DIVIDER = "-- papers with some of the words --"
+
 
 def query_argv(argv: Sequence[str]) -> list[str]:
     """``absreader search vision -survey``: a word starting with ``-`` is a query word.
@@ -41,7 +44,8 @@ def query_argv(argv: Sequence[str]) -> list[str]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "search", help="search the library",
-        description='Search titles, abstracts and more. Plain words all match; also "phrases", '
+        description='Search titles, abstracts and more. Papers with all the words come first, then '
+        'papers with some of them; +word, AND and "phrases" are required. Also '
         "title: abstract: author: id: cat: tag: note:, is:bookmarked is:unread, AND OR NOT, -word, "
         "word*, word~ (fuzzy). An arXiv id or URL finds that paper.",
     )
@@ -89,6 +93,8 @@ def run_search(args: argparse.Namespace, ctx: Context) -> int:
         ctx.json({
             "query": query,
             "total": result.total,
+            "strict_total": result.strict_total,
+            "status": result.status,
             "suggestion": result.suggestion,
             "notice": result.notice,
             "results": records,
@@ -96,10 +102,16 @@ def run_search(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     if result.notice:
         ctx.warn(result.notice)
-    for paper in papers:
+    divider = result.divider
+    for i, paper in enumerate(papers):
+        if i == divider:
+            ctx.print(DIVIDER)
         ctx.print(paper_line(paper))
     shown = len(papers)
-    ctx.print(f"{shown} of {result.total} matches" if result.total else "no matches")
+    counts = f"{shown} of {result.total} matches" if result.total else "no matches"
+    if result.status:
+        counts += f" ({result.status})"
+    ctx.print(counts)
     if result.suggestion:
         ctx.print(f"did you mean: {result.suggestion}")
     return 0

@@ -322,8 +322,9 @@ class Catalog:
             )
             keys = [h.key for h in result.hits]
         return Page(
-            keys, result.total, total_library, text, result.suggestion, result.notice, _ms(start)
-        )
+            keys, result.total, total_library, text, result.suggestion, result.notice, _ms(start),
+            result.strict_total, result.status,
+        )  # fmt: skip
 
     def facets(self, spec: ListSpec | Filters = ALL) -> dict:
         """The top categories and the years of a list, with counts (from the library's

@@ -118,6 +118,10 @@ class Page:
     suggestion: str | None = None
     notice: str | None = None
     elapsed_ms: float = 0.0
+    #: Papers with all the words (they come first); None when the search has one part.
+    strict_total: int | None = None
+    #: "12 have all words · 188 have some", when the search has two parts.
+    status: str | None = None
 
 
 @dataclass(frozen=True)
