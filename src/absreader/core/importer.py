@@ -89,10 +89,11 @@ def import_files(
     """
     options = options or ImportOptions()
     tags = tuple(check_tag(t) for t in options.tags)
-    for path in paths:
-        stopped = yield from _import_one(library, Path(path), options, tags)
-        if stopped:  # the library cannot take writes (disk full, read-only): the rest would fail too
-            return
+    with library.bulk():
+        for path in paths:
+            stopped = yield from _import_one(library, Path(path), options, tags)
+            if stopped:  # the library cannot take writes (disk full, read-only): the rest would fail
+                return
 
 
 def _import_one(
