@@ -8,7 +8,7 @@ from pathlib import Path
 from absreader.commands.context import CommandError, Context
 from absreader.commands.progress import ProgressLine
 from absreader.core.importer import ImportOptions, ImportProgress, expand_paths, parse_since
-from absreader.core.index import IndexProgress
+from absreader.core.index_types import IndexProgress
 from absreader.core.library import LibraryError, check_tag
 from absreader.core.models import ImportReport
 from absreader.core.sources import FORMATS

@@ -32,7 +32,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_stats(args: argparse.Namespace, ctx: Context) -> int:
     stats = ctx.catalog.library.stats()
-    stats["index"] = ctx.catalog.index_state()
+    stats["index"] = ctx.catalog.index_state(quick=True)
     if args.json:
         ctx.json(stats)
         return 0

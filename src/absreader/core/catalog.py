@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from absreader.core.index_state import quick_state
 from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.library import Library, NotFound
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
@@ -156,7 +157,10 @@ class Catalog:
         self.library.set_meta(FIRST_RUN, "done")
         yield from self.sync_index()
 
-    def index_state(self) -> str:
+    def index_state(self, *, quick: bool = False) -> str:
+        """The index's state; ``quick`` reads only its marker files (no Whoosh import)."""
+        if quick and self._index is None:
+            return quick_state(self.paths.index_dir)
         return self.index.state()
 
     def sync_index(self) -> Iterator[IndexProgress]:
@@ -386,7 +390,7 @@ class Catalog:
         if another process is building or updating it, that one (or the next
         sync) takes this change in: a bookmark never waits on a full build.
         """
-        if self.index.state() != "ok":
+        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
             return paper
         with self._sync_lock(wait=False) as locked:
             if locked:

@@ -55,6 +55,7 @@ from absreader.core.index_segments import (
     write_toc,
 )
 from absreader.core.index_similar import signature_query, text_query
+from absreader.core.index_state import quick_state
 from absreader.core.index_types import Hit, IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.index_vocab import Vocabulary
 from absreader.core.models import Paper
@@ -86,21 +87,10 @@ class SearchIndex:
 
     def state(self) -> str:
         """ "ok", "missing", "incomplete" (a build was interrupted), "corrupt" or "outdated"."""
-        current = self._current_name()
-        if current is None:
-            if self.index_dir.is_dir() and any(self._build_dirs()):
-                return "incomplete"
-            return "missing"
-        folder = self.index_dir / current
-        if not folder.is_dir():
-            return "corrupt"
-        meta = read_meta(folder)
-        if meta is None:
-            return "corrupt"
-        if meta.get("schema") != SCHEMA_VERSION:
-            return "outdated"
-        if not meta.get("complete"):
-            return "incomplete"
+        state = quick_state(self.index_dir)
+        if state != "ok":
+            return state
+        folder = self.index_dir / (self._current_name() or "")
         try:
             storage = open_storage(folder)
             toc = read_toc(storage)

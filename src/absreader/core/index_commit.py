@@ -17,9 +17,8 @@ from typing import Any
 from absreader.core.index_merge import merge_segments
 from absreader.core.index_schema import SCHEMA, AnalysedDoc
 from absreader.core.index_segments import SegmentData, write_toc
+from absreader.core.index_state import META_FILE, read_meta  # noqa: F401 - re-exported
 from absreader.core.index_write import SegmentBuilder
-
-META_FILE = "meta.json"
 
 try:  # POSIX; elsewhere builds are not guarded against a second process
     import fcntl
@@ -150,15 +149,6 @@ class BatchWriter:
         for reader in self._readers.values():
             reader.close()
         self._readers.clear()
-
-
-def read_meta(folder: Path) -> dict[str, Any] | None:
-    """A generation's ``meta.json`` (None when missing or unreadable)."""
-    try:
-        data = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
