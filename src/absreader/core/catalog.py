@@ -220,7 +220,9 @@ class Catalog:
 
     def _rebuild(self) -> Iterator[IndexProgress]:
         seq = self.library.current_seq()
-        yield from self.index.build(self.library.iter_papers(), self.library.count(), seq)
+        yield from self.index.build(
+            self.library.iter_papers(), self.library.count(), seq, unique=True
+        )
 
     @contextmanager
     def _sync_lock(self, wait: bool = True) -> Iterator[bool]:
