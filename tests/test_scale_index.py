@@ -86,7 +86,11 @@ def test_prefix_and_fuzzy_work_during_a_first_build(
     assert "Still indexing" in (reader.search("").notice or "")
     indexed = _keys(reader, "")
     word = next(
-        w for p in papers if p.key in indexed for w in p.title.lower().split() if len(w) >= 8 and w.isalpha()
+        w
+        for p in papers
+        if p.key in indexed
+        for w in p.title.lower().split()
+        if len(w) >= 8 and w.isalpha()
     )
     prefix = _keys(reader, word[:5], as_you_type=True)
     assert prefix and prefix <= indexed

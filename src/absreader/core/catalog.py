@@ -213,6 +213,36 @@ class Catalog:
             self.notice = "search index did not match the library; rebuilt it from the library"
             yield from self._rebuild()
 
+    def needs_full_build(self) -> bool:
+        """Would ``sync_index()`` build the whole index (none yet, broken, or many changes)?"""
+        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
+            return True
+        since, current = self.index.synced_seq, self.library.current_seq()
+        return current > since and self.library.count_changed_since(since) > max(
+            REBUILD_MIN_CHANGED, self.library.count() // 5
+        )
+
+    def build_in_subprocess(self, *, rebuild: bool = False) -> Iterator[IndexProgress]:
+        """``sync_index()`` (or with ``rebuild``, ``rebuild_index()``) in a child process.
+
+        For the reader: a first build or a rebuild of a large library holds
+        hundreds of MB and both cores for minutes; in a child (at lower
+        priority) the reader's memory and keystroke latency stay flat, and it
+        searches the build's committed segments meanwhile. Yields progress;
+        closing the generator stops the child cleanly. Raises IndexUnavailable
+        if the child fails. Afterwards this catalog's index reopens the new one.
+        """
+        from absreader.core.index_job import run_in_subprocess
+
+        for event in run_in_subprocess(self.paths, rebuild=rebuild):
+            if isinstance(event, IndexProgress):
+                yield event
+            else:
+                if event.get("notice"):
+                    self.notice = str(event["notice"])
+                if self._index is not None:
+                    self._index.close()  # the next search opens the new generation
+
     def rebuild_index(self) -> Iterator[IndexProgress]:
         """Rebuild the whole index from the library (beside the live one, then swapped in)."""
         with self._sync_lock():
