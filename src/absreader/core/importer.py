@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from absreader.core import import_resume
 from absreader.core.library import Library, LibraryError, check_tag
 from absreader.core.models import ImportReport, Problem, Record, SavedSearch, TagInfo
 from absreader.core.sources import SourceError, read_source
@@ -44,6 +45,8 @@ class ImportProgress:
     total_bytes: int
     added: int
     merged: int
+    #: Records skipped at the start because an earlier, interrupted run took them in.
+    resumed: int = 0
 
 
 @dataclass
@@ -119,6 +122,8 @@ def _import_one(
     batch: list[Record] = []
     searches: list[SavedSearch] = []
     reading_lists: list[str] = []
+    resume = None if options.dry_run else import_resume.load(library, path, options)
+    skip = resume.records if resume else 0
 
     def flush() -> Iterator[ImportProgress]:
         nonlocal batch
@@ -132,6 +137,8 @@ def _import_one(
         report.merged += stats.merged
         report.skipped += stats.skipped
         batch = []
+        if not options.dry_run:
+            import_resume.save(library, path, options, report.records, report.added, report.merged)
         yield ImportProgress(
             str(path),
             report.records,
@@ -139,10 +146,20 @@ def _import_one(
             total_bytes,
             report.added,
             report.merged,
+            skip,
         )
 
     try:
         for item in items:
+            if skip and report.records < skip:
+                # Taken in by an interrupted earlier run of this import: read past it.
+                if isinstance(item, Record):
+                    report.records += 1
+                    if report.records == skip:
+                        yield ImportProgress(
+                            str(path), skip, _position(items, total_bytes), total_bytes, 0, 0, skip
+                        )
+                continue
             if isinstance(item, Problem):
                 report.skipped += 1
                 if len(report.problems) < MAX_PROBLEMS_KEPT:
@@ -200,6 +217,8 @@ def _import_one(
             except LibraryError as exc:
                 report.problems.append(Problem(str(path), 0, f"reading list {name!r}: {exc}"))
     report.filtered = filt.filtered
+    if not options.dry_run and not report.error:
+        import_resume.clear(library, path)
     yield report
     return False
 
