@@ -216,6 +216,35 @@ def phase_index(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def phase_index_child(args: dict[str, Any]) -> dict[str, Any]:
+    """A full rebuild in a child process (``Catalog.build_in_subprocess``), as the reader runs it.
+
+    The figures that matter are this (parent) process's memory, which stays
+    the reader's, and the child's peak (``ru_maxrss`` of waited-for children).
+    """
+    from absreader.core.catalog import Catalog
+
+    paths = _paths(args["home"])
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    catalog = Catalog.open(paths)
+    catalog.search("model", limit=20)  # the reader has its index open
+    before = peak_rss_mb()
+    events = sum(1 for _ in catalog.build_in_subprocess(rebuild=True))
+    hits = catalog.search("model", limit=20).total
+    catalog.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "wall_s": time.perf_counter() - wall0,
+        "parent_cpu_s": cpu_seconds() - cpu0,
+        "child_cpu_s": children.ru_utime + children.ru_stime,
+        "parent_peak_rss_mb": peak_rss_mb(),
+        "parent_peak_before_build_mb": before,
+        "child_peak_rss_mb": children.ru_maxrss / 1024.0,
+        "progress_events": events,
+        "hits_after": hits,
+    }
+
+
 # ---------------------------------------------------------------- queries
 
 
@@ -586,6 +615,7 @@ PHASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "import": phase_import,
     "tag": phase_tag,
     "index": phase_index,
+    "index_child": phase_index_child,
     "queries": phase_queries,
     "paint": phase_paint,
     "keys": phase_keys,
