@@ -199,6 +199,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     if imp:
         figures["import"] = {k: imp[k] for k in ("wall_s", "cpu_s", "papers_per_s", "papers_per_cpu_s",
                                                  "first_batch_s", "peak_rss_mb", "library_mb")}  # fmt: skip
+        details["import_io"] = {k: imp[k] for k in ("write_mb", "wchar_mb", "rchar_mb") if k in imp}
         details["import"] = {k: imp[k] for k in ("papers", "records", "skipped")}
     tag = phase("tag", {**base, "subset": str(scratch / f"tagged-{n}-s{seed}.jsonl")})
     if tag:
@@ -208,6 +209,10 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
         figures["index"] = {k: idx[k] for k in ("wall_s", "cpu_s", "papers_per_s", "papers_per_cpu_s",
                                                 "peak_rss_mb", "index_mb")}  # fmt: skip
         details["index"] = {"papers": idx["papers"], "progress_events": idx["progress_events"]}
+        details["index_io"] = {k: idx[k] for k in ("write_mb", "wchar_mb", "rchar_mb") if k in idx}
+    child = phase("index_child", base)
+    if child:
+        details["index_child"] = child
     q = phase("queries", {**base, "queries": opts.queries})
     if q:
         figures["queries"] = {
@@ -373,6 +378,16 @@ def render(result: dict[str, Any]) -> str:
         row("", f"{_fmt(x['wall_s'])} s wall, {_fmt(x['cpu_s'])} s CPU")
         row("  peak RSS", f"{_fmt(x['peak_rss_mb'], 0)} MB")
         row("  index on disk", f"{_fmt(x['index_mb'], 0)} MB")
+    for name, label in (("import_io", "import"), ("index_io", "index build")):
+        io = d.get(name)
+        if io and "write_mb" in io:
+            row(f"  {label}: written / read (rchar)", f"{_fmt(io['write_mb'], 0)} / {_fmt(io['rchar_mb'], 0)} MB")
+    c = d.get("index_child")
+    if c:
+        row("rebuild in a child process", f"{_fmt(c['wall_s'])} s wall")
+        row("  parent (reader) peak RSS", f"{_fmt(c['parent_peak_rss_mb'], 0)} MB "
+            f"(before {_fmt(c['parent_peak_before_build_mb'], 0)})")  # fmt: skip
+        row("  child peak RSS, CPU", f"{_fmt(c['child_peak_rss_mb'], 0)} MB, {_fmt(c['child_cpu_s'])} s")
     w("")
     if "queries" in f:
         qs = f["queries"]

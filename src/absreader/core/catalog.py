@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from absreader.core.index_lock import IndexLock
+from absreader.core.index_state import quick_state
 from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.library import Library, LibraryError, NotFound, check_tag, normalise_tag
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
@@ -138,7 +139,10 @@ class Catalog:
         self.library.set_meta(FIRST_RUN, "done")
         yield from self.sync_index()
 
-    def index_state(self) -> str:
+    def index_state(self, *, quick: bool = False) -> str:
+        """The index's state; ``quick`` reads only its marker files (no Whoosh import)."""
+        if quick and self._index is None:
+            return quick_state(self.paths.index_dir)
         return self.index.state()
 
     def index_matches_library(self) -> bool:
@@ -199,6 +203,36 @@ class Catalog:
             self.notice = "search index did not match the library; rebuilt it from the library"
             yield from self._rebuild()
 
+    def needs_full_build(self) -> bool:
+        """Would ``sync_index()`` build the whole index (none yet, broken, or many changes)?"""
+        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
+            return True
+        since, current = self.index.synced_seq, self.library.current_seq()
+        return current > since and self.library.count_changed_since(since) > max(
+            REBUILD_MIN_CHANGED, self.library.count() // 5
+        )
+
+    def build_in_subprocess(self, *, rebuild: bool = False) -> Iterator[IndexProgress]:
+        """``sync_index()`` (or with ``rebuild``, ``rebuild_index()``) in a child process.
+
+        For the reader: a first build or a rebuild of a large library holds
+        hundreds of MB and both cores for minutes; in a child (at lower
+        priority) the reader's memory and keystroke latency stay flat, and it
+        searches the build's committed segments meanwhile. Yields progress;
+        closing the generator stops the child cleanly. Raises IndexUnavailable
+        if the child fails. Afterwards this catalog's index reopens the new one.
+        """
+        from absreader.core.index_job import run_in_subprocess
+
+        for event in run_in_subprocess(self.paths, rebuild=rebuild):
+            if isinstance(event, IndexProgress):
+                yield event
+            else:
+                if event.get("notice"):
+                    self.notice = str(event["notice"])
+                if self._index is not None:
+                    self._index.close()  # the next search opens the new generation
+
     def rebuild_index(self) -> Iterator[IndexProgress]:
         """Rebuild the whole index from the library (beside the live one, then swapped in)."""
         with self._sync_lock():
@@ -206,7 +240,9 @@ class Catalog:
 
     def _rebuild(self) -> Iterator[IndexProgress]:
         seq = self.library.current_seq()
-        yield from self.index.build(self.library.iter_papers(), self.library.count(), seq)
+        yield from self.index.build(
+            self.library.iter_papers(), self.library.count(), seq, unique=True
+        )
 
     def _sync_lock(self, wait: bool = True) -> AbstractContextManager[bool]:
         """Hold the index's one lock (True), or yield False at once if ``wait`` is off and
@@ -389,7 +425,7 @@ class Catalog:
 
     def stats(self) -> dict:
         """The library's counts plus the index's state (for `absreader stats`)."""
-        return {**self.library.stats(), "index": self.index_state()}
+        return {**self.library.stats(), "index": self.index_state(quick=True)}
 
     def has_tag(self, name: str) -> bool:
         norm = normalise_tag(name)
@@ -419,10 +455,8 @@ class Catalog:
         lock (building or updating), that one or the next sync takes this
         change in: a write never waits on a build.
         """
-        if self._index is None and not self.paths.index_dir.is_dir():
-            return result  # no index yet: the first search builds it from the library
-        if self.index.state() != "ok":
-            return result
+        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
+            return result  # no usable index: the next search or sync builds it from the library
         with self._sync_lock(wait=False) as locked:
             if locked:
                 try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from absreader.core import import_resume
 from absreader.core.ids import parse_arxiv_id
 from absreader.core.library import Library, LibraryError, check_tag
 from absreader.core.models import ImportReport, Problem, Record, SavedSearch, TagInfo
@@ -46,6 +47,8 @@ class ImportProgress:
     total_bytes: int
     added: int
     merged: int
+    #: Records skipped at the start because an earlier, interrupted run took them in.
+    resumed: int = 0
 
 
 @dataclass
@@ -124,10 +127,11 @@ def import_files(
     """
     options = options or ImportOptions()
     tags = tuple(check_tag(t) for t in options.tags)
-    for path in paths:
-        stopped = yield from _import_one(library, Path(path), options, tags)
-        if stopped:  # the library cannot take writes (disk full, read-only): the rest would fail too
-            return
+    with library.bulk():
+        for path in paths:
+            stopped = yield from _import_one(library, Path(path), options, tags)
+            if stopped:  # the library cannot take writes (disk full, read-only): the rest would fail
+                return
 
 
 def _import_one(
@@ -153,6 +157,8 @@ def _import_one(
     batch: list[Record] = []
     searches: list[SavedSearch] = []
     reading_lists: list[str] = []
+    resume = None if options.dry_run else import_resume.load(library, path, options)
+    skip = resume.records if resume else 0
 
     def flush() -> Iterator[ImportProgress]:
         nonlocal batch
@@ -166,6 +172,8 @@ def _import_one(
         report.merged += stats.merged
         report.skipped += stats.skipped
         batch = []
+        if not options.dry_run:
+            import_resume.save(library, path, options, report.records, report.added, report.merged)
         yield ImportProgress(
             str(path),
             report.records,
@@ -173,10 +181,20 @@ def _import_one(
             total_bytes,
             report.added,
             report.merged,
+            skip,
         )
 
     try:
         for item in items:
+            if skip and report.records < skip:
+                # Taken in by an interrupted earlier run of this import: read past it.
+                if isinstance(item, Record):
+                    report.records += 1
+                    if report.records == skip:
+                        yield ImportProgress(
+                            str(path), skip, _position(items, total_bytes), total_bytes, 0, 0, skip
+                        )
+                continue
             if isinstance(item, Problem):
                 report.skipped += 1
                 if len(report.problems) < MAX_PROBLEMS_KEPT:
@@ -234,6 +252,8 @@ def _import_one(
             except LibraryError as exc:
                 report.problems.append(Problem(str(path), 0, f"reading list {name!r}: {exc}"))
     _filter_counts(report, filt)
+    if not options.dry_run and not report.error:
+        import_resume.clear(library, path)
     yield report
     return False
 

@@ -56,6 +56,7 @@ from absreader.core.index_segments import (
     write_toc,
 )
 from absreader.core.index_similar import signature_query, text_query
+from absreader.core.index_state import quick_state
 from absreader.core.index_types import Hit, IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.index_vocab import Vocabulary
 from absreader.core.models import Paper
@@ -107,21 +108,10 @@ class SearchIndex:
 
     def state(self) -> str:
         """ "ok", "missing", "incomplete" (a build was interrupted), "corrupt" or "outdated"."""
-        current = self._current_name()
-        if current is None:
-            if self.index_dir.is_dir() and any(self._build_dirs()):
-                return "incomplete"
-            return "missing"
-        folder = self.index_dir / current
-        if not folder.is_dir():
-            return "corrupt"
-        meta = read_meta(folder)
-        if meta is None:
-            return "corrupt"
-        if meta.get("schema") != SCHEMA_VERSION:
-            return "outdated"
-        if not meta.get("complete"):
-            return "incomplete"
+        state = quick_state(self.index_dir)
+        if state != "ok":
+            return state
+        folder = self.index_dir / (self._current_name() or "")
         try:
             storage = open_storage(folder)
             toc = read_toc(storage)
@@ -159,8 +149,14 @@ class SearchIndex:
 
     # -- building ------------------------------------------------------------------------
 
-    def build(self, papers: Iterable[Paper], total: int, seq: int) -> Iterator[IndexProgress]:
-        """Rebuild from scratch beside the live index, then swap it in."""
+    def build(
+        self, papers: Iterable[Paper], total: int, seq: int, *, unique: bool = False
+    ) -> Iterator[IndexProgress]:
+        """Rebuild from scratch beside the live index, then swap it in.
+
+        ``unique``: the papers' keys are known to be distinct (they come from
+        the library), so the build does not remember every key it has seen.
+        """
         with self._write_lock():
             self.index_dir.mkdir(parents=True, exist_ok=True)
             for leftover in self._build_dirs():
@@ -169,7 +165,7 @@ class SearchIndex:
             folder = self.index_dir / f"{name}.new"
             folder.mkdir()
             try:
-                yield from self._build_into(folder, papers, total, seq)
+                yield from self._build_into(folder, papers, total, seq, unique)
                 final = self.index_dir / name
                 os.replace(folder, final)
                 write_atomic(self.index_dir / CURRENT_FILE, name + "\n")
@@ -183,7 +179,7 @@ class SearchIndex:
             yield IndexProgress(total, total, "done")
 
     def _build_into(
-        self, folder: Path, papers: Iterable[Paper], total: int, seq: int
+        self, folder: Path, papers: Iterable[Paper], total: int, seq: int, unique: bool
     ) -> Iterator[IndexProgress]:
         storage = open_storage(folder, create=True)
         write_meta(folder, {"schema": SCHEMA_VERSION, "complete": False, "total": total})
@@ -192,10 +188,13 @@ class SearchIndex:
         counts: Counter[str] = Counter()
         seen: set[str] = set()
         done = 0
+        vocab_saved = 0
         yield IndexProgress(0, total, "indexing")
         for paper in papers:
             doc = analyse(paper)
-            if paper.key in seen:
+            if unique:
+                counts.update(doc.surface)
+            elif paper.key in seen:
                 writer.delete_key(paper.key)  # the same paper twice: the last one wins
             else:
                 seen.add(paper.key)
@@ -205,6 +204,11 @@ class SearchIndex:
             limit = FIRST_SEGMENT if not writer.segments else SEGMENT_SIZE
             if writer.pending >= limit:
                 writer.flush()
+                if done >= 2 * vocab_saved:
+                    # Words so far, so prefix and fuzzy search work while the first
+                    # build runs (saved at doubling sizes: the writes stay linear).
+                    Vocabulary(counts).save(folder)
+                    vocab_saved = done
                 write_meta(
                     folder,
                     {"schema": SCHEMA_VERSION, "complete": False, "total": total, "done": done},
@@ -213,9 +217,11 @@ class SearchIndex:
                 yield IndexProgress(done, max(total, done), "indexing")
         writer.flush()
         if writer.segments:
-            # One segment, with "more like this" signatures (partial segments have none).
+            # Segments of up to MERGE_CAP papers, with "more like this" signatures
+            # (partial segments have none).
             yield IndexProgress(done, max(total, done), "optimising")
-            writer.optimise()
+            for merged in writer.optimise(everything=True):
+                yield IndexProgress(min(merged, done), max(total, done), "optimising")
         vocab = Vocabulary(dict(counts))
         vocab.save(folder)
         write_meta(
@@ -261,7 +267,8 @@ class SearchIndex:
             total = max(total, done)
             if writer.needs_optimise(added=done, before=before):
                 yield IndexProgress(done, total, "optimising")
-                writer.optimise()
+                for _merged in writer.optimise():
+                    pass
             else:
                 writer.merge_small()
             writer.commit()

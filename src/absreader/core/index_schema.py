@@ -26,12 +26,11 @@ from whoosh.lang.porter import stem as _porter_stem
 
 from absreader.core.clean import fold
 from absreader.core.ids import parse_arxiv_id
+
+# SCHEMA_VERSION lives in index_state, which commands that do not search read without Whoosh.
+from absreader.core.index_state import SCHEMA_VERSION  # noqa: F401 - re-exported
 from absreader.core.library.tags import normalise_tag
 from absreader.core.models import Paper
-
-#: Bump when the schema, the analysis or the on-disk layout changes: an index
-#: written with another version reports ``state() == "outdated"`` and is rebuilt.
-SCHEMA_VERSION = 1
 
 #: Fields holding running text, with positions (phrases work in all of them).
 TEXT_FIELDS = ("title", "abstract", "author", "note")

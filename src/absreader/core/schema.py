@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 4
+from absreader.core import dedupe
+
+SCHEMA_VERSION = 5
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -139,7 +141,33 @@ def _v4(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
+def _v5(conn: sqlite3.Connection) -> None:
+    """Fingerprints as small sketches stored block by block (bounded writes per import).
+
+    The old table keyed ~51 random hashes a paper by ``fp`` alone, so every
+    import batch dirtied pages all over it. The new one is keyed by the paper
+    id's block first; every paper is fingerprinted again with the new sketch.
+    """
+    _run(
+        conn,
+        """
+        DROP TABLE IF EXISTS fingerprints;
+        CREATE TABLE fingerprints (
+            gen INTEGER NOT NULL,
+            fp INTEGER NOT NULL,
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            PRIMARY KEY (gen, fp, paper_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX fingerprints_paper ON fingerprints (paper_id);
+        """,
+    )
+    dedupe.rebuild(conn)
+
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5,
+}  # fmt: skip
 
 
 def migrate(conn: sqlite3.Connection) -> None:

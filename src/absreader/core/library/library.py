@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,10 @@ class Library:
         return self._store.writer
 
     # ---------------------------------------------------------------- importing
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """Settings for a long run of large write batches (an import); see ``Store.bulk``."""
+        return self._store.bulk()
 
     def upsert(
         self, records: Iterable[Record], *, tags: Sequence[str] = (), dry_run: bool = False

@@ -136,7 +136,7 @@ def insert(conn: sqlite3.Connection, rec: Clean, seq: int) -> int:
         (paper_id, rec.source, rec.line),
     )
     if rec.abstract:
-        dedupe.store(conn, paper_id, rec.abstract)
+        dedupe.store(conn, paper_id, rec.abstract, new=True)
     return paper_id
 
 
