@@ -69,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bookmarked", action="store_true", help="only bookmarked papers")
     p.add_argument("--unread", action="store_true", help="only unread papers")
     p.add_argument("--saved", metavar="NAME", help="the papers a saved search finds")
+    p.add_argument("--new", action="store_true",
+                   help="only papers the last fetches added (see absreader fetch)")
     p.add_argument("--limit", type=positive_int, metavar="N", help="at most N papers (default: all)")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(handler=run_list)
@@ -210,8 +212,16 @@ def selected_keys(ctx: Context, *, tags: list[str], bookmarked: bool, unread: bo
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
-    keys = selected_keys(ctx, tags=args.tag, bookmarked=args.bookmarked, unread=args.unread,
-                         saved=args.saved, query=None, limit=args.limit)
+    if args.new:  # feeds: the "New" list, narrowed by any other filter given
+        keys = ctx.catalog.feeds.new_keys()
+        if args.tag or args.bookmarked or args.unread or args.saved:
+            allowed = set(selected_keys(ctx, tags=args.tag, bookmarked=args.bookmarked,
+                                        unread=args.unread, saved=args.saved, query=None, limit=None))
+            keys = [k for k in keys if k in allowed]
+        keys = keys[: args.limit] if args.limit else keys
+    else:
+        keys = selected_keys(ctx, tags=args.tag, bookmarked=args.bookmarked, unread=args.unread,
+                             saved=args.saved, query=None, limit=args.limit)
     if args.json:
         out = ctx.out
         out.write("[")
@@ -225,7 +235,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     for start in range(0, len(keys), 500):
         for paper in ctx.catalog.papers(keys[start:start + 500]):
             ctx.print(paper_line(paper))
-    spec = ListSpec("saved", args.saved) if args.saved else None
+    spec = ListSpec("saved", args.saved) if args.saved else ListSpec("new") if args.new else None
     noun = "paper" if len(keys) == 1 else "papers"
     ctx.err.write(f"{len(keys)} {noun}{' in ' + spec.label if spec else ''}\n")
     return 0

@@ -22,6 +22,9 @@ from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
 from absreader.paths import Paths, sample_data_dir
 
 if TYPE_CHECKING:
+    from absreader.core.feeds.runner import FetchOptions, FetchProgress, FetchReport
+    from absreader.core.feeds.spec import SourceSpec
+    from absreader.core.feeds.state import FeedStore
     from absreader.core.importer import ImportOptions, ImportProgress
     from absreader.core.index import SearchIndex
 
@@ -30,7 +33,7 @@ try:  # POSIX; elsewhere two processes may both build a missing index (harmless,
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
+LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved", "new")
 # Above this many changed papers (or a fifth of the library) a sync rebuilds instead.
 REBUILD_MIN_CHANGED = 2000
 #: Library meta entry: "started" while the first run's sample import runs, then "done".
@@ -43,7 +46,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ListSpec:
-    """Which reading list is shown: all, unread, bookmarked, a tag or a saved search."""
+    """Which reading list is shown: all, unread, bookmarked, new (fetched), a tag or a saved search."""
 
     kind: str = "all"
     name: str = ""
@@ -77,6 +80,9 @@ class Lists:
     bookmarked: int
     tags: list[TagInfo] = field(default_factory=list)
     saved: list[SavedSearch] = field(default_factory=list)
+    #: Papers the last fetches added (the "New" list), and how many per feed.
+    new: int = 0
+    new_by_feed: dict[str, int] = field(default_factory=dict)
 
 
 class Catalog:
@@ -89,6 +95,7 @@ class Catalog:
         self._index_lock = threading.Lock()
         self.notice: str | None = None
         self._restrict_cache: tuple[tuple[ListSpec, int], frozenset[str]] | None = None
+        self._feeds: FeedStore | None = None
 
     @classmethod
     def open(cls, paths: Paths) -> Catalog:
@@ -109,6 +116,8 @@ class Catalog:
     def close(self) -> None:
         if self._index is not None:
             self._index.close()
+        if self._feeds is not None:
+            self._feeds.close()
         self.library.close()
 
     # ---------------------------------------------------------------- importing and indexing
@@ -295,6 +304,8 @@ class Catalog:
             bookmarked=bookmarked,
             tags=self.library.tags(),
             saved=self.library.saved_searches(),
+            new=self.feeds.count_new(),
+            new_by_feed=self.feeds.new_by_feed(),
         )
 
     def _list_filters(self, spec: ListSpec) -> dict:
@@ -325,6 +336,8 @@ class Catalog:
                 saved_query = self.library.get_search(spec.name).query
             except NotFound:
                 saved_query = ""
+        if spec.kind == "new":  # feeds: the "New" list (see the feeds block below)
+            return self._new_page(text, limit=limit, offset=offset, as_you_type=as_you_type)
         if not text and not saved_query:
             filters = self._list_filters(spec)
             keys = self.library.list_keys(limit=limit, offset=offset, **filters)
@@ -376,6 +389,61 @@ class Catalog:
         paper = self.paper(key)
         hits = self._with_index(lambda: self.index.more_like(paper, limit))
         return self.papers([h.key for h in hits])
+
+    # ---------------------------------------------------------------- feeds (issue 14)
+    # Fetching goes through the same path as importing: Library.upsert, then sync_index.
+    # The feed tables' SQL lives in core/feeds/state.py, the fetching in core/feeds/.
+
+    @property
+    def feeds(self) -> FeedStore:
+        """Subscriptions, feed state and the "New" list (opened on first use)."""
+        if self._feeds is None:
+            from absreader.core.feeds.state import FeedStore
+
+            self._feeds = FeedStore(self.library.path)
+        return self._feeds
+
+    def fetch(
+        self, specs: Sequence[SourceSpec] | None = None, options: FetchOptions | None = None
+    ) -> Iterator[FetchProgress | FetchReport | IndexProgress]:
+        """Fetch ``specs`` (default: every subscription), then bring the index up to date.
+
+        A generator like :meth:`import_paths`: progress after every committed
+        page, a report per source, index progress after each source that changed
+        the library (so its papers are searchable at once).
+        """
+        from absreader.core.feeds.config import load_fetch_config
+        from absreader.core.feeds.runner import FetchReport, run_fetch
+        from absreader.core.feeds.spec import parse_source
+
+        config = load_fetch_config(self.paths.config_file)
+        if specs is None:
+            specs = [parse_source(f.source) for f in self.feeds.subscriptions()]
+        if self.library.get_meta(FIRST_RUN) is None:
+            self.library.set_meta(FIRST_RUN, "done")  # as for an import: no sample papers later
+        for event in run_fetch(self.library, self.feeds, specs, config, options):
+            yield event
+            if isinstance(event, FetchReport) and event.changed:
+                yield from self.sync_index()
+
+    def mark_new_seen(self) -> None:
+        """The user has seen the New list: from now on it holds the next fetches (and the last)."""
+        self.feeds.mark_seen()
+
+    def _new_page(self, text: str, *, limit: int, offset: int, as_you_type: bool) -> Page:
+        start = time.perf_counter()
+        total_library = self.library.count()
+        if not text:
+            keys = self.feeds.new_keys(limit, offset)
+            return Page(keys, self.feeds.count_new(), total_library, "", None, None, _ms(start))
+        restrict = frozenset(self.feeds.new_keys(ordered=False))
+        result = self.search(
+            text, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
+        )
+        return Page(
+            [h.key for h in result.hits], result.total, total_library, text,
+            result.suggestion, result.notice, _ms(start),
+        )  # fmt: skip
 
     # ---------------------------------------------------------------- personal data
 
