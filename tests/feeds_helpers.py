@@ -109,6 +109,9 @@ def atom_error(message: str) -> bytes:
 """.encode()
 
 
+TRAILING = " "  # arXiv's descriptions end the "Announce Type" line with a space
+
+
 def rss(category: str, items: list[tuple[Fake, str]]) -> bytes:
     """arXiv's RSS 2.0 announcement feed; each item is (paper, announce type)."""
     parts = []
@@ -118,7 +121,7 @@ def rss(category: str, items: list[tuple[Fake, str]]) -> bytes:
     <item>
       <title>{escape(p.title)}</title>
       <link>https://arxiv.org/abs/{p.id}</link>
-      <description>arXiv:{p.id}v{p.version} Announce Type: {kind} 
+      <description>arXiv:{p.id}v{p.version} Announce Type: {kind}{TRAILING}
 Abstract: {escape(p.abstract)}</description>
       <guid isPermaLink="false">oai:arXiv.org:{p.id}v{p.version}</guid>{cats}
       <pubDate>Thu, 21 Mar 2024 00:00:00 -0400</pubDate>

@@ -225,9 +225,9 @@ def parse_hf_daily(body: bytes, source: str) -> Parsed:
     try:
         data = json.loads(body.decode("utf-8", "replace"))
     except json.JSONDecodeError as exc:
-        cut = exc.pos >= len(body.rstrip()) - 1
+        cut = exc.pos >= len(body.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         what = "truncated JSON" if cut else "malformed JSON"
-        raise FormatError(f"{what} ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        raise FormatError(f"{what} ({exc.msg}: line {exc.lineno}, column {exc.colno})") from None
     if isinstance(data, dict) and "error" in data:
         raise FormatError(f"Hugging Face API error: {str(data['error'])[:200]}")
     if not isinstance(data, list):

@@ -113,7 +113,7 @@ class FeedStore:
         return _state(rows[0]) if rows else None
 
     def subscriptions(self) -> list[FeedState]:
-        rows = self._read(f"SELECT {_COLUMNS} FROM feeds WHERE subscribed = 1 ORDER BY created, source")
+        rows = self._read(f"SELECT {_COLUMNS} FROM feeds WHERE subscribed = 1 ORDER BY rowid")
         return [_state(r) for r in rows]
 
     def subscribe(self, source: str, tag: str | None) -> tuple[FeedState, bool]:

@@ -98,9 +98,9 @@ def parse_xml(body: bytes) -> Element:
         reason = expat.ErrorString(exc.code) or "syntax error"
         if exc.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS] and not body.strip():
             raise XmlError("empty answer (no XML at all)") from None
-        if stack or exc.code == expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_TOKEN]:
+        if stack and parser.ErrorByteIndex >= len(body.rstrip()) - 1:
             raise XmlError(
-                f"truncated or malformed XML ({reason} at line {exc.lineno}, column {exc.offset + 1})"
+                f"truncated XML (it stops at line {exc.lineno} inside <{stack[-1].name}>)"
             ) from None
         raise XmlError(
             f"malformed XML ({reason} at line {exc.lineno}, column {exc.offset + 1})"
