@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -9,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from absreader import __version__
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, run_cli_process
 from tests.feeds_helpers import (
     HF_DAY,
     QUANTUM,
@@ -32,7 +33,8 @@ def server() -> Iterator[HTTPServer]:
     server = start_server()
     yield server
     server.clear()
-    server.stop()
+    if server.is_running():
+        server.stop()
 
 
 @pytest.fixture
@@ -309,3 +311,28 @@ def test_bad_sources_are_usage_errors(cli, home) -> None:
         assert result.code == 2, bad
         assert words in result.err and "Traceback" not in result.err
     assert "no subscriptions" in cli("fetch").err
+
+
+def test_done_when_real_processes(env, home) -> None:
+    """The issue's checks with the real `absreader` entry point, in separate processes."""
+    env.expect_request("/api/query").respond_with_handler(_query_handler(QUANTUM, []))
+    env.expect_request("/api/daily_papers", query_string={"date": "2024-03-20"}).respond_with_data(
+        hf_daily(HF_DAY), content_type="application/json"
+    )
+    for source in ("arxiv-query:all:quantum", "hf-daily:2024-03-20"):
+        done = run_cli_process(home, "fetch", source)
+        assert done.returncode == 0, done.stderr
+    found = run_cli_process(home, "search", "time-bin loops", "--json")
+    assert json.loads(found.stdout)["results"][0]["key"] == "2403.13003"
+    stats = run_cli_process(home, "stats", "--json").stdout
+    listed = run_cli_process(home, "list", "--json").stdout
+    for source in ("arxiv-query:all:quantum", "hf-daily:2024-03-20"):
+        assert run_cli_process(home, "feeds", "add", source).returncode == 0
+    env.stop()  # the server is gone
+    gone = run_cli_process(home, "fetch")
+    assert gone.returncode == 1
+    lines = gone.stderr.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in gone.stderr
+    assert all("no network (connection refused by 127.0.0.1); nothing changed" in line for line in lines)
+    assert run_cli_process(home, "stats", "--json").stdout == stats
+    assert run_cli_process(home, "list", "--json").stdout == listed

@@ -58,17 +58,6 @@ class Response:
     def not_modified(self) -> bool:
         return self.status == 304
 
-    def text(self) -> str:
-        charset = "utf-8"
-        for part in self.headers.get("content-type", "").split(";")[1:]:
-            key, _, value = part.partition("=")
-            if key.strip().lower() == "charset" and value.strip():
-                charset = value.strip().strip('"')
-        try:
-            return self.body.decode(charset, "replace")
-        except LookupError:
-            return self.body.decode("utf-8", "replace")
-
 
 def host_of(url: str) -> str:
     return urlsplit(url).hostname or url

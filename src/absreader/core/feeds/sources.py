@@ -74,9 +74,10 @@ def _conditional(state: FeedState | None, url: str) -> dict[str, str]:
     return headers
 
 
-def _validators(response: Response) -> Outcome:
+def _validated(response: Response, key: str) -> Outcome:
+    """The validators to send next time ``key`` is asked for (ETag, Last-Modified)."""
     return Outcome(
-        validator_url=response.url.split("?")[0] if "?" not in response.url else response.url,
+        validator_url=key,
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
     )
@@ -126,8 +127,7 @@ def fetch_pages(
         fresh = [r for r, kind in zip(page.records, page.kinds, strict=True) if not kind.startswith("replace")]
         updates = [r for r, kind in zip(page.records, page.kinds, strict=True) if kind.startswith("replace")]
         yield Batch(fresh, page.problems, "listing", page.entries, page.entries, updates)
-        outcome = _validators(response)
-        return Outcome(validator_url=url, etag=outcome.etag, last_modified=outcome.last_modified)
+        return _validated(response, url)
     if spec.kind == "hf-daily":
         day = spec.arg or (today or date.today()).isoformat()
         url = config.hf_api_url
@@ -137,8 +137,7 @@ def fetch_pages(
             return Outcome(not_modified=True, keep_validators=True)
         page = parse_hf_daily(response.body, f"hf-daily:{day}")
         yield Batch(page.records, page.problems, day, page.entries, page.entries)
-        outcome = _validators(response)
-        return Outcome(validator_url=key, etag=outcome.etag, last_modified=outcome.last_modified)
+        return _validated(response, key)
     if spec.kind == "oai":
         return (yield from _harvest(name, client, config, spec.arg, state))
     raise FetchError(f"unknown source kind {spec.kind!r}")  # pragma: no cover - parse_source checks
