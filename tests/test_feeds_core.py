@@ -138,3 +138,24 @@ def test_bad_setting_from_the_command_line(cli, home, monkeypatch) -> None:
     assert result.err.strip() == (
         "absreader: error: ABSREADER_HTTP_TIMEOUT: timeout should be more than 0, not '-1'"
     )
+
+
+def test_fetch_on_start_settings_and_due(tmp_path: Path, catalog) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from absreader.core.feeds.config import StartupFetch, load_startup_fetch
+
+    config = tmp_path / "config.toml"
+    assert load_startup_fetch(config) == StartupFetch(False, 12.0)
+    config.write_text("[fetch]\nfetch_on_start = true\nfetch_every = 6\n", encoding="utf-8")
+    assert load_startup_fetch(config) == StartupFetch(True, 6.0)
+    config.write_text("[fetch]\nfetch_on_start = 'yes'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="fetch_on_start should be true or false"):
+        load_startup_fetch(config)
+    store = catalog.feeds
+    assert not store.due(6)  # nothing subscribed
+    store.subscribe("arxiv:cs.LG", None)
+    assert store.due(6)  # never fetched
+    store.record_success("arxiv:cs.LG", added=0)
+    assert not store.due(6)
+    assert store.due(6, at=datetime.now(UTC) + timedelta(hours=7))

@@ -14,6 +14,10 @@ proxies and tests can point elsewhere)::
     retry_after_max = 120    # longest Retry-After (seconds) honoured before giving up
     max_response_mb = 64     # a larger response is refused
 
+The reader also reads ``fetch_on_start = true`` (off by default: fetch the
+subscriptions when the reader opens, if the last fetch is older than
+``fetch_every`` hours, default 12) from the same table.
+
 Standard proxy variables (``HTTPS_PROXY``, ``NO_PROXY``...) are honoured by the client.
 """
 
@@ -114,3 +118,31 @@ def load_fetch_config(
         if value is not None and value.strip():
             config = replace(config, **{name: _coerce(name, value, variable)})
     return config
+
+
+@dataclass(frozen=True)
+class StartupFetch:
+    """The reader's ``fetch_on_start`` and ``fetch_every`` (hours) settings."""
+
+    enabled: bool = False
+    every_hours: float = 12.0
+
+
+def load_startup_fetch(config_file: Path) -> StartupFetch:
+    """``fetch_on_start``/``fetch_every`` from ``config_file``; ConfigError for unusable values."""
+    try:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return StartupFetch()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{config_file}: cannot read the [fetch] settings ({exc})") from None
+    table = data.get("fetch", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config_file}: [fetch] should be a table of settings")
+    enabled = table.get("fetch_on_start", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{config_file}: fetch.fetch_on_start should be true or false")
+    every = table.get("fetch_every", 12)
+    if isinstance(every, bool) or not isinstance(every, int | float) or every < 0:
+        raise ConfigError(f"{config_file}: fetch.fetch_every should be a number of hours")
+    return StartupFetch(enabled, float(every))

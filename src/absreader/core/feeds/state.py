@@ -238,10 +238,21 @@ class FeedStore:
                 (SEEN_RUN, str(last)),
             )
 
-    def last_success(self) -> str | None:
-        """When any subscription last fetched well (for ``fetch_every``)."""
-        rows = self._read("SELECT max(last_success) FROM feeds WHERE subscribed = 1")
-        return rows[0][0] if rows else None
+    def due(self, every_hours: float, at: datetime | None = None) -> bool:
+        """True if there are subscriptions and none was fetched within ``every_hours``."""
+        rows = self._read(
+            "SELECT count(*), max(last_attempt) FROM feeds WHERE subscribed = 1"
+        )
+        count, last = rows[0]
+        if not count:
+            return False
+        if not last:
+            return True
+        try:
+            when = datetime.strptime(last, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            return True
+        return ((at or datetime.now(UTC)) - when).total_seconds() >= every_hours * 3600
 
 
 def _state(row: tuple) -> FeedState:
