@@ -19,7 +19,7 @@ from absreader.core.index_types import IndexProgress
 from absreader.core.library import LibraryError, check_tag
 
 if TYPE_CHECKING:
-    from absreader.core.feeds.runner import FetchReport
+    from absreader.core.feeds.events import FetchReport
 
 _ENV_HELP = ", ".join(ENV.values())
 

@@ -22,7 +22,7 @@ from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
 from absreader.paths import Paths, sample_data_dir
 
 if TYPE_CHECKING:
-    from absreader.core.feeds.runner import FetchOptions, FetchProgress, FetchReport
+    from absreader.core.feeds.events import FetchOptions, FetchProgress, FetchReport
     from absreader.core.feeds.spec import SourceSpec
     from absreader.core.feeds.state import FeedStore
     from absreader.core.importer import ImportOptions, ImportProgress

@@ -14,79 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
 from absreader.core.feeds.config import FetchConfig
+from absreader.core.feeds.events import FetchOptions, FetchProgress, FetchReport
 from absreader.core.feeds.formats import FormatError
 from absreader.core.feeds.http import FetchError, HttpClient
 from absreader.core.feeds.sources import fetch_pages
-from absreader.core.feeds.spec import DEFAULT_MAX, SourceSpec
+from absreader.core.feeds.spec import SourceSpec
 from absreader.core.feeds.state import FeedStore, now
 from absreader.core.library import Library, LibraryError, check_tag, clean_record
-from absreader.core.models import Problem, Record
+from absreader.core.models import Record
 
 MAX_PROBLEMS_KEPT = 200
 
-
-@dataclass(frozen=True)
-class FetchOptions:
-    """What the user asked for: extra tags, and how many API results at most."""
-
-    tags: tuple[str, ...] = ()
-    max_results: int = DEFAULT_MAX
-    today: date | None = None
-
-
-@dataclass(frozen=True)
-class FetchProgress:
-    """A page of ``source`` was committed: entries seen so far (of ``total`` when known)."""
-
-    source: str
-    label: str
-    done: int
-    total: int
-    added: int
-    merged: int
-
-
-@dataclass
-class FetchReport:
-    """What fetching one source did."""
-
-    source: str
-    records: int = 0
-    added: int = 0
-    merged: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    pages: int = 0
-    not_modified: bool = False
-    tag: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.merged or self.updated)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "records": self.records,
-            "added": self.added,
-            "merged": self.merged,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "skipped": self.skipped,
-            "pages": self.pages,
-            "not_modified": self.not_modified,
-            "tag": self.tag,
-            "problems": [{"source": p.source, "entry": p.line, "reason": p.reason} for p in self.problems],
-            "error": self.error,
-        }
+__all__ = ["FetchOptions", "FetchProgress", "FetchReport", "run_fetch"]
 
 
 class _Run:
