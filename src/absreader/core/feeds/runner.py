@@ -111,6 +111,8 @@ def _one(
             known = [r for r in batch.updates if _known(library, r)]
             report.unchanged += len(batch.updates) - len(known)
             if batch.records or known:
+                ids = _ids(batch.records)
+                before = store.known_ids(ids)
                 stats = library.upsert([*batch.records, *known], tags=tags)
                 report.added += stats.added
                 report.skipped += stats.skipped
@@ -120,7 +122,8 @@ def _one(
                 report.updated += merged_updates
                 report.merged += stats.merged - merged_updates
                 if stats.added:
-                    store.mark_new(name, run.id, _ids(batch.records), run.started)
+                    fresh = [i for i in ids if i not in before]
+                    store.mark_new(name, run.id, fresh, run.started)
             yield FetchProgress(name, batch.label, batch.done, batch.total, report.added, report.merged)
         report.not_modified = outcome.not_modified
         store.record_success(

@@ -144,8 +144,24 @@ class FeedStore:
                 "INSERT INTO feed_runs (started) VALUES (?) RETURNING id", (now(),)
             ).fetchone()[0]
 
+    def known_ids(self, arxiv_ids: Sequence[str]) -> set[str]:
+        """Which of ``arxiv_ids`` the library already holds (asked before a batch is committed)."""
+        found: set[str] = set()
+        for start in range(0, len(arxiv_ids), 500):
+            chunk = list(arxiv_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in self._read(f"SELECT arxiv_id FROM papers WHERE arxiv_id IN ({marks})", chunk)
+            )
+        return found
+
     def mark_new(self, source: str, run: int, arxiv_ids: Sequence[str], added_since: str) -> int:
-        """Mark the papers among ``arxiv_ids`` the library added at or after ``added_since`` as new."""
+        """Mark the papers among ``arxiv_ids`` the library added at or after ``added_since`` as new.
+
+        ``arxiv_ids`` are the ones the library did not hold before the batch;
+        the ``added`` stamp also keeps out a paper that was there under no id
+        and only took its id from the batch (a merge, not a new paper).
+        """
         marked = 0
         stamp = now()
         with self._write() as conn:
