@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """A fetch setting that cannot be used; ``str()`` names it and why."""
 
 
