@@ -45,6 +45,7 @@ def env(server: HTTPServer, monkeypatch: pytest.MonkeyPatch, home) -> HTTPServer
     monkeypatch.setenv("ABSREADER_HF_API_URL", server.url_for("/api/daily_papers"))
     monkeypatch.setenv("ABSREADER_OAI_URL", server.url_for("/oai"))
     monkeypatch.setenv("ABSREADER_ARXIV_DELAY", "0")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # a proxy in the environment never sees test traffic
     return server
 
 

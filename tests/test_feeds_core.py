@@ -26,6 +26,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
     monkeypatch.setenv("ABSREADER_ARXIV_RSS_URL", f"{base}/rss")
     monkeypatch.setenv("ABSREADER_HF_API_URL", f"{base}/api/daily_papers")
     monkeypatch.setenv("ABSREADER_ARXIV_DELAY", "0")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # a proxy in the environment never sees test traffic
     yield server
     server.clear()
     server.stop()

@@ -47,6 +47,7 @@ def _point(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
     monkeypatch.setenv("ABSREADER_HF_API_URL", f"{base}/api/daily_papers")
     monkeypatch.setenv("ABSREADER_OAI_URL", f"{base}/oai")
     monkeypatch.setenv("ABSREADER_ARXIV_DELAY", "0")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # a proxy in the environment never sees test traffic
 
 
 @pytest.fixture
