@@ -44,30 +44,29 @@ def test_list_and_tag_search_agree_on_spellings(sample) -> None:
 
 def test_old_library_tags_merge_under_the_one_rule(tmp_path: Path) -> None:
     """A schema-2 library with "to read" and "to-read" as two lists opens as one list."""
+    from absreader.core.schema import MIGRATIONS
+
     path = tmp_path / "library.sqlite3"
-    with Library.open(path) as lib:
-        lib.upsert([rec(1), rec(2)])
-        keys = lib.list_keys()
-        lib.add_tags(keys[0], ["to read"])
-        lib.add_tags(keys[1], ["Other"])
-    conn = sqlite3.connect(path)
-    with conn:
-        # What version 2 stored: norm was the case-folded name with spaces collapsed.
-        conn.execute("INSERT INTO tags (name, norm) VALUES ('to-read', 'to-read-old')")
-        tag_id = conn.execute("SELECT id FROM tags WHERE name = 'to-read'").fetchone()[0]
-        paper = conn.execute("SELECT id FROM papers WHERE key = ?", (keys[1],)).fetchone()[0]
-        conn.execute("INSERT INTO paper_tags VALUES (?, ?)", (paper, tag_id))
-        conn.execute("UPDATE tags SET norm = 'to read' WHERE name = 'to read'")
-        # Undo what later versions added, so the file is what version 2 left.
-        for statement in ("DROP INDEX papers_newest", "DROP INDEX papers_added", "DROP INDEX papers_year",
-                          "DROP TABLE paper_categories", "ALTER TABLE papers DROP COLUMN year"):
-            conn.execute(statement)
-        conn.execute("PRAGMA user_version = 2")
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in (1, 2):  # exactly what version 2 of absreader made
+        MIGRATIONS[version](conn)
+    conn.execute("PRAGMA user_version = 2")
+    for n, key in enumerate(["p1", "p2"], 1):
+        conn.execute(
+            "INSERT INTO papers (id, key, title, title_norm, abstract, added, seq) "
+            "VALUES (?, ?, ?, ?, 'text', '2024-01-01T00:00:00Z', 1)",
+            (n, key, f"Paper {n}", f"paper {n}"),
+        )
+    # Version 2's norm: the case-folded name with spaces collapsed, so these were two lists.
+    conn.execute("INSERT INTO tags (id, name, norm) VALUES (1, 'to read', 'to read')")
+    conn.execute("INSERT INTO tags (id, name, norm) VALUES (2, 'to-read', 'to-read')")
+    conn.execute("INSERT INTO tags (id, name, norm) VALUES (3, 'Other', 'other')")
+    conn.executemany("INSERT INTO paper_tags VALUES (?, ?)", [(1, 1), (2, 2), (2, 3)])
     conn.close()
     with Library.open(path) as lib:
         tags = {t.name: t.count for t in lib.tags()}
         assert tags == {"to read": 2, "Other": 1}
-        assert sorted(lib.list_keys(tags=["To_Read"])) == sorted(keys)
+        assert sorted(lib.list_keys(tags=["To_Read"])) == ["p1", "p2"]
 
 
 def test_readers_never_wait_for_a_writer(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from absreader.commands import exporting, importing, lists, papers, searching
+from absreader.commands import exporting, fetching, importing, lists, papers, searching
 
 Register = Callable[..., None]
 
@@ -14,4 +14,5 @@ REGISTRY: list[Register] = [
     searching.register,
     lists.register,
     exporting.register,
+    fetching.register,  # feeds (issue 14)
 ]

@@ -69,6 +69,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bookmarked", action="store_true", help="only bookmarked papers")
     p.add_argument("--unread", action="store_true", help="only unread papers")
     p.add_argument("--saved", metavar="NAME", help="the papers a saved search finds")
+    p.add_argument("--new", action="store_true",
+                   help="only papers the last fetches added (see absreader fetch)")
     add_selection_arguments(p)
     p.add_argument("--limit", type=positive_int, metavar="N", help="at most N papers (default: all)")
     p.add_argument("--json", action="store_true", help="print as JSON")
@@ -199,12 +201,12 @@ def add_selection_arguments(p: argparse.ArgumentParser) -> None:
 def selected_keys(ctx: Context, *, tags: list[str], bookmarked: bool, unread: bool,
                   saved: str | None, query: str | None, limit: int | None,
                   categories: list[str] | None = None, years: list[tuple[int, int]] | None = None,
-                  sort: str | None = None) -> list[str]:
+                  sort: str | None = None, new: bool = False) -> list[str]:
     """Keys for a selection made of filters, a saved search or a query (shared with export)."""
     if saved is not None:
         ctx.catalog.get_search(saved)  # a saved search that does not exist is an error here
     filters = Filters(tags=tuple(tags), bookmarked=bookmarked, unread=unread, saved=saved,
-                      categories=tuple(categories or ()), years=tuple(years or ()))
+                      categories=tuple(categories or ()), years=tuple(years or ()), new=new)
     if query or saved is not None:
         for _ in ctx.catalog.sync_index():
             pass
@@ -214,7 +216,7 @@ def selected_keys(ctx: Context, *, tags: list[str], bookmarked: bool, unread: bo
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     keys = selected_keys(ctx, tags=args.tag, bookmarked=args.bookmarked, unread=args.unread,
                          saved=args.saved, query=None, limit=args.limit, categories=args.category,
-                         years=args.year, sort=args.sort)
+                         years=args.year, sort=args.sort, new=args.new)
     if args.json:
         out = ctx.out
         out.write("[")
@@ -228,7 +230,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     for start in range(0, len(keys), 500):
         for paper in ctx.catalog.papers(keys[start:start + 500]):
             ctx.print(paper_line(paper))
-    spec = ListSpec("saved", args.saved) if args.saved else None
+    spec = ListSpec("saved", args.saved) if args.saved else ListSpec("new") if args.new else None
     noun = "paper" if len(keys) == 1 else "papers"
     ctx.err.write(f"{len(keys)} {noun}{' in ' + spec.label if spec else ''}\n")
     return 0

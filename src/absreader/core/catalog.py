@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -35,6 +36,9 @@ from absreader.core.selection import (
 from absreader.paths import Paths, sample_data_dir
 
 if TYPE_CHECKING:
+    from absreader.core.feeds.events import FetchOptions, FetchProgress, FetchReport
+    from absreader.core.feeds.spec import SourceSpec
+    from absreader.core.feeds.state import FeedStore
     from absreader.core.importer import ImportOptions, ImportProgress
     from absreader.core.index import SearchIndex
 
@@ -58,6 +62,7 @@ class Catalog:
         self._index_lock = threading.Lock()
         self.notice: str | None = None
         self._restrict_cache: tuple[tuple[Filters, int], frozenset[str]] | None = None
+        self._feeds: FeedStore | None = None
 
     @classmethod
     def open(cls, paths: Paths) -> Catalog:
@@ -92,6 +97,8 @@ class Catalog:
     def close(self) -> None:
         if self._index is not None:
             self._index.close()
+        if self._feeds is not None:
+            self._feeds.close()
         self.library.close()
 
     # ---------------------------------------------------------------- importing and indexing
@@ -300,6 +307,8 @@ class Catalog:
             bookmarked=bookmarked,
             tags=self.library.tags(),
             saved=self.library.saved_searches(),
+            new=self.feeds.count_new(),
+            new_by_feed=self.feeds.new_by_feed(),
         )
 
     def select(
@@ -332,6 +341,8 @@ class Catalog:
             except NotFound:
                 return Page([], 0, total_library, text, None, None, _ms(start))
         combined = combine_queries(saved_query, text)
+        if filters.new:
+            return self._select_new(filters, combined, limit, offset, as_you_type, sort, start)
         if not combined:
             order = "newest" if sort in (None, "relevance") else sort
             kwargs = filters.library_filters()
@@ -407,6 +418,70 @@ class Catalog:
         paper = self.paper(key)
         hits = self._with_index(lambda: self.index.more_like(paper, limit))
         return self.papers([h.key for h in hits])
+
+    # ---------------------------------------------------------------- feeds (issue 14)
+    # Fetching goes through the same path as importing: Library.upsert, then sync_index.
+    # The feed tables' SQL lives in core/feeds/state.py, the fetching in core/feeds/.
+
+    @property
+    def feeds(self) -> FeedStore:
+        """Subscriptions, feed state and the "New" list (opened on first use)."""
+        if self._feeds is None:
+            from absreader.core.feeds.state import FeedStore
+
+            self._feeds = FeedStore(self.library.path)
+        return self._feeds
+
+    def fetch(
+        self, specs: Sequence[SourceSpec] | None = None, options: FetchOptions | None = None
+    ) -> Iterator[FetchProgress | FetchReport | IndexProgress]:
+        """Fetch ``specs`` (default: every subscription), then bring the index up to date.
+
+        A generator like :meth:`import_paths`: progress after every committed
+        page, a report per source, index progress after each source that changed
+        the library (so its papers are searchable at once).
+        """
+        from absreader.core.feeds.config import load_fetch_config
+        from absreader.core.feeds.runner import FetchReport, run_fetch
+        from absreader.core.feeds.spec import parse_source
+
+        config = load_fetch_config(self.paths.config_file)
+        if specs is None:
+            specs = [parse_source(f.source) for f in self.feeds.subscriptions()]
+        if self.library.get_meta(FIRST_RUN) is None:
+            self.library.set_meta(FIRST_RUN, "done")  # as for an import: no sample papers later
+        for event in run_fetch(self.library, self.feeds, specs, config, options):
+            yield event
+            if isinstance(event, FetchReport) and event.changed:
+                yield from self.sync_index()
+
+    def mark_new_seen(self) -> None:
+        """The user has seen the New list: from now on it holds the next fetches (and the last)."""
+        self.feeds.mark_seen()
+
+    def _select_new(
+        self, filters: Filters, combined: str, limit: int | None, offset: int,
+        as_you_type: bool, sort: str | None, start: float,
+    ) -> Page:
+        """``select`` for the "New" list: the fetched keys, narrowed like any list."""
+        total_library = self.library.count()
+        new = frozenset(self.feeds.new_keys(ordered=False))
+        if filters.narrows:
+            new &= self._restrict_keys(replace(filters, new=False))
+        if not combined:
+            order = "newest" if sort in (None, "relevance") else sort
+            keys = self.library.order_keys(list(new), order)
+            page = keys[offset:] if limit is None else keys[offset : offset + limit]
+            return Page(page, len(keys), total_library, "", None, None, _ms(start))
+        result = self.search(combined, limit=100_000, as_you_type=as_you_type, restrict=new)
+        keys = [h.key for h in result.hits]
+        if sort not in (None, "relevance"):
+            keys = self.library.order_keys(keys, sort)
+        page = keys[offset:] if limit is None else keys[offset : offset + limit]
+        return Page(
+            page, result.total, total_library, combined, result.suggestion, result.notice,
+            _ms(start), result.strict_total, result.status,
+        )  # fmt: skip
 
     def tags(self) -> list[TagInfo]:
         """Every reading list with its paper and unread counts."""

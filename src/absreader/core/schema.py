@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from absreader.core import dedupe
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -165,8 +165,44 @@ def _v5(conn: sqlite3.Connection) -> None:
 
 
 
+# ---- feeds (issue 14): subscriptions, their state, and which papers a fetch brought in.
+def _v6(conn: sqlite3.Connection) -> None:
+    """Feeds: one row per source fetched (subscribed or not), fetch runs, papers they added.
+
+    The SQL that reads and writes these tables lives in ``core/feeds/state.py``.
+    """
+    _run(
+        conn,
+        """
+        CREATE TABLE feeds (
+            source TEXT PRIMARY KEY,
+            tag TEXT,
+            subscribed INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL,
+            last_attempt TEXT,
+            last_success TEXT,
+            last_added INTEGER NOT NULL DEFAULT 0,
+            total_added INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            validator_url TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            oai_from TEXT
+        );
+        CREATE TABLE feed_runs (id INTEGER PRIMARY KEY, started TEXT NOT NULL);
+        CREATE TABLE feed_papers (
+            paper_id INTEGER PRIMARY KEY REFERENCES papers (id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            run INTEGER NOT NULL,
+            fetched TEXT NOT NULL
+        );
+        CREATE INDEX feed_papers_run ON feed_papers (run);
+        """,
+    )
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5,
+    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
 }  # fmt: skip
 
 

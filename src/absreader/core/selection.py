@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from absreader.core.models import SavedSearch, TagInfo
 
-LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
+LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved", "new")
 #: The orders a list or a search can be shown in; "relevance" is for searches (a list
 #: shown "by relevance" is shown newest first).
 SORTS = ("relevance", "newest", "oldest", "title", "added", "unread")
@@ -63,6 +63,8 @@ class Filters:
     categories: tuple[str, ...] = ()
     #: Any of these year ranges, both ends included.
     years: tuple[tuple[int, int], ...] = ()
+    #: Only the papers the last fetches added (the "New" list).
+    new: bool = False
 
     @classmethod
     def of(cls, spec: ListSpec | Filters) -> Filters:
@@ -77,6 +79,8 @@ class Filters:
             return cls(tags=(spec.name,))
         if spec.kind == "saved":
             return cls(saved=spec.name)
+        if spec.kind == "new":
+            return cls(new=True)
         return cls()
 
     def library_filters(self) -> dict:
@@ -133,3 +137,6 @@ class Lists:
     bookmarked: int
     tags: list[TagInfo] = field(default_factory=list)
     saved: list[SavedSearch] = field(default_factory=list)
+    #: Papers the last fetches added (the "New" list), and how many per feed.
+    new: int = 0
+    new_by_feed: dict[str, int] = field(default_factory=dict)

@@ -56,6 +56,10 @@ class AbsReaderApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", tooltip="Quit absreader", id="quit"),
         Binding("question_mark", "help", "Help", tooltip="Show every key", id="help"),
+        Binding(  # feeds
+            "F", "fetch_now", "Fetch now", tooltip="Fetch new papers from your feeds",
+            id="fetch_now", show=False,
+        ),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -150,6 +154,7 @@ class AbsReaderApp(App[int]):
             self._synced = True
             self.call_after_refresh(self.sync_index)
         if self._watch_timer is None:
+            self.call_after_refresh(self._maybe_fetch_on_start)  # feeds: once, after the first paint
             results = self.main_screen.results
             self._known_count = results.library_total if results else None
             self._watch_timer = self.set_interval(LIVE_REFRESH * 2, self._watch_library)
@@ -268,6 +273,41 @@ class AbsReaderApp(App[int]):
             ),
             start,
         )
+
+    # ---- feeds (issue 14): fetch the subscriptions in a worker; the list follows as pages land.
+    def action_fetch_now(self) -> None:
+        """Fetch every subscription in the background (progress in the status line)."""
+        if not self.catalog.feeds.subscriptions():
+            self.notify(
+                "No feeds yet: subscribe with `absreader feeds add arxiv:cs.LG` (or hf-daily).",
+                severity="warning",
+            )
+            return
+        self.run_job("Fetching new papers", self.catalog.fetch, after_search=True)
+
+    def _maybe_fetch_on_start(self) -> None:
+        """``fetch_on_start = true`` in [fetch]: fetch if the last fetch is older than ``fetch_every``."""
+        from absreader.core.feeds.config import ConfigError, load_startup_fetch
+
+        if self.jobs.running:  # the start-up index sync first
+            self.set_timer(1.0, self._maybe_fetch_on_start)
+            return
+        try:
+            settings = load_startup_fetch(self.paths.config_file)
+            due = settings.enabled and self.catalog.feeds.due(settings.every_hours)
+        except (ConfigError, LibraryError) as exc:
+            self.notify(str(exc), title="config.toml", severity="warning")
+            return
+        if due:
+            self.action_fetch_now()
+
+    def _fetch_done(self, reports: list) -> None:
+        added = sum(r.added for r in reports)
+        failed = [r for r in reports if r.error]
+        summary = f"{added:,} new papers from {len(reports) - len(failed)} of {len(reports)} feeds"
+        self.notify(summary + (" (see New)" if added else ""), title="Fetch finished", timeout=6)
+        for report in failed:
+            self.notify(report.error, severity="warning", timeout=10)
 
     def action_rebuild_index(self) -> None:
         self.run_job("Rebuilding the index", self.catalog.rebuild_index, after_search=True)
@@ -424,7 +464,10 @@ class AbsReaderApp(App[int]):
     ) -> None:
         self.jobs.running = None
         self.main_screen.status.end_job()
-        if reports:
+        if self.jobs.fetch_reports:  # feeds
+            self._fetch_done(self.jobs.fetch_reports)
+            self.jobs.fetch_reports = []
+        elif reports:
             summary, problems = describe_reports(reports)
             self.notify(summary, title="Import finished", markup=False, timeout=6)
             for problem in problems:
@@ -473,6 +516,11 @@ class AbsReaderApp(App[int]):
 
     def close(self) -> None:
         """Close the catalog (after the app has exited)."""
+        try:
+            # feeds: what was fetched so far has been seen; the next session's New starts here.
+            self.catalog.mark_new_seen()
+        except Exception as exc:  # noqa: BLE001 - only the New list's marker
+            print(f"absreader: saving the New list's marker: {exc}", file=sys.stderr)
         try:
             self.catalog.close()
         except Exception as exc:  # noqa: BLE001 - closing must not hide the app's exit code

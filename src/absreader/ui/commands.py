@@ -54,6 +54,9 @@ class ReaderCommands(Provider):
             "Bookmarked papers",
             partial(main.show_list, ListSpec("bookmarked")),
         )
+        yield Command(  # feeds
+            "Go to: New", "Papers the last fetches added", partial(main.show_list, ListSpec("new"))
+        )
         lists = main.lists
         if lists is not None:
             for tag in lists.tags:

@@ -73,6 +73,6 @@ def load_config(
         else:
             config.problems.append(f"{path}: theme {theme!r} is not an available theme")
     for name in data:
-        if name not in ("keys", "theme"):
+        if name not in ("keys", "theme", "fetch"):  # [fetch] is read by core/feeds/config.py
             config.problems.append(f"{path}: unknown setting {name!r}")
     return config

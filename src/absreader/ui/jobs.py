@@ -39,6 +39,7 @@ class JobTracker:
     def __init__(self, interval: float = INTERVAL) -> None:
         self.running: str | None = None
         self.reports: list[ImportReport] = []
+        self.fetch_reports: list[object] = []  # feeds: FetchReport per source of a fetch job
         self.interval = interval
 
     def follow(self, items: Iterable[object], total_bytes: int | None) -> Iterator[Update]:
@@ -48,9 +49,11 @@ class JobTracker:
         is never held back: the reader shows those papers at once.
         """
         # The parsers load with the first job, not with the reader.
+        from absreader.core.feeds.events import FetchProgress, FetchReport
         from absreader.core.importer import ImportProgress
 
         self.reports = []
+        self.fetch_reports = []
         finished = 0
         current: dict[str, int] = {}
         last = 0.0
@@ -70,6 +73,14 @@ class JobTracker:
                 done = finished
                 total = max(total_bytes or 0, done) or None
                 yield ("report", done, total, f"Read {Path(item.path).name}")
+                continue
+            elif isinstance(item, FetchProgress):  # feeds: a page was committed
+                of = f" of {item.total:,}" if item.total else ""
+                label = f"Fetching {item.source} · {item.done:,}{of} · {item.added:,} new"
+                update = ("import", item.done, item.total or None, label)
+            elif isinstance(item, FetchReport):
+                self.fetch_reports.append(item)
+                yield ("report", 0, None, f"Fetched {item.source}")
                 continue
             elif isinstance(item, IndexProgress):
                 phase = str(getattr(item, "phase", "") or "indexing")

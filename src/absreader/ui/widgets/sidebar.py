@@ -1,4 +1,4 @@
-"""The reading-list sidebar: All, Unread, Bookmarked, each tag and saved search."""
+"""The reading-list sidebar: All, Unread, Bookmarked, New, each tag and saved search."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ class ListSidebar(OptionList):
             Option(_row("All", lists.all, "◆ "), id="all"),
             Option(_row("Unread", lists.unread, "● "), id="unread"),
             Option(_row("Bookmarked", lists.bookmarked, "★ "), id="bookmarked"),
+            Option(_row("New", lists.new, "✦ "), id="new"),  # feeds: papers the fetches added
         ]
         if lists.tags:
             options.append(Option(Text("Tags", style="bold dim"), id="-tags", disabled=True))
