@@ -76,4 +76,4 @@ def test_edit_needs_a_field_and_a_real_year(sample) -> None:
     key = first_keys(sample, 1)[0]
     assert sample("edit", key).code == 1
     done = sample("edit", key, "--year", "99")
-    assert done.code == 1 and "four-digit" in done.err
+    assert done.code == 2 and "not a year" in done.err

@@ -7,6 +7,7 @@ import sys
 
 from absreader.commands.context import CommandError, Context
 from absreader.commands.render import paper_detail
+from absreader.core.catalog import parse_years
 from absreader.core.clean import printable
 
 
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("key", metavar="KEY")
     p.add_argument("--title", metavar="TITLE")
     p.add_argument("--authors", metavar="NAMES", help='authors separated by ";", e.g. "A. Li; B. Chen"')
-    p.add_argument("--year", type=int, metavar="YYYY")
+    p.add_argument("--year", type=_year, metavar="YYYY")
     p.add_argument("--json", action="store_true", help="print the paper as JSON")
     p.set_defaults(handler=run_edit)
 
@@ -68,6 +69,16 @@ def run_stats(args: argparse.Namespace, ctx: Context) -> int:
     ctx.print(f"library: {stats['library']}")
     ctx.print(f"index:   {stats['index']}")
     return 0
+
+
+def _year(text: str) -> int:
+    try:
+        first, last = parse_years(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if first != last:
+        raise argparse.ArgumentTypeError(f"one year, not a range: {text!r}")
+    return first
 
 
 def run_edit(args: argparse.Namespace, ctx: Context) -> int:

@@ -224,15 +224,20 @@ def _import_one(
         yield from flush()
         report.error = f"{path}: read failed: {exc.strerror or exc}"
     except LibraryError as exc:
-        # A batch could not be written: it was rolled back whole; earlier batches stay.
+        # A write failed: the transaction in flight was rolled back whole; what was
+        # committed before it (earlier batches, earlier slices of this one) stays.
         close = getattr(items, "close", None)
         if close is not None:
             close()
+        partial = getattr(exc, "committed", None)
+        if partial is not None:
+            report.added += partial.added
+            report.merged += partial.merged
         reason = str(exc).removesuffix("; nothing was changed")
         saved = report.added + report.merged
         report.error = (
             f"{reason}. Import of {path} stopped at record {report.records:,}; the "
-            f"{saved:,} papers before that batch were saved. Importing again is safe."
+            f"{saved:,} papers before that were saved. Importing again is safe."
         )
         _filter_counts(report, filt)
         yield report

@@ -21,15 +21,19 @@ SORT_LABELS = {
 
 
 def parse_years(text: str) -> tuple[int, int]:
-    """``2023`` or ``2023..2024`` as an inclusive range; ValueError saying what is wrong."""
+    """``2023``, ``2021..2023``, ``2021..`` or ``..2023`` as an inclusive range of four-digit
+    years; ValueError saying what is wrong."""
+    bad = ValueError(f"not a year or a range of years: {text!r} (try 2023 or 2021..2023)")
     lo, sep, hi = text.strip().partition("..")
+    if not (lo or hi):
+        raise bad
     try:
-        first = int(lo) if lo else 0
-        last = int(hi) if sep and hi else (9999 if sep else first)
+        first = int(lo) if lo else 1000
+        last = int(hi) if hi else (9999 if sep else first)
     except ValueError:
-        raise ValueError(f"not a year or a range of years: {text!r} (try 2023 or 2021..2023)") from None
-    if not (0 <= first <= 9999 and 0 <= last <= 9999) or first > last:
-        raise ValueError(f"not a year or a range of years: {text!r} (try 2023 or 2021..2023)")
+        raise bad from None
+    if not (1000 <= first <= 9999 and 1000 <= last <= 9999) or first > last:
+        raise bad
     return first, last
 
 

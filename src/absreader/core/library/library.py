@@ -21,7 +21,7 @@ from typing import Any
 
 from absreader.core.library import editing, merge, papers, personal, saved, trash
 from absreader.core.library import tags as tag_rules
-from absreader.core.library.errors import NotFound
+from absreader.core.library.errors import LibraryError, NotFound
 from absreader.core.library.merge import UpsertStats
 from absreader.core.library.store import Store
 from absreader.core.models import Paper, Record, SavedSearch, TagInfo
@@ -93,8 +93,12 @@ class Library:
             exhausted = True
 
         while not exhausted:
-            with self._store.write() as (conn, seq):
-                stats = merge.upsert(conn, seq, one_slice(), extra_tags)
+            try:
+                with self._store.write() as (conn, seq):
+                    stats = merge.upsert(conn, seq, one_slice(), extra_tags)
+            except LibraryError as exc:
+                exc.committed = total  # type: ignore[attr-defined] - what the earlier slices saved
+                raise
             total.added += stats.added
             total.merged += stats.merged
             total.unchanged += stats.unchanged
