@@ -366,7 +366,7 @@ class SegmentSearch:
 
         Scores sum the ``scoring`` terms a document holds. When ``tree`` is given
         and summing would count a term of a branch the document does not match
-        (``a OR (b AND c)``, phrases under ``OR``, a repeated term), the tree is
+        (``a OR (b AND c)``, phrases under ``OR``), the tree is
         scored branch by branch instead, as Whoosh does.
         """
         if not mask or k <= 0:
@@ -528,23 +528,15 @@ def flat_scoring(q: wq.Query) -> bool:
     """Whether summing the tree's terms scores it as its branches would.
 
     True unless a conjunction or a phrase sits under an ``OR`` (or under the
-    optional side of ``ANDMAYBE``), or a text term occurs twice.
+    optional side of ``ANDMAYBE``): a term of a branch that matches scores
+    whether or not the branch is a term, so only such branches can differ.
     """
-    seen: set[tuple[str, str]] = set()
 
     def walk(node: wq.Query, optional: bool) -> bool:
-        if isinstance(node, wq.Term):
-            key = (node.fieldname, node.text)
-            if key in seen:
-                return False
-            seen.add(key)
-            return True
-        if isinstance(node, (wq.Not, wq.Every)) or node is wq.NullQuery:
+        if isinstance(node, (wq.Term, wq.Not, wq.Every)) or node is wq.NullQuery:
             return True
         if isinstance(node, wq.Phrase):
-            if optional:
-                return False
-            return all(walk(wq.Term(node.fieldname, w), False) for w in node.words)
+            return not optional
         if isinstance(node, wq.Or):
             return all(walk(c, True) for c in node.subqueries)
         if isinstance(node, wq.AndMaybe):
