@@ -51,8 +51,9 @@ EXACT_LIMIT = 1500
 LENGTH_CANDIDATES = 128
 #: Phrases with more candidate documents than this are checked in bulk (C-level maps).
 PHRASE_PER_DOC = 200
-#: Budget of the decoded-term cache, in postings (roughly 6 bytes each).
+#: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
+_CACHE_TERMS = 4096
 
 
 @dataclass(frozen=True)
@@ -149,15 +150,45 @@ class Snapshot:
         stats = seg.term_stats(field, term)
         st = SegTerm(seg, field, term, stats[0], stats[1]) if stats else None
         cache[key] = st
-        if len(cache) > 4096 or len(cache) % 64 == 0:
+        if len(cache) > _CACHE_TERMS + 256 or len(cache) % 256 == 0:
             self._trim()
         return st
 
-    def _trim(self) -> None:
-        """Drop least recently used terms beyond the memory budget."""
+    def prefix_terms(self, field: str, prefix: str) -> list[str]:
+        """Terms of ``field`` starting with ``prefix`` in any segment (read in one scan each).
+
+        Their data goes into the term cache, so matching them needs no lookups.
+        """
+        raw = prefix.encode("utf-8")
+        found: dict[str, None] = {}
         cache = self._terms
+        for i, seg in enumerate(self.segments):
+            try:
+                for (name, btext), info in seg.terms.items_from(field, raw):
+                    if name != field or not btext.startswith(raw):
+                        break
+                    term = btext.decode("utf-8")
+                    key = (self.seg_ids[i], field, term)
+                    if cache.get(key) is None:
+                        cache[key] = SegTerm(seg, field, term, info.doc_frequency(), info.extent())
+                    found[term] = None
+            except (KeyError, ValueError, UnicodeDecodeError):
+                continue
+        if len(cache) > _CACHE_TERMS + 256:
+            self._trim()
+        return list(found)
+
+    def _trim(self) -> None:
+        """Drop least recently used terms beyond the memory budget.
+
+        Called every 256 new terms (summing the costs is linear in the cache),
+        so a query with thousands of prefix terms stays linear too.
+        """
+        cache = self._terms
+        while len(cache) > _CACHE_TERMS:
+            cache.popitem(last=False)
         total = sum(st.cost() for st in cache.values() if st is not None)
-        while cache and (len(cache) > 4096 or total > _CACHE_POSTINGS):
+        while cache and total > _CACHE_POSTINGS:
             _, old = cache.popitem(last=False)
             if old is not None:
                 total -= old.cost()

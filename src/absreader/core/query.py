@@ -53,6 +53,8 @@ _SUFFIX = re.compile(r"(\*|~(\d)?)$")
 
 #: ``(field, prefix, limit) -> terms``: keyword-field terms starting with ``prefix``.
 KeywordPrefix = Callable[[str, str, int], list[str]]
+#: ``(field, prefix) -> terms``: every index term of a text field starting with ``prefix``.
+TextPrefix = Callable[[str, str], list[str]]
 
 
 @dataclass
@@ -93,9 +95,11 @@ class QueryBuilder:
         self,
         vocab: Vocabulary | None = None,
         keyword_prefix: KeywordPrefix | None = None,
+        text_prefix: TextPrefix | None = None,
     ) -> None:
         self.vocab = vocab
         self.keyword_prefix = keyword_prefix
+        self.text_prefix = text_prefix
 
     def parse(self, text: str, as_you_type: bool = False) -> ParsedQuery:
         """Parse ``text``; on any internal error fall back to its plain words."""
@@ -229,13 +233,17 @@ class QueryBuilder:
         if self.vocab is None:
             return ranked
         rest = [w for w in self.vocab.with_prefix(word) if w not in top]
-        if not rest:
-            return ranked
         fields = [fieldname] if fieldname else [f for f, _ in DEFAULT_FIELDS if f != "note"]
         known = {(t.fieldname, t.text) for t in ranked.leaves() if isinstance(t, wq.Term)}
         extra: list[wq.Query] = []
         for name in fields:
-            for term in dict.fromkeys(term_for(name, w) for w in rest):
+            terms = dict.fromkeys(term_for(name, w) for w in rest)
+            if self.text_prefix is not None:
+                # The index's own terms with the prefix, read in one scan, and the
+                # stems of its words that do not begin with it (``modelling`` -> ``model``).
+                scanned = self.text_prefix(name, word)
+                terms = dict.fromkeys([*scanned, *(t for t in terms if not t.startswith(word))])
+            for term in terms:
                 if (name, term) not in known:
                     extra.append(wq.Term(name, term, boost=0.0))
         if not extra:
