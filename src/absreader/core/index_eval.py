@@ -10,7 +10,9 @@ and ranking are split:
   from their (short) posting lists. Phrases check positions, per candidate when
   there are few, or by intersecting ``document * 65536 + position`` sets.
 * **Ranking** uses the BM25F formula Whoosh uses (``B=0.75``, ``K1=1.2``, its idf
-  and its one-byte field lengths). When a segment has few matches every match
+  and its one-byte field lengths) unless a :class:`Ranking` says otherwise (the
+  default search uses Robertson's idf). Branches are scored as Whoosh scores
+  them (only those a document matches). When a segment has few matches every match
   is scored, giving exactly Whoosh's scores; when it has many, only candidates
   are scored: each term's stored champions (its best documents), the shortest
   matching abstracts, and the shortest matching titles that contain a query
@@ -19,7 +21,9 @@ and ranking are split:
 
 The query tree is made of ordinary Whoosh query objects (``Term``, ``Phrase``,
 ``And``, ``Or``, ``Not``, ``AndNot``, ``AndMaybe``, ``Every``, ``NullQuery``),
-so Whoosh's own searcher can check this evaluator in the tests.
+so Whoosh's own searcher can check this evaluator in the tests. :func:`search_tiers`
+ranks several trees at once, each tier holding the matches no earlier one had
+("all the words", then "some of them").
 """
 
 from __future__ import annotations

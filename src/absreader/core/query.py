@@ -1,13 +1,27 @@
-"""The query language, parsed forgivingly into a Whoosh query tree.
+"""The query language, parsed forgivingly into Whoosh query trees.
 
-Plain words must all match (in the title, abstract, authors or note; the
-title counts double). Also: ``"phrases"`` (``"..."~3`` allows gaps), fields
-``title: abstract: author: id: cat: tag: note: date:`` (a field applies to a
-word, a phrase or a group: ``title:(a OR b)``), ``is:bookmarked`` ``is:read``
-``is:unread`` ``is:untitled`` ``is:tagged`` ``is:noted``, ``AND`` ``OR`` ``NOT``
-(upper case), ``-word``, ``word*`` (prefix), ``word~`` / ``word~2`` (fuzzy).
-Dates: ``date:2024``, ``date:2024-03``, ``date:2024-03-20``, ranges
-``date:2023..2024-06``, ``date:>=2024-01``, ``date:<2020``.
+Plain words search the title, abstract, authors and note. A parse gives two
+tiers: ``query`` (papers with every word) and ``relaxed`` (papers with at least
+one of them, beyond the first tier), ranked after it by BM25F, as Lucene's
+minimum-should-match does. ``+word``, ``"phrases"``, fields, negations and
+groups are required in both tiers; an explicit ``AND`` or a top-level ``OR``
+means exactly what it says (one tier). Stop words count in neither tier
+(except inside phrases).
+
+Also: ``"phrases"`` (``"..."~3`` allows gaps), fields ``title: abstract:
+author: id: cat: tag: note: date:`` (a field applies to a word, a phrase or a
+group: ``title:(a OR b)``), ``is:bookmarked`` ``is:read`` ``is:unread``
+``is:untitled`` ``is:tagged`` ``is:noted``, ``AND`` ``OR`` ``NOT`` (upper
+case), ``-word``, ``word*`` (prefix), ``word~`` / ``word~2`` (fuzzy). Dates:
+``date:2024``, ``date:2024-03``, ``date:2024-03-20``, ranges
+``date:2023..2024-06``, ``date:>=2024-01``, ``date:<2020``. Pasted text is
+read as words: see :mod:`absreader.core.index_lexer` for where syntax is
+recognised.
+
+While typing, the last word is a prefix that must match (in both tiers): one
+or two letters match every paper (they only rank), three or more match every
+known word they begin, uncapped, so adding a letter never widens the list
+and a prefix of a real word never empties it.
 
 Nothing a user types raises. Stray operators and unmatched brackets or quotes
 are ignored, unknown fields and bad dates become plain words (with a notice),
