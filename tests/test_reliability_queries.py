@@ -131,7 +131,7 @@ def test_hundred_thousand_character_queries(
         ('"vision transformer', "vision transformer", "quote was not closed"),
         ('vision "', "vision", None),
         ("(vision OR transformer", "vision OR transformer", "Unmatched brackets"),
-        ("vision) transformer)", "vision transformer", "Unmatched brackets"),
+        ("vision) transformer)", "vision transformer", None),  # no operators: punctuation
         ("((((vision))))", "vision", None),
         ("title:(vision", None, "Unmatched brackets"),
         ("foo:vision", "foo vision", None),
@@ -165,7 +165,7 @@ def test_malformed_queries_fall_back_to_words(
         expected = catalog.search(same_as, limit=1000)
         got = catalog.search(query, limit=1000)
         assert {h.key for h in got.hits} == {h.key for h in expected.hits}, query
-        assert result.total == expected.total
+        assert got.total == expected.total
         assert result.total > 0 or "nosuchfield" in query or "foo" in query
     if notice is not None:
         assert notice in (result.notice or ""), result.notice

@@ -10,7 +10,9 @@ and ranking are split:
   from their (short) posting lists. Phrases check positions, per candidate when
   there are few, or by intersecting ``document * 65536 + position`` sets.
 * **Ranking** uses the BM25F formula Whoosh uses (``B=0.75``, ``K1=1.2``, its idf
-  and its one-byte field lengths). When a segment has few matches every match
+  and its one-byte field lengths) unless a :class:`Ranking` says otherwise (the
+  default search uses Robertson's idf). Branches are scored as Whoosh scores
+  them (only those a document matches). When a segment has few matches every match
   is scored, giving exactly Whoosh's scores; when it has many, only candidates
   are scored: each term's stored champions (its best documents), the shortest
   matching abstracts, and the shortest matching titles that contain a query
@@ -19,7 +21,9 @@ and ranking are split:
 
 The query tree is made of ordinary Whoosh query objects (``Term``, ``Phrase``,
 ``And``, ``Or``, ``Not``, ``AndNot``, ``AndMaybe``, ``Every``, ``NullQuery``),
-so Whoosh's own searcher can check this evaluator in the tests.
+so Whoosh's own searcher can check this evaluator in the tests. :func:`search_tiers`
+ranks several trees at once, each tier holding the matches no earlier one had
+("all the words", then "some of them").
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ EXACT_LIMIT = 1500
 LENGTH_CANDIDATES = 128
 #: Phrases with more candidate documents than this are checked in bulk (C-level maps).
 PHRASE_PER_DOC = 200
-#: Budget of the decoded-term cache, in postings (roughly 6 bytes each).
+#: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
+_CACHE_TERMS = 4096
 
 
 @dataclass(frozen=True)
@@ -149,15 +154,45 @@ class Snapshot:
         stats = seg.term_stats(field, term)
         st = SegTerm(seg, field, term, stats[0], stats[1]) if stats else None
         cache[key] = st
-        if len(cache) > 4096 or len(cache) % 64 == 0:
+        if len(cache) > _CACHE_TERMS + 256 or len(cache) % 256 == 0:
             self._trim()
         return st
 
-    def _trim(self) -> None:
-        """Drop least recently used terms beyond the memory budget."""
+    def prefix_terms(self, field: str, prefix: str) -> list[str]:
+        """Terms of ``field`` starting with ``prefix`` in any segment (read in one scan each).
+
+        Their data goes into the term cache, so matching them needs no lookups.
+        """
+        raw = prefix.encode("utf-8")
+        found: dict[str, None] = {}
         cache = self._terms
+        for i, seg in enumerate(self.segments):
+            try:
+                for (name, btext), info in seg.terms.items_from(field, raw):
+                    if name != field or not btext.startswith(raw):
+                        break
+                    term = btext.decode("utf-8")
+                    key = (self.seg_ids[i], field, term)
+                    if cache.get(key) is None:
+                        cache[key] = SegTerm(seg, field, term, info.doc_frequency(), info.extent())
+                    found[term] = None
+            except (KeyError, ValueError, UnicodeDecodeError):
+                continue
+        if len(cache) > _CACHE_TERMS + 256:
+            self._trim()
+        return list(found)
+
+    def _trim(self) -> None:
+        """Drop least recently used terms beyond the memory budget.
+
+        Called every 256 new terms (summing the costs is linear in the cache),
+        so a query with thousands of prefix terms stays linear too.
+        """
+        cache = self._terms
+        while len(cache) > _CACHE_TERMS:
+            cache.popitem(last=False)
         total = sum(st.cost() for st in cache.values() if st is not None)
-        while cache and (len(cache) > 4096 or total > _CACHE_POSTINGS):
+        while cache and total > _CACHE_POSTINGS:
             _, old = cache.popitem(last=False)
             if old is not None:
                 total -= old.cost()
@@ -366,7 +401,7 @@ class SegmentSearch:
 
         Scores sum the ``scoring`` terms a document holds. When ``tree`` is given
         and summing would count a term of a branch the document does not match
-        (``a OR (b AND c)``, phrases under ``OR``, a repeated term), the tree is
+        (``a OR (b AND c)``, phrases under ``OR``), the tree is
         scored branch by branch instead, as Whoosh does.
         """
         if not mask or k <= 0:
@@ -528,23 +563,15 @@ def flat_scoring(q: wq.Query) -> bool:
     """Whether summing the tree's terms scores it as its branches would.
 
     True unless a conjunction or a phrase sits under an ``OR`` (or under the
-    optional side of ``ANDMAYBE``), or a text term occurs twice.
+    optional side of ``ANDMAYBE``): a term of a branch that matches scores
+    whether or not the branch is a term, so only such branches can differ.
     """
-    seen: set[tuple[str, str]] = set()
 
     def walk(node: wq.Query, optional: bool) -> bool:
-        if isinstance(node, wq.Term):
-            key = (node.fieldname, node.text)
-            if key in seen:
-                return False
-            seen.add(key)
-            return True
-        if isinstance(node, (wq.Not, wq.Every)) or node is wq.NullQuery:
+        if isinstance(node, (wq.Term, wq.Not, wq.Every)) or node is wq.NullQuery:
             return True
         if isinstance(node, wq.Phrase):
-            if optional:
-                return False
-            return all(walk(wq.Term(node.fieldname, w), False) for w in node.words)
+            return not optional
         if isinstance(node, wq.Or):
             return all(walk(c, True) for c in node.subqueries)
         if isinstance(node, wq.AndMaybe):

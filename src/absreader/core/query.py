@@ -1,13 +1,27 @@
-"""The query language, parsed forgivingly into a Whoosh query tree.
+"""The query language, parsed forgivingly into Whoosh query trees.
 
-Plain words must all match (in the title, abstract, authors or note; the
-title counts double). Also: ``"phrases"`` (``"..."~3`` allows gaps), fields
-``title: abstract: author: id: cat: tag: note: date:`` (a field applies to a
-word, a phrase or a group: ``title:(a OR b)``), ``is:bookmarked`` ``is:read``
-``is:unread`` ``is:untitled`` ``is:tagged`` ``is:noted``, ``AND`` ``OR`` ``NOT``
-(upper case), ``-word``, ``word*`` (prefix), ``word~`` / ``word~2`` (fuzzy).
-Dates: ``date:2024``, ``date:2024-03``, ``date:2024-03-20``, ranges
-``date:2023..2024-06``, ``date:>=2024-01``, ``date:<2020``.
+Plain words search the title, abstract, authors and note. A parse gives two
+tiers: ``query`` (papers with every word) and ``relaxed`` (papers with at least
+one of them, beyond the first tier), ranked after it by BM25F, as Lucene's
+minimum-should-match does. ``+word``, ``"phrases"``, fields, negations and
+groups are required in both tiers; an explicit ``AND`` or a top-level ``OR``
+means exactly what it says (one tier). Stop words count in neither tier
+(except inside phrases).
+
+Also: ``"phrases"`` (``"..."~3`` allows gaps), fields ``title: abstract:
+author: id: cat: tag: note: date:`` (a field applies to a word, a phrase or a
+group: ``title:(a OR b)``), ``is:bookmarked`` ``is:read`` ``is:unread``
+``is:untitled`` ``is:tagged`` ``is:noted``, ``AND`` ``OR`` ``NOT`` (upper
+case), ``-word``, ``word*`` (prefix), ``word~`` / ``word~2`` (fuzzy). Dates:
+``date:2024``, ``date:2024-03``, ``date:2024-03-20``, ranges
+``date:2023..2024-06``, ``date:>=2024-01``, ``date:<2020``. Pasted text is
+read as words: see :mod:`absreader.core.index_lexer` for where syntax is
+recognised.
+
+While typing, the last word is a prefix that must match (in both tiers): one
+or two letters match every paper (they only rank), three or more match every
+known word they begin, uncapped, so adding a letter never widens the list
+and a prefix of a real word never empties it.
 
 Nothing a user types raises. Stray operators and unmatched brackets or quotes
 are ignored, unknown fields and bad dates become plain words (with a notice),
@@ -53,6 +67,8 @@ _SUFFIX = re.compile(r"(\*|~(\d)?)$")
 
 #: ``(field, prefix, limit) -> terms``: keyword-field terms starting with ``prefix``.
 KeywordPrefix = Callable[[str, str, int], list[str]]
+#: ``(field, prefix) -> terms``: every index term of a text field starting with ``prefix``.
+TextPrefix = Callable[[str, str], list[str]]
 
 
 @dataclass
@@ -93,9 +109,11 @@ class QueryBuilder:
         self,
         vocab: Vocabulary | None = None,
         keyword_prefix: KeywordPrefix | None = None,
+        text_prefix: TextPrefix | None = None,
     ) -> None:
         self.vocab = vocab
         self.keyword_prefix = keyword_prefix
+        self.text_prefix = text_prefix
 
     def parse(self, text: str, as_you_type: bool = False) -> ParsedQuery:
         """Parse ``text``; on any internal error fall back to its plain words."""
@@ -229,13 +247,17 @@ class QueryBuilder:
         if self.vocab is None:
             return ranked
         rest = [w for w in self.vocab.with_prefix(word) if w not in top]
-        if not rest:
-            return ranked
         fields = [fieldname] if fieldname else [f for f, _ in DEFAULT_FIELDS if f != "note"]
         known = {(t.fieldname, t.text) for t in ranked.leaves() if isinstance(t, wq.Term)}
         extra: list[wq.Query] = []
         for name in fields:
-            for term in dict.fromkeys(term_for(name, w) for w in rest):
+            terms = dict.fromkeys(term_for(name, w) for w in rest)
+            if self.text_prefix is not None:
+                # The index's own terms with the prefix, read in one scan, and the
+                # stems of its words that do not begin with it (``modelling`` -> ``model``).
+                scanned = self.text_prefix(name, word)
+                terms = dict.fromkeys([*scanned, *(t for t in terms if not t.startswith(word))])
+            for term in terms:
                 if (name, term) not in known:
                     extra.append(wq.Term(name, term, boost=0.0))
         if not extra:
