@@ -36,7 +36,9 @@ from absreader.paths import Paths
 STOP_GRACE_S = 10.0
 
 
-def command(paths: Paths, *, rebuild: bool = False, python: str | None = None) -> list[str]:
+def command(
+    paths: Paths, *, rebuild: bool = False, nice: int = 0, python: str | None = None
+) -> list[str]:
     """The child's command line."""
     args = [
         python or sys.executable,
@@ -51,6 +53,8 @@ def command(paths: Paths, *, rebuild: bool = False, python: str | None = None) -
     ]
     if rebuild:
         args.append("--rebuild")
+    if nice:
+        args += ["--nice", str(nice)]
     return args
 
 
@@ -64,13 +68,12 @@ def run_in_subprocess(
     """
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        command(paths, rebuild=rebuild),
+        command(paths, rebuild=rebuild, nice=nice),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
         env=env,
-        preexec_fn=(lambda: os.nice(nice)) if nice and hasattr(os, "nice") else None,  # noqa: PLW1509
     )
     final: dict[str, Any] | None = None
     try:
@@ -91,9 +94,8 @@ def run_in_subprocess(
         _stop(proc)
         raise
     finally:
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
     if code != 0 or final is None or "error" in final:
         reason = (final or {}).get("error") or f"the index build stopped (exit status {code})"
         raise IndexUnavailable(str(reason), "incomplete")
@@ -132,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", required=True, type=Path)
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--nice", type=int, default=0)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)
+    if args.nice and hasattr(os, "nice"):
+        # Our own priority, set here: preexec_fn is unsafe in a threaded parent (the reader).
+        os.nice(args.nice)
     from absreader.core.catalog import Catalog
     from absreader.core.library import LibraryError
 

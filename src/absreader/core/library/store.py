@@ -31,8 +31,11 @@ _MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30000
 #: Page cache for bulk writes (``Store.bulk``), in KiB.
 BULK_CACHE_KIB = 128 * 1024
-#: WAL pages between automatic checkpoints during bulk writes.
-BULK_CHECKPOINT_PAGES = 8192
+#: WAL pages between automatic checkpoints during bulk writes (256 MB): an index
+#: page changed by many batches is copied into the library once per checkpoint.
+BULK_CHECKPOINT_PAGES = 65536
+#: After a checkpoint the WAL file is cut back to this (bytes).
+BULK_WAL_KEEP = 64 * 1024 * 1024
 
 
 class FairLock:
@@ -196,7 +199,7 @@ class Store:
 
         A 128 MB page cache keeps the indexes an import updates in memory (the
         2 MB default re-read them from disk for every batch), temporary
-        B-trees stay in memory, and the WAL is checkpointed every 32 MB instead
+        B-trees stay in memory, and the WAL is checkpointed every 256 MB instead
         of every 4 MB, so a page changed by many batches is copied into the
         library file once per checkpoint. Settings are restored afterwards, so
         a reader that imported does not keep the big cache.
@@ -208,7 +211,7 @@ class Store:
             conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
-            conn.execute(f"PRAGMA journal_size_limit = {BULK_CHECKPOINT_PAGES * 4096}")
+            conn.execute(f"PRAGMA journal_size_limit = {BULK_WAL_KEEP}")
         try:
             yield
         finally:
