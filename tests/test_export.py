@@ -206,7 +206,9 @@ def test_bibtex_parses_back_with_every_field() -> None:
     assert "Łukasz Kaiser" in accents["author"]  # UTF-8 kept as is
 
     untitled = entries["anon2023study"]
-    assert "title" not in untitled.fields_dict and "author" not in untitled.fields_dict
+    # An untitled paper is cited by its display title (its id and opening words).
+    assert untex(untitled["title"]) == "{" + UNTITLED.display_title + "}"
+    assert "author" not in untitled.fields_dict
     assert untitled["eprint"] == "2306.00001"
 
     old = entries["maldacena1999black"]
@@ -413,6 +415,9 @@ def test_csv_reads_back_equal() -> None:
         "doi": "",
         "note": SCALING.note,
         "abstract": SCALING.abstract,
+        "entry_type": "",
+        "venue": "",
+        "cite_key": "",
     }
     assert rows[2]["title"] == "" and rows[2]["key"] == "2306.00001"
     assert rows[3]["year"] == "1999"
@@ -466,7 +471,7 @@ def test_ris_one_record_per_paper_with_the_fields() -> None:
         "van Beethoven, Ludwig",
     ]
 
-    assert "TI" not in dict(records[2])  # untitled: no invented title
+    assert dict(records[2])["TI"] == UNTITLED.display_title  # untitled: its display title
     assert ("SN", "arXiv:hep-th/9901001") in records[3]
     other = records[4]
     assert other[0] == ("TY", "GEN")

@@ -170,3 +170,48 @@ def test_damaged_compressed_files_say_so(cli, tmp_path: Path) -> None:
     not_zip.write_bytes(b"PK\x03\x04" + b"\x00" * 50)
     result = cli("import", not_zip)
     assert result.code == 1 and "not a readable zip archive" in result.err
+
+
+# ----------------------------------------------------------------------------- TeX in metadata
+
+DIGEST = r"""------------------------------------------------------------------------------
+\\
+arXiv:2403.20001
+Date: Thu, 28 Mar 2024 17:59:58 GMT   (1234kb,D)
+
+Title: Sch\"odinger bridges for $\alpha$-divergences: 50\% faster
+Authors: F\'elix Nor\'en, Ana Mu\~noz and J\"urgen M\"uller
+Categories: cs.LG math.PR
+Comments: 12 pages; code at https://example.org/~felix
+\\
+  We study Sch\"odinger bridges with $O(n^2)$ cost and improve F\'elix's bound
+by 50\% using \emph{entropic} regularisation; costs $20 per run and $5 more.
+\\ ( https://arxiv.org/abs/2403.20001 ,  1234kb)
+------------------------------------------------------------------------------
+"""
+
+
+def test_arxiv_email_authors_and_text_are_decoded_from_tex(cli, tmp_path: Path) -> None:
+    source = tmp_path / "digest.txt"
+    source.write_text(DIGEST, encoding="utf-8")
+    report = ok(cli("import", source, "--json")).json()[0]
+    assert report["format"] == "arxiv-email" and report["added"] == 1
+    paper = ok(cli("show", "2403.20001", "--json")).json()
+    assert paper["authors"] == ["Félix Norén", "Ana Muñoz", "Jürgen Müller"]
+    assert paper["title"] == "Schödinger bridges for α-divergences: 50% faster"
+    assert paper["abstract"] == (
+        "We study Schödinger bridges with O(n^2) cost and improve Félix's bound by 50% using "
+        "entropic regularisation; costs $20 per run and $5 more."
+    )
+    assert paper["comment"] == "12 pages; code at https://example.org/~felix"
+    plain = ok(cli("show", "2403.20001")).out
+    assert "Félix Norén" in plain and "\\'" not in plain
+    # Search finds the decoded words.
+    found = ok(cli("search", "Noren", "--json")).json()
+    assert [hit["key"] for hit in found["results"]] == ["2403.20001"]
+
+
+def test_kaggle_snapshot_authors_are_decoded(cli) -> None:
+    ok(cli("import", FIXTURES / "kaggle-snapshot.jsonl"))
+    paper = ok(cli("show", "0704.0001", "--json")).json()
+    assert paper["authors"][0] == "C. Balázs"

@@ -82,6 +82,13 @@ class Clean:
     bookmarked: bool | None
     read: bool | None
     note: str | None
+    entry_type: str | None = None
+    venue: str | None = None
+    cite_key: str | None = None
+    key: str | None = None
+    added: str | None = None
+    sources: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 def clean_record(record: Record) -> Clean | None:
@@ -91,6 +98,10 @@ def clean_record(record: Record) -> Clean | None:
     ident = (
         parse_arxiv_id(record.arxiv_id) or find_arxiv_id(record.url) or find_arxiv_id(record.doi)
     )
+    if title and abstract and normalise_title(title) == normalise_title(
+        display_title(ident.id if ident else None, abstract)
+    ):
+        title = ""  # absreader's own export of an untitled paper: its display title is no title
     version = record.version or (ident.version if ident else None)
     if version:
         version = version.lower().lstrip("v") or None
@@ -106,7 +117,7 @@ def clean_record(record: Record) -> Clean | None:
         version=version,
         authors=tuple(a for a in (clean_line(x) for x in record.authors) if a),
         categories=tuple(dict.fromkeys(c for c in (clean_line(x) for x in record.categories) if c)),
-        published=_date(record.published),
+        published=_own_date(_date(record.published), ident.id if ident else None),
         updated=_date(record.updated),
         doi=clean_line(record.doi) or None,
         journal_ref=clean_line(record.journal_ref) or None,
@@ -118,7 +129,31 @@ def clean_record(record: Record) -> Clean | None:
         bookmarked=record.bookmarked,
         read=record.read,
         note=clean_note(record.note) if record.note is not None else None,
+        **_bibliographic(record),
     )
+
+
+_KEY = re.compile(r"[^\s{}(),=\\#%\"']{1,200}")
+_ENTRY_TYPE = re.compile(r"[a-z][a-z0-9_-]{0,40}")
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def _bibliographic(record: Record) -> dict[str, Any]:
+    """Entry type, venue and citation key; and from a backup, the key, added, sources, aliases."""
+    keys = [k for k in (clean_line(x) for x in record.aliases) if _KEY.fullmatch(k)]
+    cite_key = clean_line(record.cite_key)
+    key = clean_line(record.key)
+    entry_type = clean_line(record.entry_type).lower()
+    added = clean_line(record.added)
+    return {
+        "entry_type": entry_type if _ENTRY_TYPE.fullmatch(entry_type) else None,
+        "venue": clean_line(record.venue) or None,
+        "cite_key": cite_key if _KEY.fullmatch(cite_key) else None,
+        "key": key if _KEY.fullmatch(key) else None,
+        "added": added if _TIMESTAMP.fullmatch(added) else None,
+        "sources": tuple(dict.fromkeys(x for x in (clean_line(s) for s in record.sources) if x)),
+        "aliases": tuple(dict.fromkeys(keys)),
+    }
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -148,6 +183,16 @@ def _date(value: str | None) -> str | None:
     """``YYYY-MM-DD``, or a partial ``YYYY-MM`` / ``YYYY`` kept at its precision."""
     match = _PARTIAL_DATE.match(clean_line(value))
     return match.group() if match else None
+
+
+def _own_date(published: str | None, arxiv_id: str | None) -> str | None:
+    """A partial date the arXiv id already implies (``2024`` for 2403.13043) is no date:
+    the id says it, and exports write it from the id again."""
+    if published and arxiv_id and len(published) < 10:
+        implied = _sort_key(None, arxiv_id)
+        if implied and implied.startswith(published):
+            return None
+    return published
 
 
 def normalise_tag(name: str) -> str:
@@ -183,7 +228,8 @@ def _sort_key(published: str | None, arxiv_id: str | None) -> str:
 
 _PAPER_COLUMNS = (
     "id, key, arxiv_id, version, title, abstract, authors, categories, published, updated, "
-    "doi, journal_ref, comment, url, bookmarked, read, note, added, seq, untitled"
+    "doi, journal_ref, comment, url, bookmarked, read, note, added, seq, untitled, "
+    "entry_type, venue, cite_key"
 )
 
 
@@ -334,8 +380,10 @@ class Library:
             ).fetchall()
             for paper_id, arxiv_id, abstract in rows:
                 # Same title is not same paper ("Erratum"): the abstracts must agree too.
-                if (not arxiv_id or not rec.arxiv_id) and dedupe.same_or_missing(
-                    rec.abstract, abstract
+                if (
+                    (not arxiv_id or not rec.arxiv_id)
+                    and dedupe.same_or_missing(rec.abstract, abstract)
+                    and not self._keys_conflict(conn, paper_id, rec)
                 ):
                     return paper_id
         if rec.abstract and (not rec.title or not rec.arxiv_id):
@@ -348,13 +396,45 @@ class Library:
                     continue
                 if rec.title_norm and title_norm and rec.title_norm != title_norm:
                     continue
-                if dedupe.same_abstract(rec.abstract, abstract):
+                if dedupe.same_abstract(rec.abstract, abstract) and not self._keys_conflict(
+                    conn, paper_id, rec
+                ):
                     return paper_id
         return None
+
+    def _keys_conflict(self, conn: sqlite3.Connection, paper_id: int, rec: Clean) -> bool:
+        """Two entries of one file under different citation keys are two papers.
+
+        The same paper in two files often has two keys (Zotero's and Scholar's), so
+        only entries from the same file count as conflicting.
+        """
+        if not rec.cite_key:
+            return False
+        row = conn.execute("SELECT cite_key FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        if not row or not row[0] or row[0] == rec.cite_key:
+            return False
+        return (
+            conn.execute(
+                "SELECT 1 FROM sources WHERE paper_id = ? AND source = ?", (paper_id, rec.source)
+            ).fetchone()
+            is not None
+        )
+
+    def _key_taken(self, conn: sqlite3.Connection, key: str) -> bool:
+        return (
+            conn.execute(
+                "SELECT 1 FROM papers WHERE key = ? OR arxiv_id = ? "
+                "UNION SELECT 1 FROM aliases WHERE alias = ?",
+                (key, key, key),
+            ).fetchone()
+            is not None
+        )
 
     def _new_key(self, conn: sqlite3.Connection, rec: Clean) -> str:
         if rec.arxiv_id:
             return rec.arxiv_id
+        if rec.key and not parse_arxiv_id(rec.key) and not self._key_taken(conn, rec.key):
+            return rec.key  # a backup restores the key the paper had
         base = "p" + dedupe.short_hash(rec.title_norm or dedupe.despace(rec.abstract))
         key, n = base, 1
         while conn.execute(
@@ -370,7 +450,8 @@ class Library:
         paper_id = conn.execute(
             "INSERT INTO papers (key, arxiv_id, version, title, title_norm, abstract, authors, "
             "categories, published, updated, doi, journal_ref, comment, url, added, seq, sort_key, "
-            "untitled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            "untitled, entry_type, venue, cite_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "RETURNING id",
             (
                 key,
                 rec.arxiv_id,
@@ -386,25 +467,51 @@ class Library:
                 rec.journal_ref,
                 rec.comment,
                 rec.url,
-                _now(),
+                rec.added or _now(),
                 seq,
                 _sort_key(rec.published, rec.arxiv_id),
                 int(not rec.title),
+                rec.entry_type,
+                rec.venue,
+                rec.cite_key,
             ),
         ).fetchone()[0]
-        conn.execute(
-            "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
-            (paper_id, rec.source, rec.line),
-        )
+        self._add_sources_and_aliases(conn, paper_id, key, rec)
         if rec.abstract:
             dedupe.store(conn, paper_id, rec.abstract)
         return paper_id
+
+    def _add_sources_and_aliases(
+        self, conn: sqlite3.Connection, paper_id: int, key: str, rec: Clean
+    ) -> int:
+        """Record where the paper came from and the keys it answers to; how many sources were new.
+
+        A backup lists the files the paper first came from: those are kept instead
+        of the backup file itself. A citation key, a backup's aliases and its old
+        key become aliases, so ``absreader show vaswani_attention_2017`` finds it.
+        """
+        sources = [(s, 0) for s in rec.sources] or [(rec.source, rec.line)]
+        added = 0
+        for source, line in sources:
+            added += conn.execute(
+                "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
+                (paper_id, source, line),
+            ).rowcount
+        for alias in dict.fromkeys((*rec.aliases, rec.key, rec.cite_key)):
+            if alias and alias != key and not parse_arxiv_id(alias):
+                conn.execute(
+                    "INSERT OR IGNORE INTO aliases (alias, paper_id) SELECT ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM papers WHERE key = ?)",
+                    (alias, paper_id, alias),
+                )
+        return added
 
     def _merge(self, conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool:
         """Fill the paper's gaps from the record; True if anything changed."""
         row = conn.execute(
             "SELECT key, arxiv_id, version, title, abstract, authors, categories, published, "
-            "updated, doi, journal_ref, comment, url FROM papers WHERE id = ?",
+            "updated, doi, journal_ref, comment, url, entry_type, venue, cite_key, added "
+            "FROM papers WHERE id = ?",
             (paper_id,),
         ).fetchone()
         (
@@ -421,6 +528,10 @@ class Library:
             journal_ref,
             comment,
             url,
+            entry_type,
+            venue,
+            cite_key,
+            added,
         ) = row
         changes: dict[str, Any] = {}
         if rec.arxiv_id and not arxiv_id:
@@ -449,17 +560,25 @@ class Library:
             ("journal_ref", journal_ref, rec.journal_ref),
             ("comment", comment, rec.comment),
             ("url", url, rec.url),
+            ("entry_type", entry_type, rec.entry_type),
+            ("venue", venue, rec.venue),
+            ("cite_key", cite_key, rec.cite_key),
         ):
             if new and not old:
                 changes[name] = new
+        if published and rec.published and len(rec.published) > len(published) and (
+            rec.published.startswith(published)
+        ):
+            changes["published"] = rec.published  # "2017" made precise: "2017-06-12"
+        if rec.added and rec.added < added:
+            changes["added"] = rec.added  # a backup says when the paper first came in
         if "published" in changes or "arxiv_id" in changes:
             changes["sort_key"] = _sort_key(
                 changes.get("published", published), changes.get("arxiv_id", arxiv_id)
             )
-        new_source = conn.execute(
-            "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
-            (paper_id, rec.source, rec.line),
-        ).rowcount
+        new_source = self._add_sources_and_aliases(
+            conn, paper_id, changes.get("key", key), rec
+        )
         if changes:
             changes["seq"] = seq
             sets = ", ".join(f"{name} = ?" for name in changes)
@@ -579,14 +698,24 @@ class Library:
                 f"SELECT paper_id, source FROM sources WHERE paper_id IN ({marks}) ORDER BY rowid",
                 list(ids),
             ).fetchall()
+            alias_rows = self._conn.execute(
+                f"SELECT paper_id, alias FROM aliases WHERE paper_id IN ({marks}) ORDER BY rowid",
+                list(ids),
+            ).fetchall()
         tags: dict[int, list[str]] = {}
         for pid, name in tag_rows:
             tags.setdefault(pid, []).append(name)
         sources: dict[int, list[str]] = {}
         for pid, source in source_rows:
             sources.setdefault(pid, []).append(source)
+        aliases: dict[int, list[str]] = {}
+        for pid, alias in alias_rows:
+            aliases.setdefault(pid, []).append(alias)
         order = {pid: i for i, pid in enumerate(ids)}
-        papers = [_row_to_paper(r, tags.get(r[0], []), sources.get(r[0], [])) for r in rows]
+        papers = [
+            _row_to_paper(r, tags.get(r[0], []), sources.get(r[0], []), aliases.get(r[0], []))
+            for r in rows
+        ]
         papers.sort(key=lambda p: order[p.extra["id"]])
         return papers
 
@@ -909,7 +1038,9 @@ class _DryRun(Exception):
         self.stats = stats
 
 
-def _row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
+def _row_to_paper(
+    row: tuple, tags: list[str], sources: list[str], aliases: Sequence[str] = ()
+) -> Paper:
     (
         pid,
         key,
@@ -931,6 +1062,9 @@ def _row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
         added,
         seq,
         untitled,
+        entry_type,
+        venue,
+        cite_key,
     ) = row
     shown = title if title else display_title(arxiv_id, abstract)
     return Paper(
@@ -949,7 +1083,11 @@ def _row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
         journal_ref=journal_ref,
         comment=comment,
         url=url,
+        entry_type=entry_type,
+        venue=venue,
+        cite_key=cite_key,
         sources=tuple(sources),
+        aliases=tuple(aliases),
         tags=tuple(tags),
         bookmarked=bool(bookmarked),
         read=bool(read),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -87,7 +87,13 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS papers_read ON papers (read, sort_key DESC, id DESC)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
+def _v3(conn: sqlite3.Connection) -> None:
+    """Bibliographic fields a BibTeX, CSV or RIS file carries: entry type, venue, citation key."""
+    for column in ("entry_type", "venue", "cite_key"):
+        conn.execute(f"ALTER TABLE papers ADD COLUMN {column} TEXT")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def migrate(conn: sqlite3.Connection) -> None:
