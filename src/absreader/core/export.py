@@ -257,9 +257,18 @@ _TEX = str.maketrans(
 _LINE_START_AT = re.compile(r"^([ ]*)@", re.MULTILINE)
 
 
+_LIGATURE = re.compile(r"([-`'])(?=\1)")
+
+
 def _tex(text: str) -> str:
-    """LaTeX-escape text for a braced BibTeX value; braces always balance."""
+    """LaTeX-escape text for a braced BibTeX value; braces always balance.
+
+    ``--`` and TeX's quote pairs are broken with ``{}`` (``-{}-``) so they come
+    back as typed instead of as a dash or curly quotes.
+    """
     text = text.translate(_TEX)
+    if "--" in text or "``" in text or "''" in text:
+        text = _LIGATURE.sub(r"\1{}", text)
     return _LINE_START_AT.sub(r"\1{@}", text) if "@" in text else text
 
 
