@@ -555,6 +555,7 @@ FIXTURE_FORMATS = {
     "search-output.json": "json",
     "same-titles.jsonl": "json",
     "journey.bib": "bibtex",
+    "zotero.ris": "ris",
     "papers.csv": "csv",
     "semicolon-cp1252.csv": "csv",
     "zotero-export.csv": "csv",

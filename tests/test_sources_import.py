@@ -215,3 +215,30 @@ def test_kaggle_snapshot_authors_are_decoded(cli) -> None:
     ok(cli("import", FIXTURES / "kaggle-snapshot.jsonl"))
     paper = ok(cli("show", "0704.0001", "--json")).json()
     assert paper["authors"][0] == "C. Balázs"
+
+
+# ----------------------------------------------------------------------------- RIS
+
+
+def test_ris_import_from_zotero(cli) -> None:
+    source = FIXTURES / "zotero.ris"
+    report = ok(cli("import", source, "--json")).json()[0]
+    assert report["format"] == "ris"
+    assert report["added"] == 3
+    assert [(p["line"], "not closed" in p["reason"]) for p in report["problems"]] == [(24, True)]
+    attention = ok(cli("show", "1706.03762", "--json")).json()
+    assert attention["title"] == "Attention Is All You Need"
+    assert attention["authors"] == ["Ashish Vaswani", "Noam Shazeer"]
+    assert attention["abstract"].endswith("include an encoder and a decoder.")
+    assert attention["published"] == "2017-12-04"
+    assert attention["entry_type"] == "article"
+    assert attention["venue"] == "Advances in Neural Information Processing Systems"
+    assert attention["doi"] == "10.5555/3295222.3295349"
+    # Its RIS ID is a citation key: show finds the paper by it, export reuses it.
+    assert ok(cli("show", "vaswaniAttentionAllYou2017", "--json")).json()["arxiv_id"] == "1706.03762"
+    resnet = [p for p in json.loads(ok(cli("list", "--json")).out) if p["title"].startswith("Deep Residual")][0]
+    assert resnet["entry_type"] == "inproceedings" and resnet["published"] == "2016"
+    bib = ok(cli("export", "--all", "--format", "bibtex")).out
+    assert "@article{vaswaniAttentionAllYou2017," in bib
+    assert "booktitle = {2016 IEEE Conference on Computer Vision and Pattern Recognition (CVPR)}" in bib
+    assert "@book{" in bib
