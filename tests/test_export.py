@@ -109,6 +109,7 @@ _UNTEX_MAP = {
 
 def untex(value: str) -> str:
     """Undo exactly the escaping the BibTeX writer does."""
+    value = re.sub(r"([-`'])\{\}(?=\1)", r"\1", value)  # -{}- -> --
     return _UNTEX.sub(lambda m: _UNTEX_MAP.get(m.group(), m.group()[-1:]), value)
 
 

@@ -99,7 +99,7 @@ def clean_record(record: Record) -> Clean | None:
         parse_arxiv_id(record.arxiv_id) or find_arxiv_id(record.url) or find_arxiv_id(record.doi)
     )
     shown = display_title(ident.id if ident else None, abstract) if title and abstract else ""
-    if (ident or shown.endswith("…")) and normalise_title(title) == normalise_title(shown):
+    if shown and (ident or shown.endswith("…")) and normalise_title(title) == normalise_title(shown):
         title = ""  # absreader's own export of an untitled paper: its display title is no title
     version = record.version or (ident.version if ident else None)
     if version:
