@@ -211,10 +211,18 @@ def test_arxiv_email_authors_and_text_are_decoded_from_tex(cli, tmp_path: Path) 
     assert [hit["key"] for hit in found["results"]] == ["2403.20001"]
 
 
-def test_kaggle_snapshot_authors_are_decoded(cli) -> None:
-    ok(cli("import", FIXTURES / "kaggle-snapshot.jsonl"))
-    paper = ok(cli("show", "0704.0001", "--json")).json()
-    assert paper["authors"][0] == "C. Balázs"
+def test_kaggle_snapshot_authors_and_title_are_decoded(cli, tmp_path: Path) -> None:
+    # As the snapshot writes them: TeX accents in authors, authors_parsed and title.
+    line = {"id": "2403.20002", "authors": "F\\'elix Nor\\'en and C. Bal\\'azs",
+            "authors_parsed": [["Nor\\'en", "F\\'elix", ""], ["Bal\\'azs", "C.", ""]],
+            "title": 'Sch\\"odinger meets $\\beta$-VAE', "abstract": "Gains of 5\\% for $k$-means.",
+            "categories": "cs.LG", "versions": [{"version": "v1", "created": "Thu, 28 Mar 2024 17:59:58 GMT"}]}
+    source = write_jsonl(tmp_path / "arxiv-metadata-oai-snapshot.json", [line])
+    ok(cli("import", source))
+    paper = ok(cli("show", "2403.20002", "--json")).json()
+    assert paper["authors"] == ["Félix Norén", "C. Balázs"]
+    assert paper["title"] == "Schödinger meets β-VAE"
+    assert paper["abstract"] == "Gains of 5% for k-means."
 
 
 # ----------------------------------------------------------------------------- RIS
