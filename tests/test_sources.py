@@ -18,6 +18,7 @@ from absreader.core.sources import (
     detect_format,
     read_source,
 )
+from absreader.core.sources._latex import metadata_to_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "sample_data"
@@ -95,9 +96,10 @@ def test_daily_papers_pairs_every_title_with_its_abstract() -> None:
     lines = (SEEDS / "daily-papers-listing-mar-20.txt").read_text().splitlines()
     found = records(SEEDS / "daily-papers-listing-mar-20.txt")
     for record in found:
-        assert lines[record.line - 1] == record.title
+        # Read as arXiv metadata: TeX escapes and accents are decoded (\% -> %, Bail\'ing).
+        assert metadata_to_text(lines[record.line - 1]) == record.title
         following = [line for line in lines[record.line :] if line.strip()]
-        assert following[0] == record.abstract
+        assert metadata_to_text(following[0]) == record.abstract
 
 
 def test_dataset_viewer_seed() -> None:
@@ -533,6 +535,7 @@ def test_formats_tuple() -> None:
         "bibtex",
         "arxiv-email",
         "csv",
+        "ris",
     )
 
 
@@ -551,6 +554,8 @@ FIXTURE_FORMATS = {
     "papers-array.json": "json",
     "search-output.json": "json",
     "same-titles.jsonl": "json",
+    "journey.bib": "bibtex",
+    "zotero.ris": "ris",
     "papers.csv": "csv",
     "semicolon-cp1252.csv": "csv",
     "zotero-export.csv": "csv",

@@ -170,3 +170,83 @@ def test_damaged_compressed_files_say_so(cli, tmp_path: Path) -> None:
     not_zip.write_bytes(b"PK\x03\x04" + b"\x00" * 50)
     result = cli("import", not_zip)
     assert result.code == 1 and "not a readable zip archive" in result.err
+
+
+# ----------------------------------------------------------------------------- TeX in metadata
+
+DIGEST = r"""------------------------------------------------------------------------------
+\\
+arXiv:2403.20001
+Date: Thu, 28 Mar 2024 17:59:58 GMT   (1234kb,D)
+
+Title: Sch\"odinger bridges for $\alpha$-divergences: 50\% faster
+Authors: F\'elix Nor\'en, Ana Mu\~noz and J\"urgen M\"uller
+Categories: cs.LG math.PR
+Comments: 12 pages; code at https://example.org/~felix
+\\
+  We study Sch\"odinger bridges with $O(n^2)$ cost and improve F\'elix's bound
+by 50\% using \emph{entropic} regularisation; costs $20 per run and $5 more.
+\\ ( https://arxiv.org/abs/2403.20001 ,  1234kb)
+------------------------------------------------------------------------------
+"""
+
+
+def test_arxiv_email_authors_and_text_are_decoded_from_tex(cli, tmp_path: Path) -> None:
+    source = tmp_path / "digest.txt"
+    source.write_text(DIGEST, encoding="utf-8")
+    report = ok(cli("import", source, "--json")).json()[0]
+    assert report["format"] == "arxiv-email" and report["added"] == 1
+    paper = ok(cli("show", "2403.20001", "--json")).json()
+    assert paper["authors"] == ["Félix Norén", "Ana Muñoz", "Jürgen Müller"]
+    assert paper["title"] == "Schödinger bridges for α-divergences: 50% faster"
+    assert paper["abstract"] == (
+        "We study Schödinger bridges with O(n^2) cost and improve Félix's bound by 50% using "
+        "entropic regularisation; costs $20 per run and $5 more."
+    )
+    assert paper["comment"] == "12 pages; code at https://example.org/~felix"
+    plain = ok(cli("show", "2403.20001")).out
+    assert "Félix Norén" in plain and "\\'" not in plain
+    # Search finds the decoded words.
+    found = ok(cli("search", "Noren", "--json")).json()
+    assert [hit["key"] for hit in found["results"]] == ["2403.20001"]
+
+
+def test_kaggle_snapshot_authors_and_title_are_decoded(cli, tmp_path: Path) -> None:
+    # As the snapshot writes them: TeX accents in authors, authors_parsed and title.
+    line = {"id": "2403.20002", "authors": "F\\'elix Nor\\'en and C. Bal\\'azs",
+            "authors_parsed": [["Nor\\'en", "F\\'elix", ""], ["Bal\\'azs", "C.", ""]],
+            "title": 'Sch\\"odinger meets $\\beta$-VAE', "abstract": "Gains of 5\\% for $k$-means.",
+            "categories": "cs.LG", "versions": [{"version": "v1", "created": "Thu, 28 Mar 2024 17:59:58 GMT"}]}
+    source = write_jsonl(tmp_path / "arxiv-metadata-oai-snapshot.json", [line])
+    ok(cli("import", source))
+    paper = ok(cli("show", "2403.20002", "--json")).json()
+    assert paper["authors"] == ["Félix Norén", "C. Balázs"]
+    assert paper["title"] == "Schödinger meets β-VAE"
+    assert paper["abstract"] == "Gains of 5% for k-means."
+
+
+# ----------------------------------------------------------------------------- RIS
+
+
+def test_ris_import_from_zotero(cli) -> None:
+    source = FIXTURES / "zotero.ris"
+    report = ok(cli("import", source, "--json")).json()[0]
+    assert report["format"] == "ris"
+    assert report["added"] == 3
+    assert [(p["line"], "not closed" in p["reason"]) for p in report["problems"]] == [(24, True)]
+    attention = ok(cli("show", "1706.03762", "--json")).json()
+    assert attention["title"] == "Attention Is All You Need"
+    assert attention["authors"] == ["Ashish Vaswani", "Noam Shazeer"]
+    assert attention["abstract"].endswith("include an encoder and a decoder.")
+    assert attention["published"] == "2017-12-04"
+    assert attention["entry_type"] == "article"
+    assert attention["venue"] == "Advances in Neural Information Processing Systems"
+    assert attention["doi"] == "10.5555/3295222.3295349"
+    # Its RIS ID is a citation key: show finds the paper by it, export reuses it.
+    assert ok(cli("show", "vaswaniAttentionAllYou2017", "--json")).json()["arxiv_id"] == "1706.03762"
+    resnet = [p for p in json.loads(ok(cli("list", "--json")).out) if p["title"].startswith("Deep Residual")][0]
+    assert resnet["entry_type"] == "inproceedings" and resnet["published"] == "2016"
+    bib = ok(cli("export", "--all", "--format", "bibtex")).out
+    assert "@article{vaswaniAttentionAllYou2017," in bib
+    assert "booktitle = {2016 IEEE Conference on Computer Vision and Pattern Recognition (CVPR)}" in bib
+    assert "@book{" in bib

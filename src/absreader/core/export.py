@@ -7,8 +7,12 @@ terminal escape sequence through an export.
 
 Choices made here, so nobody has to rediscover them:
 
-- **BibTeX** entries are ``@misc`` in arXiv's own style (``eprint``,
-  ``archivePrefix = {arXiv}``, ``primaryClass``). The title is wrapped in one
+- **BibTeX** entries keep the type they came in with (``@inproceedings``,
+  ``@article``), else ``@misc``, in arXiv's own style (``eprint``,
+  ``archivePrefix = {arXiv}``, ``primaryClass``). The venue goes in ``journal``
+  (``booktitle`` for proceedings and collections); a month or day goes in
+  biblatex's ``date`` beside ``year``; an untitled paper's title is its display
+  title. The title is wrapped in one
   extra pair of braces so BibTeX and biblatex keep its capitalisation as
   written. LaTeX specials are escaped (``\\&``, ``\\%``, ``\\$``, ``\\#``,
   ``\\_``); backslash, braces, tilde and caret become ``\\textbackslash{}``,
@@ -23,7 +27,9 @@ Choices made here, so nobody has to rediscover them:
   note goes in ``annote``, which standard styles do not print, rather than
   ``note``, which would appear in the reference list. Tags become
   ``keywords`` (a comma inside a tag becomes a space: commas separate keywords).
-- **Citation keys** are author + year + word (``beyer2024scaling``): the first
+- **Citation keys** are the key the paper's own BibTeX, RIS or CSV entry had
+  (``vaswani_attention_2017``), when it is free in this export; otherwise
+  author + year + word (``beyer2024scaling``): the first
   author's last name without particles (``van``, ``de``), ASCII-folded,
   letters only; the year from ``published``, else from the arXiv id, else from
   ``updated``; the first title word that is not a stopword (for an untitled
@@ -46,7 +52,9 @@ Choices made here, so nobody has to rediscover them:
   with arXiv as the institution and the id as the report number, which cites
   the way a preprint should; ``UNPB``, ``GEN`` and any type it does not know
   all become a Journal Article with no journal, and it has no RIS type for
-  its Preprint item. Papers without an arXiv id are ``GEN``. Values are
+  its Preprint item. Papers without an arXiv id are ``GEN``, unless they came
+  in with an entry type (``@article`` is ``JOUR``, ``@inproceedings``
+  ``CPAPER``). An untitled paper's ``TI`` is its display title. Values are
   collapsed onto one line.
 """
 
@@ -66,7 +74,7 @@ FORMATS = ("bibtex", "markdown", "json", "csv", "ris")
 
 CSV_COLUMNS = (
     "key", "arxiv_id", "title", "authors", "year", "published", "categories", "tags",
-    "bookmarked", "read", "url", "doi", "note", "abstract",
+    "bookmarked", "read", "url", "doi", "note", "abstract", "entry_type", "venue", "cite_key",
 )  # fmt: skip
 
 # --------------------------------------------------------------------------- text
@@ -221,9 +229,22 @@ def _unique(base: str, taken: set[str], counters: dict[str, int]) -> str:
     return key
 
 
+_CITE_KEY = re.compile(r"[A-Za-z0-9_:.+/-]{1,100}")
+
+
+def _own_key(paper: Paper, taken: set[str]) -> str | None:
+    """The citation key the paper came in with, when it is usable and still free."""
+    key = paper.cite_key or ""
+    if _CITE_KEY.fullmatch(key) and key not in taken:
+        taken.add(key)
+        return key
+    return None
+
+
 def citation_key(paper: Paper, taken: set[str]) -> str:
-    """An author-year-word key (``beyer2024scaling``) not in ``taken``; adds it to ``taken``."""
-    return _unique(_key_base(paper), taken, {})
+    """The paper's own citation key (the one its BibTeX, RIS or CSV file gave it) or an
+    author-year-word key (``beyer2024scaling``), not in ``taken``; adds it to ``taken``."""
+    return _own_key(paper, taken) or _unique(_key_base(paper), taken, {})
 
 
 # --------------------------------------------------------------------------- BibTeX
@@ -236,9 +257,18 @@ _TEX = str.maketrans(
 _LINE_START_AT = re.compile(r"^([ ]*)@", re.MULTILINE)
 
 
+_LIGATURE = re.compile(r"([-`'])(?=\1)")
+
+
 def _tex(text: str) -> str:
-    """LaTeX-escape text for a braced BibTeX value; braces always balance."""
+    """LaTeX-escape text for a braced BibTeX value; braces always balance.
+
+    ``--`` and TeX's quote pairs are broken with ``{}`` (``-{}-``) so they come
+    back as typed instead of as a dash or curly quotes.
+    """
     text = text.translate(_TEX)
+    if "--" in text or "``" in text or "''" in text:
+        text = _LIGATURE.sub(r"\1{}", text)
     return _LINE_START_AT.sub(r"\1{@}", text) if "@" in text else text
 
 
@@ -264,19 +294,35 @@ def _bib_name(name: str) -> str:
     return "{" + value + "}" if _corporate(value) else value
 
 
+#: Entry types whose venue is a book (``booktitle``) rather than a journal.
+_IN_BOOK = frozenset({"inproceedings", "incollection", "conference", "inbook"})
+_ENTRY_TYPE = re.compile(r"[a-z][a-z0-9_-]{0,40}")
+
+
 def to_bibtex_entry(paper: Paper, key: str) -> str:
-    """One ``@misc`` entry for ``paper`` under ``key``, ending with a newline."""
+    """One entry for ``paper`` under ``key``, ending with a newline.
+
+    The entry type is the one the paper came in with (``@inproceedings``), else
+    ``@misc``; an untitled paper's title is its display title.
+    """
     key = re.sub(r"[^A-Za-z0-9_:.+/-]", "", key) or "anon"
+    kind = paper.entry_type if _ENTRY_TYPE.fullmatch(paper.entry_type or "") else "misc"
     fields: list[tuple[str, str]] = []
-    title = _line(paper.title) if not paper.untitled else ""
+    title = _line(paper.title if not paper.untitled else paper.display_title)
     if title:
         fields.append(("title", "{" + _tex(title) + "}"))
     names = [_bib_name(name) for name in paper.authors if _line(name)]
     if names:
         fields.append(("author", " and ".join(names)))
+    venue = _line(paper.venue)
+    if venue:
+        fields.append(("booktitle" if kind in _IN_BOOK else "journal", _tex(venue)))
     year = _year(paper)
     if year:
         fields.append(("year", year))
+    published = _line(paper.published)
+    if re.fullmatch(r"\d{4}-\d\d(-\d\d)?", published):
+        fields.append(("date", published))  # biblatex's field: the month and day too
     if paper.arxiv_id:
         fields.append(("eprint", _verbatim(paper.arxiv_id)))
         fields.append(("archivePrefix", "arXiv"))
@@ -299,7 +345,7 @@ def to_bibtex_entry(paper: Paper, key: str) -> str:
     if note:
         fields.append(("annote", note))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@misc{{{key},\n{body}\n}}\n"
+    return f"@{kind}{{{key},\n{body}\n}}\n"
 
 
 def _write_bibtex(papers: Iterable[Paper], out: TextIO, title: str | None, **_: object) -> int:
@@ -459,6 +505,9 @@ def _csv_row(paper: Paper) -> list[str]:
         _line(paper.doi),
         _text(paper.note),
         _text(paper.abstract),
+        _line(paper.entry_type),
+        _line(paper.venue),
+        _line(paper.cite_key),
     ]
 
 
@@ -480,11 +529,23 @@ def _ris_name(name: str) -> str:
     return ", ".join(part for part in (last, first, suffix) if part)
 
 
+#: BibTeX entry types and the RIS reference types Zotero and EndNote read them as.
+_RIS_TYPES = {
+    "article": "JOUR", "inproceedings": "CPAPER", "conference": "CPAPER", "book": "BOOK",
+    "incollection": "CHAP", "inbook": "CHAP", "phdthesis": "THES", "mastersthesis": "THES",
+    "thesis": "THES", "techreport": "RPRT", "report": "RPRT", "unpublished": "UNPB",
+    "online": "ELEC", "dataset": "DATA", "software": "COMP",
+}  # fmt: skip
+
+
 def _ris_record(paper: Paper, key: str) -> str:
-    rows: list[tuple[str, str]] = [("TY", "RPRT" if paper.arxiv_id else "GEN"), ("ID", key)]
-    if not paper.untitled:
-        rows.append(("TI", _line(paper.title)))
+    kind = _RIS_TYPES.get(paper.entry_type or "") or ("RPRT" if paper.arxiv_id else "GEN")
+    rows: list[tuple[str, str]] = [("TY", kind), ("ID", key)]
+    rows.append(("TI", _line(paper.title if not paper.untitled else paper.display_title)))
     rows.extend(("AU", _ris_name(name)) for name in paper.authors)
+    venue = _line(paper.venue)
+    if venue:
+        rows.append(("T2" if kind in ("CPAPER", "CHAP") else "JO", venue))
     rows.append(("PY", _year(paper)))
     published = _line(paper.published)
     if re.fullmatch(r"\d{4}(-\d\d){0,2}", published):
@@ -515,7 +576,8 @@ def _write_keyed(
     for paper in papers:
         if count:
             out.write("\n")
-        out.write(render(paper, _unique(_key_base(paper), taken, counters)))
+        key = _own_key(paper, taken) or _unique(_key_base(paper), taken, counters)
+        out.write(render(paper, key))
         count += 1
     return count
 

@@ -30,11 +30,22 @@ class Record:
     journal_ref: str | None = None
     comment: str | None = None
     url: str | None = None
+    # Bibliographic data: the entry type (BibTeX's ``article``, ``inproceedings``...),
+    # the journal or proceedings, and the citation key the file gave the entry.
+    entry_type: str | None = None
+    venue: str | None = None
+    cite_key: str | None = None
     # Personal data carried by an absreader JSON backup; empty for other formats.
     tags: tuple[str, ...] = ()
     bookmarked: bool | None = None
     read: bool | None = None
     note: str | None = None
+    # What a backup restores as it was: when the paper was added, the files it came
+    # from, and the other keys it answers to.
+    key: str | None = None
+    added: str | None = None
+    sources: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,11 @@ class Paper:
     journal_ref: str | None = None
     comment: str | None = None
     url: str | None = None
+    entry_type: str | None = None
+    venue: str | None = None
+    cite_key: str | None = None
     sources: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     bookmarked: bool = False
     read: bool = False
@@ -106,7 +121,11 @@ class Paper:
             "journal_ref": self.journal_ref,
             "comment": self.comment,
             "url": self.url or self.abs_url,
+            "entry_type": self.entry_type,
+            "venue": self.venue,
+            "cite_key": self.cite_key,
             "sources": list(self.sources),
+            "aliases": list(self.aliases),
             "tags": list(self.tags),
             "bookmarked": self.bookmarked,
             "read": self.read,

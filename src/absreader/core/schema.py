@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from absreader.core import dedupe
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -201,8 +201,14 @@ def _v6(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v7(conn: sqlite3.Connection) -> None:
+    """Bibliographic fields a BibTeX, CSV or RIS file carries: entry type, venue, citation key."""
+    for column in ("entry_type", "venue", "cite_key"):
+        conn.execute(f"ALTER TABLE papers ADD COLUMN {column} TEXT")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6,
+    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7,
 }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from absreader.core import dedupe
+from absreader.core.ids import parse_arxiv_id
 from absreader.core.library.errors import LibraryError
 from absreader.core.library.records import Clean, clean_record, now, sort_key, year_of
 from absreader.core.library.tags import check_tag, tag_paper
@@ -67,7 +68,11 @@ def find(conn: sqlite3.Connection, rec: Clean) -> int | None:
         ).fetchall()
         for paper_id, arxiv_id, abstract in rows:
             # Same title is not same paper ("Erratum"): the abstracts must agree too.
-            if (not arxiv_id or not rec.arxiv_id) and dedupe.same_or_missing(rec.abstract, abstract):
+            if (
+                (not arxiv_id or not rec.arxiv_id)
+                and dedupe.same_or_missing(rec.abstract, abstract)
+                and not keys_conflict(conn, paper_id, rec)
+            ):
                 return paper_id
     if rec.abstract and (not rec.title or not rec.arxiv_id):
         for paper_id in dedupe.candidates(conn, rec.abstract):
@@ -79,15 +84,74 @@ def find(conn: sqlite3.Connection, rec: Clean) -> int | None:
                 continue
             if rec.title_norm and title_norm and rec.title_norm != title_norm:
                 continue
-            if dedupe.same_abstract(rec.abstract, abstract):
+            if dedupe.same_abstract(rec.abstract, abstract) and not keys_conflict(
+                conn, paper_id, rec
+            ):
                 return paper_id
     return None
+
+
+def keys_conflict(conn: sqlite3.Connection, paper_id: int, rec: Clean) -> bool:
+    """Two entries of one file under different citation keys are two papers.
+
+    The same paper in two files often has two keys (Zotero's and Scholar's), so
+    only entries from the same file count as conflicting.
+    """
+    if not rec.cite_key:
+        return False
+    row = conn.execute("SELECT cite_key FROM papers WHERE id = ?", (paper_id,)).fetchone()
+    if not row or not row[0] or row[0] == rec.cite_key:
+        return False
+    return (
+        conn.execute(
+            "SELECT 1 FROM sources WHERE paper_id = ? AND source = ?", (paper_id, rec.source)
+        ).fetchone()
+        is not None
+    )
+
+
+def key_taken(conn: sqlite3.Connection, key: str) -> bool:
+    """Is ``key`` some paper's key, arXiv id or alias?"""
+    return (
+        conn.execute(
+            "SELECT 1 FROM papers WHERE key = ? OR arxiv_id = ? "
+            "UNION SELECT 1 FROM aliases WHERE alias = ?",
+            (key, key, key),
+        ).fetchone()
+        is not None
+    )
+
+
+def add_sources_and_aliases(conn: sqlite3.Connection, paper_id: int, key: str, rec: Clean) -> int:
+    """Record where the paper came from and the keys it answers to; how many sources were new.
+
+    A backup lists the files the paper first came from: those are kept instead
+    of the backup file itself. A citation key, a backup's aliases and its old
+    key become aliases, so ``absreader show vaswani_attention_2017`` finds it.
+    """
+    sources = [(s, 0) for s in rec.sources] or [(rec.source, rec.line)]
+    added = 0
+    for source, line in sources:
+        added += conn.execute(
+            "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
+            (paper_id, source, line),
+        ).rowcount
+    for alias in dict.fromkeys((*rec.aliases, rec.key, rec.cite_key)):
+        if alias and alias != key and not parse_arxiv_id(alias):
+            conn.execute(
+                "INSERT OR IGNORE INTO aliases (alias, paper_id) SELECT ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM papers WHERE key = ?)",
+                (alias, paper_id, alias),
+            )
+    return added
 
 
 def new_key(conn: sqlite3.Connection, rec: Clean) -> str:
     """A stable key users can type: the arXiv id, else a short hash of the title or abstract."""
     if rec.arxiv_id:
         return rec.arxiv_id
+    if rec.key and not parse_arxiv_id(rec.key) and not key_taken(conn, rec.key):
+        return rec.key  # a backup restores the key the paper had
     base = "p" + dedupe.short_hash(rec.title_norm or dedupe.despace(rec.abstract))
     key, n = base, 1
     while conn.execute(
@@ -102,12 +166,13 @@ def new_key(conn: sqlite3.Connection, rec: Clean) -> str:
 def insert(conn: sqlite3.Connection, rec: Clean, seq: int) -> int:
     """Store a new paper; returns its row id."""
     key = new_key(conn, rec)
-    added = now()
+    added = rec.added or now()
     order = sort_key(rec.published, rec.arxiv_id, added)
     paper_id = conn.execute(
         "INSERT INTO papers (key, arxiv_id, version, title, title_norm, abstract, authors, "
         "categories, published, updated, doi, journal_ref, comment, url, added, seq, sort_key, "
-        "untitled, year) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        "untitled, year, entry_type, venue, cite_key) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (
             key,
             rec.arxiv_id,
@@ -128,13 +193,13 @@ def insert(conn: sqlite3.Connection, rec: Clean, seq: int) -> int:
             order,
             int(not rec.title),
             year_of(order),
+            rec.entry_type,
+            rec.venue,
+            rec.cite_key,
         ),
     ).fetchone()[0]
     store_categories(conn, paper_id, rec.categories)
-    conn.execute(
-        "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
-        (paper_id, rec.source, rec.line),
-    )
+    add_sources_and_aliases(conn, paper_id, key, rec)
     if rec.abstract:
         dedupe.store(conn, paper_id, rec.abstract, new=True)
     return paper_id
@@ -144,7 +209,8 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
     """Fill the paper's gaps from the record; True if anything changed."""
     row = conn.execute(
         "SELECT key, arxiv_id, version, title, abstract, authors, categories, published, "
-        "updated, doi, journal_ref, comment, url, added FROM papers WHERE id = ?",
+        "updated, doi, journal_ref, comment, url, added, entry_type, venue, cite_key "
+        "FROM papers WHERE id = ?",
         (paper_id,),
     ).fetchone()
     (
@@ -162,6 +228,9 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
         comment,
         url,
         added,
+        entry_type,
+        venue,
+        cite_key,
     ) = row
     changes: dict[str, Any] = {}
     if rec.arxiv_id and not arxiv_id:
@@ -191,18 +260,24 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
         ("journal_ref", journal_ref, rec.journal_ref),
         ("comment", comment, rec.comment),
         ("url", url, rec.url),
+        ("entry_type", entry_type, rec.entry_type),
+        ("venue", venue, rec.venue),
+        ("cite_key", cite_key, rec.cite_key),
     ):
         if new and not old:
             changes[name] = new
+    if published and rec.published and len(rec.published) > len(published) and (
+        rec.published.startswith(published)
+    ):
+        changes["published"] = rec.published  # "2017" made precise: "2017-06-12"
+    if rec.added and rec.added < added:
+        changes["added"] = rec.added  # a backup says when the paper first came in
     if "published" in changes or "arxiv_id" in changes:
         changes["sort_key"] = sort_key(
             changes.get("published", published), changes.get("arxiv_id", arxiv_id), added
         )
         changes["year"] = year_of(changes["sort_key"])
-    new_source = conn.execute(
-        "INSERT OR IGNORE INTO sources (paper_id, source, line) VALUES (?, ?, ?)",
-        (paper_id, rec.source, rec.line),
-    ).rowcount
+    new_source = add_sources_and_aliases(conn, paper_id, changes.get("key", key), rec)
     if changes:
         changes["seq"] = seq
         sets = ", ".join(f"{name} = ?" for name in changes)

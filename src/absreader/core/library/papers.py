@@ -14,7 +14,8 @@ from absreader.core.models import Paper
 
 PAPER_COLUMNS = (
     "id, key, arxiv_id, version, title, abstract, authors, categories, published, updated, "
-    "doi, journal_ref, comment, url, bookmarked, read, note, added, seq, untitled"
+    "doi, journal_ref, comment, url, bookmarked, read, note, added, seq, untitled, "
+    "entry_type, venue, cite_key"
 )
 
 
@@ -56,6 +57,13 @@ def by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Paper]:
         f"SELECT paper_id, source FROM sources WHERE paper_id IN ({marks}) ORDER BY rowid",
         list(ids),
     ).fetchall()
+    alias_rows = conn.execute(
+        f"SELECT paper_id, alias FROM aliases WHERE paper_id IN ({marks}) ORDER BY rowid",
+        list(ids),
+    ).fetchall()
+    aliases: dict[int, list[str]] = {}
+    for pid, alias in alias_rows:
+        aliases.setdefault(pid, []).append(alias)
     tags: dict[int, list[str]] = {}
     for pid, name in tag_rows:
         tags.setdefault(pid, []).append(name)
@@ -63,7 +71,10 @@ def by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Paper]:
     for pid, source in source_rows:
         sources.setdefault(pid, []).append(source)
     order = {pid: i for i, pid in enumerate(ids)}
-    papers = [row_to_paper(r, tags.get(r[0], []), sources.get(r[0], [])) for r in rows]
+    papers = [
+        row_to_paper(r, tags.get(r[0], []), sources.get(r[0], []), aliases.get(r[0], []))
+        for r in rows
+    ]
     papers.sort(key=lambda p: order[p.extra["id"]])
     return papers
 
@@ -185,7 +196,9 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     }
 
 
-def row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
+def row_to_paper(
+    row: tuple, tags: list[str], sources: list[str], aliases: Sequence[str] = ()
+) -> Paper:
     """A ``papers`` row (PAPER_COLUMNS) with its tags and sources as a Paper."""
     (
         pid,
@@ -208,6 +221,9 @@ def row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
         added,
         seq,
         untitled,
+        entry_type,
+        venue,
+        cite_key,
     ) = row
     shown = title if title else display_title(arxiv_id, abstract)
     return Paper(
@@ -226,7 +242,11 @@ def row_to_paper(row: tuple, tags: list[str], sources: list[str]) -> Paper:
         journal_ref=journal_ref,
         comment=comment,
         url=url,
+        entry_type=entry_type,
+        venue=venue,
+        cite_key=cite_key,
         sources=tuple(sources),
+        aliases=tuple(aliases),
         tags=tuple(tags),
         bookmarked=bool(bookmarked),
         read=bool(read),

@@ -6,8 +6,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from absreader.core.clean import clean_line, clean_text, normalise_title, strip_controls
+from absreader.core.clean import (
+    clean_line,
+    clean_text,
+    display_title,
+    normalise_title,
+    strip_controls,
+)
 from absreader.core.ids import find_arxiv_id, parse_arxiv_id
 from absreader.core.models import Record
 
@@ -35,6 +42,13 @@ class Clean:
     bookmarked: bool | None
     read: bool | None
     note: str | None
+    entry_type: str | None = None
+    venue: str | None = None
+    cite_key: str | None = None
+    key: str | None = None
+    added: str | None = None
+    sources: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 def clean_record(record: Record) -> Clean | None:
@@ -44,6 +58,9 @@ def clean_record(record: Record) -> Clean | None:
     ident = (
         parse_arxiv_id(record.arxiv_id) or find_arxiv_id(record.url) or find_arxiv_id(record.doi)
     )
+    shown = display_title(ident.id if ident else None, abstract) if title and abstract else ""
+    if shown and (ident or shown.endswith("…")) and normalise_title(title) == normalise_title(shown):
+        title = ""  # absreader's own export of an untitled paper: its display title is no title
     version = record.version or (ident.version if ident else None)
     if version:
         version = version.lower().lstrip("v") or None
@@ -59,7 +76,7 @@ def clean_record(record: Record) -> Clean | None:
         version=version,
         authors=tuple(a for a in (clean_line(x) for x in record.authors) if a),
         categories=tuple(dict.fromkeys(c for c in (clean_line(x) for x in record.categories) if c)),
-        published=clean_date(record.published),
+        published=_own_date(clean_date(record.published), ident.id if ident else None),
         updated=clean_date(record.updated),
         doi=clean_line(record.doi) or None,
         journal_ref=clean_line(record.journal_ref) or None,
@@ -71,7 +88,41 @@ def clean_record(record: Record) -> Clean | None:
         bookmarked=record.bookmarked,
         read=record.read,
         note=clean_note(record.note) if record.note is not None else None,
+        **_bibliographic(record),
     )
+
+
+_KEY = re.compile(r"[^\s{}(),=\\#%\"']{1,200}")
+_ENTRY_TYPE = re.compile(r"[a-z][a-z0-9_-]{0,40}")
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def _bibliographic(record: Record) -> dict[str, Any]:
+    """Entry type, venue and citation key; and from a backup, the key, added, sources, aliases."""
+    keys = [k for k in (clean_line(x) for x in record.aliases) if _KEY.fullmatch(k)]
+    cite_key = clean_line(record.cite_key)
+    key = clean_line(record.key)
+    entry_type = clean_line(record.entry_type).lower()
+    added = clean_line(record.added)
+    return {
+        "entry_type": entry_type if _ENTRY_TYPE.fullmatch(entry_type) else None,
+        "venue": clean_line(record.venue) or None,
+        "cite_key": cite_key if _KEY.fullmatch(cite_key) else None,
+        "key": key if _KEY.fullmatch(key) else None,
+        "added": added if _TIMESTAMP.fullmatch(added) else None,
+        "sources": tuple(dict.fromkeys(x for x in (clean_line(s) for s in record.sources) if x)),
+        "aliases": tuple(dict.fromkeys(keys)),
+    }
+
+
+def _own_date(published: str | None, arxiv_id: str | None) -> str | None:
+    """A partial date the arXiv id already implies (``2024`` for 2403.13043) is no date:
+    the id says it, and exports write it from the id again."""
+    if published and arxiv_id and len(published) < 10:
+        implied = sort_key(None, arxiv_id)
+        if implied and implied.startswith(published):
+            return None
+    return published
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")

@@ -20,7 +20,8 @@ from absreader.core.library.tags import tag_paper
 KEEP_BATCHES = 20
 _COLUMNS = (
     "id, key, arxiv_id, version, title, title_norm, untitled, abstract, authors, categories, "
-    "published, updated, doi, journal_ref, comment, url, bookmarked, read, note, added, sort_key, year"
+    "published, updated, doi, journal_ref, comment, url, bookmarked, read, note, added, sort_key, year, "
+    "entry_type, venue, cite_key"
 )
 
 

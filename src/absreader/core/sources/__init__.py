@@ -27,6 +27,7 @@ from absreader.core.sources import (
     daily_papers,
     dataset_viewer,
     json_records,
+    ris,
 )
 from absreader.core.sources._archive import member_source, members, open_archive, open_member
 from absreader.core.sources._text import (
@@ -52,6 +53,7 @@ _MODULES: dict[str, ModuleType] = {
         bibtex,
         arxiv_email,
         csv_records,
+        ris,
     )
 }
 
@@ -69,6 +71,7 @@ _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "csv",
     ".eml": "arxiv-email",
+    ".ris": "ris",
 }
 #: Below this confidence a file is "unrecognised" rather than guessed at.
 _THRESHOLD = 25

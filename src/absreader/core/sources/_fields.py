@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
+from absreader.core.clean import strip_controls
 from absreader.core.ids import find_arxiv_id, parse_arxiv_id
 from absreader.core.models import Problem, Record
+from absreader.core.sources._latex import metadata_to_text
 
 #: One record larger than this (in characters) is reported, not read: it bounds memory.
 MAX_RECORD_CHARS = 64 * 1024 * 1024
@@ -198,8 +200,28 @@ def string_tuple(values: Iterable[object]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def build(source: str, line: int, **fields: object) -> Record | Problem:
-    """A Record from ``fields`` (blank strings dropped), or a Problem when it has no text."""
+#: The fields whose text may carry TeX (accents, escapes, math) in arXiv's metadata.
+TEX_FIELDS = ("title", "abstract", "comment", "journal_ref", "venue")
+
+
+def build(source: str, line: int, *, tex: bool = False, **fields: object) -> Record | Problem:
+    """A Record from ``fields`` (blank strings dropped), or a Problem when it has no text.
+
+    With ``tex`` (arXiv's metadata: listing e-mails, Atom, the Kaggle snapshot,
+    dumps of arXiv abstracts) the text fields and authors are decoded from TeX.
+    """
+    if tex:
+        # Terminal escapes go first: their backslashes (ESC \) are not TeX.
+        for name in TEX_FIELDS:
+            value = fields.get(name)
+            if isinstance(value, str) and ("\\" in value or "$" in value):
+                fields[name] = metadata_to_text(strip_controls(value))
+        authors = fields.get("authors")
+        if isinstance(authors, tuple):
+            fields["authors"] = tuple(
+                metadata_to_text(strip_controls(a)) if "\\" in a or "$" in a else a
+                for a in authors
+            )
     values = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in fields.items()}
     if not values.get("title") and not values.get("abstract"):
         return Problem(source, line, NO_TITLE_NOR_ABSTRACT)

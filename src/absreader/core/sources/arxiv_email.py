@@ -105,6 +105,7 @@ def _finish(entry: _Entry, source: str) -> Record | Problem | None:
     return build(
         source,
         entry.line,
+        tex=True,
         title=title,
         abstract=abstract,
         arxiv_id=arxiv_id,

@@ -147,6 +147,7 @@ class _Entries:
         return build(
             self.source,
             line,
+            tex=True,
             title=entry.get("title"),
             abstract=entry.get("summary", entry.get("content")),
             arxiv_id=arxiv_id,

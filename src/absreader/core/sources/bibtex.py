@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import TextIO
 
+from absreader.core.clean import strip_controls
 from absreader.core.models import Problem, Record, SavedSearch
 from absreader.core.sources._fields import (
     MAX_RECORD_CHARS,
@@ -197,13 +198,17 @@ def _value(body: str, pos: int, macros: dict[str, str], name: str) -> tuple[str,
         pos += 1
 
 
-def _fields(body: str, macros: dict[str, str], has_key: bool) -> dict[str, str]:
+def _fields(
+    body: str, macros: dict[str, str], has_key: bool, key: list[str] | None = None
+) -> dict[str, str]:
     pos = _BLANK.match(body).end()  # type: ignore[union-attr]
     if has_key:
         comma = body.find(",", pos)
         first = body[pos:] if comma < 0 else body[pos:comma]
         if "=" not in first:
             pos = len(body) if comma < 0 else comma + 1
+            if key is not None:
+                key.append(first.strip())
     fields: dict[str, str] = {}
     while True:
         while pos < len(body) and (body[pos].isspace() or body[pos] == ","):
@@ -225,7 +230,7 @@ def _authors(value: str | None) -> tuple[str, ...]:
     for raw in split_by_depth(value.strip(), _AND):
         parts = split_by_depth(raw, re.compile(r"\s*,\s*"))
         name = invert_name(", ".join(parts)) if len(parts) > 1 else raw
-        name = " ".join(tex_to_text(name).split())
+        name = " ".join(tex_to_text(strip_controls(name)).split())
         if name and name.lower() != "others":
             names.append(name)
     return string_tuple(names)
@@ -233,7 +238,7 @@ def _authors(value: str | None) -> tuple[str, ...]:
 
 def _text(fields: dict[str, str], name: str) -> str | None:
     value = fields.get(name)
-    return tex_to_text(value).strip() or None if value else None
+    return tex_to_text(strip_controls(value)).strip() or None if value else None
 
 
 def _published(fields: dict[str, str]) -> str | None:
@@ -278,8 +283,13 @@ def _journal_ref(fields: dict[str, str]) -> str | None:
     return ref
 
 
-def record(fields: dict[str, str], source: str, line: int) -> Record | Problem:
-    """Map the fields of one entry (names lower-cased, values raw TeX) to a Record."""
+def record(
+    fields: dict[str, str], source: str, line: int, kind: str = "", key: str = ""
+) -> Record | Problem:
+    """Map the fields of one entry (names lower-cased, values raw TeX) to a Record.
+
+    ``kind`` is the entry type (``article``) and ``key`` its citation key.
+    """
     prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").lower()
     eprint = fields.get("eprint") if "arxiv" in prefix else None
     arxiv_id, version = arxiv_fields(
@@ -316,7 +326,18 @@ def record(fields: dict[str, str], source: str, line: int) -> Record | Problem:
         journal_ref=_journal_ref(fields),
         comment=note,
         url=(fields.get("url") or "").strip() or None,
+        entry_type=kind or None,
+        venue=_venue(fields),
+        cite_key=key or None,
     )
+
+
+def _venue(fields: dict[str, str]) -> str | None:
+    """The journal or proceedings (not arXiv itself, which the id already says)."""
+    venue = _text(fields, "journal") or _text(fields, "journaltitle") or _text(fields, "booktitle")
+    if not venue or _ARXIV_VENUE.match(venue):
+        return None
+    return venue
 
 
 def parse(stream: TextIO, source: str) -> Iterator[Item]:
@@ -334,15 +355,16 @@ def parse(stream: TextIO, source: str) -> Iterator[Item]:
         if kind in _SKIPPED:
             continue
         body = text[head.end() : -1]
+        key: list[str] = []
         try:
-            fields = _fields(body, macros, has_key=kind != "string")
+            fields = _fields(body, macros, has_key=kind != "string", key=key)
         except _Bad as exc:
             yield Problem(source, line, f"@{kind} entry: {exc}")
             continue
         if kind == "string":
             macros.update({k: v for k, v in fields.items()})
             continue
-        yield record(fields, source, line)
+        yield record(fields, source, line, kind, key[0] if key else "")
 
 
 def sniff(head: str) -> int:

@@ -45,7 +45,18 @@ _COLUMNS = {
     "comment": ("comment", "comments"),
     "tags": ("tags",),
     "extra": ("extra", "publication_title", "journal", "number", "note", "report_number"),
+    "venue": ("venue", "publication_title", "journal", "journal_title", "booktitle"),
+    "entry_type": ("entry_type", "item_type", "entrytype", "type"),
+    "cite_key": ("cite_key", "citation_key", "citekey", "bibtex_key"),
+    "key": ("key",),
 }
+#: Zotero's item types as BibTeX entry types.
+_ITEM_TYPES = {
+    "journalarticle": "article", "conferencepaper": "inproceedings", "book": "book",
+    "booksection": "incollection", "thesis": "phdthesis", "report": "techreport",
+    "preprint": "misc", "webpage": "online", "manuscript": "unpublished", "dataset": "dataset",
+    "computerprogram": "software",
+}  # fmt: skip
 _LIST_SPLIT = re.compile(r"\s*[;,]\s*")
 _DELIMITERS = ",;\t"
 _ARXIV_VENUE = re.compile(r"^\s*(?:arxiv|corr)\b", re.IGNORECASE)
@@ -113,7 +124,19 @@ def _row(row: list[str], cols: dict[str, list[int]], source: str, line: int) -> 
         comment=get("comment"),
         url=url.strip() or None,
         tags=string_tuple(_LIST_SPLIT.split(get("tags"))),
+        entry_type=_entry_type(get("entry_type")),
+        venue=None if _ARXIV_VENUE.match(get("venue")) else get("venue"),
+        cite_key=get("cite_key"),
+        aliases=string_tuple([get("key")]),
     )
+
+
+def _entry_type(value: str) -> str | None:
+    """``article``, or Zotero's ``journalArticle`` as ``article``."""
+    word = re.sub(r"[\s_-]+", "", value.strip().lower())
+    if not word:
+        return None
+    return _ITEM_TYPES.get(word, value.strip().lower() if value.strip().isalpha() else None)
 
 
 class _Lines:

@@ -102,24 +102,24 @@ def parse(stream: TextIO, source: str) -> Iterator[Record | Problem | SavedSearc
         number, text = current
         if pending is None:
             if is_abstract(text):
-                yield build(source, number, abstract=text)
+                yield build(source, number, tex=True, abstract=text)
             else:
                 pending = current
             continue
         if is_abstract(text):
-            yield build(source, pending[0], title=pending[1], abstract=text)
+            yield build(source, pending[0], tex=True, title=pending[1], abstract=text)
             pending = None
             continue
         # Two short lines in a row: a short abstract, or a title that had none.
         lookahead = next(lines, None)
         if _is_sentence(text) and not (lookahead and is_abstract(lookahead[1])):
-            yield build(source, pending[0], title=pending[1], abstract=text)
+            yield build(source, pending[0], tex=True, title=pending[1], abstract=text)
             pending = None
         else:
-            yield build(source, pending[0], title=pending[1])
+            yield build(source, pending[0], tex=True, title=pending[1])
             pending = current
     if pending is not None:
-        yield build(source, pending[0], title=pending[1])
+        yield build(source, pending[0], tex=True, title=pending[1])
 
 
 def sniff(head: str) -> int:

@@ -116,7 +116,7 @@ def _record(source: str, row: list[tuple[int, str]], roles: list[str | None]) ->
                 fields["arxiv_id"], fields["version"] = parsed.id, parsed.version
         elif role in ("title", "abstract"):
             fields[role] = text.strip()
-    return build(source, row[0][0], **fields)
+    return build(source, row[0][0], tex=True, **fields)
 
 
 def sniff(head: str) -> int:

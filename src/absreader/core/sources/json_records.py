@@ -150,6 +150,8 @@ def paper(obj: object, source: str, line: int) -> Record | Problem:
     return build(
         source,
         line,
+        # arXiv's metadata is TeX-ish (the Kaggle snapshot's "Bal\'azs"); a backup is plain text.
+        tex="display_title" not in obj and "untitled" not in obj,
         title=title,
         abstract=abstract,
         arxiv_id=arxiv_id,
@@ -166,7 +168,24 @@ def paper(obj: object, source: str, line: int) -> Record | Problem:
         bookmarked=_flag(obj.get("bookmarked")),
         read=_flag(obj.get("read")),
         note=text_or_none(obj.get("note")),
+        entry_type=text_or_none(obj.get("entry_type")),
+        venue=text_or_none(obj.get("venue")),
+        cite_key=text_or_none(obj.get("cite_key")),
+        **_restored(obj),
     )
+
+
+def _restored(obj: dict[str, Any]) -> dict[str, Any]:
+    """What only an absreader backup (or ``--json`` output) carries about its library:
+    the paper's key, when it was added, the files it came from, its other keys."""
+    if "display_title" not in obj and "untitled" not in obj:
+        return {}
+    return {
+        "key": text_or_none(obj.get("key")),
+        "added": text_or_none(obj.get("added")),
+        "sources": _words(obj.get("sources"), _TAG_SPLIT) if isinstance(obj.get("sources"), list) else (),
+        "aliases": _words(obj.get("aliases")) if isinstance(obj.get("aliases"), list) else (),
+    }
 
 
 def saved_search(obj: object, source: str, line: int) -> SavedSearch | Problem:
