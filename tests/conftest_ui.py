@@ -9,7 +9,9 @@ share state.
 from __future__ import annotations
 
 import contextlib
+import html
 import io
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from rich.console import Console, RenderableType
 from textual import events
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from absreader.core.catalog import Catalog
@@ -154,3 +157,45 @@ def plain(renderable: RenderableType, width: int = 100) -> str:
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     console.print(renderable)
     return console.export_text()
+
+
+# ----------------------------------------------------------------------------- the screen
+
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>',
+    re.S,
+)
+#: The width of one cell in Textual's SVG screenshots.
+_CELL = 12.2
+
+
+def svg_lines(svg: str) -> list[str]:
+    """The text of an SVG screenshot, one string per terminal row (what a person reads)."""
+    rows: dict[int, dict[int, str]] = {}
+    for x, line, body in _SVG_TEXT.findall(svg):
+        text = html.unescape(body).replace("\xa0", " ")
+        if text == "\n":
+            continue
+        column = round(float(x) / _CELL)
+        row = rows.setdefault(int(line), {})
+        for i, char in enumerate(text):
+            row[column + i] = char
+    lines = []
+    for number in range(max(rows, default=-1) + 1):
+        row = rows.get(number, {})
+        lines.append("".join(row.get(c, " ") for c in range(max(row, default=-1) + 1)).rstrip())
+    return lines
+
+
+def screen_lines(app: AbsReaderApp) -> list[str]:
+    """Every row of the terminal as the user sees it now."""
+    return svg_lines(app.export_screenshot())
+
+
+def widget_text(app: AbsReaderApp, widget: Widget) -> str:
+    """The rows of the screen inside ``widget``'s content area, joined by newlines."""
+    region = widget.content_region
+    lines = screen_lines(app)
+    rows = lines[region.y : region.y + region.height]
+    return "\n".join(row[region.x : region.x + region.width].rstrip() for row in rows)

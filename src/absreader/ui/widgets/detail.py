@@ -6,7 +6,7 @@ query's terms are highlighted from the index's character spans.
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -128,8 +128,12 @@ class DetailPane(VerticalScroll, can_focus=True):
             row("Note", paper.note)
         return table
 
-    def abstract_text(self, paper: Paper, spans: Spans | None) -> RenderableType:
+    def abstract_text(self, paper: Paper, spans: Spans | None) -> Text:
+        """The abstract as one ``Text`` (the blank line above it is the widget's margin).
+
+        One ``Text``, not a Rich ``Group``: Textual measures a Group by counting
+        newlines, and a last line without one (``end=""``) was never given room.
+        """
         if not paper.abstract:
             return Text("No abstract.", style=self._style("detail--muted"))
-        body = highlighted(paper.abstract, spans, self._style("detail--highlight"))
-        return Group(Text(""), body)
+        return highlighted(paper.abstract, spans, self._style("detail--highlight"))
