@@ -314,8 +314,12 @@ async def test_palette_lists_actions_tags_saved_searches_and_themes(sample_paths
         provider = ReaderCommands(app.main_screen)
         texts = [c.text for c in provider.commands()]
         for wanted in ("Bookmark the paper (again: remove)", "Add or remove tags", "Go to tag: [b]ml[/b]",
-                       "Go to saved search: LLMs", "Import file…", "Theme: nord", "Show every key"):  # fmt: skip
+                       "Go to saved search: LLMs", "Import file…", "Show every key"):  # fmt: skip
             assert wanted in texts
+        # Human labels and keys, never action names; themes are the palette's one "Theme" entry.
+        helps = [c.help for c in provider.commands()]
+        assert "Key: r" in helps and not any("toggle_read" in h for h in helps)
+        assert not any(t.startswith("Theme") for t in texts)
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.library import Library, NotFound
+from absreader.core.library import LibraryError as LibraryError  # re-exported for the reader
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
 from absreader.paths import Paths, sample_data_dir
 
@@ -414,6 +415,58 @@ class Catalog:
 
     def save_search(self, name: str, query: str) -> SavedSearch:
         return self.library.save_search(name, query)
+
+    # ================================================================ reader facade (ui branch)
+    # Thin wrappers so ``absreader.ui`` never reaches into ``catalog.library`` or
+    # ``catalog.index``. Each only forwards; move the bodies freely when the
+    # library and index are restructured, the names are what the reader uses.
+
+    def change_counter(self) -> int:
+        """The library's change counter: any committed write (any process) raises it."""
+        return self.library.current_seq()
+
+    def changed_papers(self, seq: int, limit: int = 500) -> list[Paper] | None:
+        """Papers changed after ``seq``; None when more than ``limit`` did (reload instead)."""
+        if self.library.count_changed_since(seq) > limit:
+            return None
+        return list(self.library.changed_since(seq))
+
+    def paper_count(self) -> int:
+        """How many papers the library holds."""
+        return self.library.count()
+
+    def indexed_count(self) -> int:
+        """How many papers the search index holds (0 while none is built)."""
+        return self.index.doc_count()
+
+    def list_query(self, spec: ListSpec, query: str = "") -> str:
+        """The query a list plus typed words search for (a saved search's query grouped in)."""
+        text = query.strip()
+        saved = ""
+        if spec.kind == "saved":
+            try:
+                saved = self.library.get_search(spec.name).query
+            except NotFound:
+                saved = ""
+        if saved and text:
+            return f"({saved}) ({text})"
+        return saved or text
+
+    def saved_search_counts(self) -> dict[str, int]:
+        """How many papers each saved search finds, by name."""
+        counts: dict[str, int] = {}
+        for saved in self.library.saved_searches():
+            counts[saved.name] = self.page("", ListSpec("saved", saved.name), limit=1).total
+        return counts
+
+    def bibtex_entry(self, paper: Paper) -> tuple[str, str]:
+        """A BibTeX entry for ``paper``: its citation key and the entry's text."""
+        from absreader.core.export import citation_key, to_bibtex_entry
+
+        key = citation_key(paper, set())
+        return key, to_bibtex_entry(paper, key)
+
+    # ============================================================ end of reader facade
 
 
 def _ms(start: float) -> float:

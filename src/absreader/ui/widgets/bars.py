@@ -60,7 +60,7 @@ class StatusLine(Horizontal):
         """``N of M papers · 12 ms · where``."""
         text = Text()
         text.append(f"{shown:,}", style="bold")
-        text.append(f" of {total:,} papers")
+        text.append(f" of {total:,} {'paper' if total == 1 else 'papers'}")
         if elapsed_ms is not None and self.show_timings:
             text.append(f" · {elapsed_ms:.0f} ms", style="dim")
         if where:
