@@ -64,8 +64,9 @@ class AbsReaderApp(App[int]):
     CSS_PATH = [styles_dir() / "reader.tcss", styles_dir() / "dialogs.tcss"]
     COMMANDS = App.COMMANDS | {ReaderCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", tooltip="Quit absreader", id="quit"),
-        Binding("question_mark", "help", "Help", tooltip="Show every key", id="help"),
+        # Not in the footer's list: the key hints beside it always show these two.
+        Binding("q", "quit", "Quit", tooltip="Quit absreader", id="quit", show=False),
+        Binding("question_mark", "help", "Help", tooltip="Show every key", id="help", show=False),
         Binding(
             "ctrl+p",
             "command_palette",

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -27,7 +28,7 @@ from absreader.core.catalog import Lists, ListSpec
 from absreader.core.models import Paper
 from absreader.ui.results import PAGE_SIZE, Results, SearchRequest, run_search
 from absreader.ui.text import one_line, paper_title, plural, safe
-from absreader.ui.widgets.bars import SearchBar, StatusLine
+from absreader.ui.widgets.bars import KeyHints, SearchBar, StatusLine
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
 from absreader.ui.widgets.reading import ReadingPanes
@@ -128,7 +129,9 @@ class MainScreen(Screen[None]):
             yield PaperList(id="papers")
             yield DetailPane(id="detail")
         yield StatusLine(id="status", show_timings=self.app.show_timings)  # type: ignore[attr-defined]
-        yield Footer(id="footer")
+        with Horizontal(id="footer-row"):
+            yield Footer(id="footer")
+            yield KeyHints(id="key-hints")
 
     @property
     def search_input(self) -> Input:
