@@ -18,12 +18,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from absreader.ui.app import AbsReaderApp
-from absreader.ui.screens.progress import ProgressScreen
-
 from absreader.core.catalog import Catalog, ListSpec
 from absreader.core.models import Paper
 from absreader.paths import Paths
+from absreader.ui.app import AbsReaderApp
+from absreader.ui.screens.progress import ProgressScreen
 from absreader.ui.text import paper_title
 from absreader.ui.widgets.paper_list import row_title
 
