@@ -56,9 +56,12 @@ class Tmux:
             == 0
         )
 
-    def screen(self) -> str:
+    def screen(self, colours: bool = False) -> str:
+        """The text on the terminal (with its colour escapes when ``colours``)."""
         result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            ["tmux", "capture-pane", "-p", *(["-e"] if colours else []), "-t", self.name],
+            capture_output=True,
+            text=True,
         )
         return result.stdout
 
@@ -100,16 +103,48 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"the reader did not exit; the screen shows:\n{self.screen()}")
 
+    def wait_change(self, before: str, deadline: float = 3.0, colours: bool = False) -> str:
+        """Poll until the screen differs from ``before`` (or ``deadline``: it stayed the same)."""
+        end = time.monotonic() + deadline
+        screen = self.screen(colours)
+        while time.monotonic() < end and screen == before:
+            time.sleep(0.05)
+            screen = self.screen(colours)
+        return screen
+
+    def quiet(self, deadline: float = 5.0) -> str:
+        """Poll until two looks at the screen, 0.1 s apart, agree (nothing is redrawing)."""
+        end = time.monotonic() + deadline
+        screen = self.screen(colours=True)
+        while time.monotonic() < end:
+            time.sleep(0.1)
+            again = self.screen(colours=True)
+            if again == screen:
+                break
+            screen = again
+        return screen
+
+    def escape(self) -> None:
+        """Esc, then wait for the screen to react (so the next key is not read as Alt+key)."""
+        before = self.quiet()
+        self.send("Escape")
+        self.wait_change(before, colours=True)
+        self.quiet()
+
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
-@pytest.fixture
-def tmux_home(sample_template: Path, tmp_path: Path) -> Iterator[Path]:
+def need_tmux() -> None:
     if shutil.which("tmux") is None:
         if os.environ.get("CI"):
             pytest.fail("tmux is not installed (CI must install it)")
         pytest.skip("tmux is not installed")
+
+
+@pytest.fixture
+def tmux_home(sample_template: Path, tmp_path: Path) -> Iterator[Path]:
+    need_tmux()
     home = tmp_path / "home"
     shutil.copytree(sample_template, home)
     yield home
@@ -158,6 +193,52 @@ def test_narrow_terminal_and_hostile_titles(tmux_home: Path) -> None:
         term.wait_for("Status")
         term.send("Escape")
         term.wait_without("Status")
+        term.send("q")
+        term.wait_until_gone()
+    finally:
+        term.kill()
+
+
+# ----------------------------------------------------------------------------- the whole abstract
+
+LINE_COUNTS = (1, 2, 5, 40)
+
+
+def _abstract(lines: int) -> str:
+    return " ".join(f"t{lines}w{i:03d}z" for i in range(lines * 6))
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_every_word_of_the_abstract_in_a_real_terminal(tmp_path: Path, width: int) -> None:
+    """Open each paper, page through its abstract: every stored word is on the screen."""
+    need_tmux()
+    from conftest_ui import build_home, record
+
+    home = tmp_path / "home"
+    records = [record(f"Paper with {n} lines", _abstract(n), f"2402.{n:05d}") for n in LINE_COUNTS]
+    build_home(home, records=records)
+    term = Tmux(home, width=width, height=36)
+    try:
+        screen = term.wait_for("4 of 4 papers", *(f"Paper with {n} lines" for n in LINE_COUNTS))
+        rows = sorted(LINE_COUNTS, key=lambda n: screen.index(f"Paper with {n} lines"))
+        for shown in rows:
+            term.send("Enter")
+            words = _abstract(shown).split()
+            # Only the detail pane shows abstracts: the first word says this paper is open.
+            screen = term.wait_for("Status", words[0])
+            seen = set(screen.split())
+            for _ in range(40):
+                if words[-1] in seen:
+                    break
+                term.send("Space")
+                screen = term.wait_change(screen)
+                seen |= set(screen.split())
+            missing = [w for w in words if w not in seen]
+            assert not missing, f"{len(missing)} of {len(words)} words never shown:\n{screen}"
+            term.send("G")
+            term.wait_for(words[-1])
+            term.escape()
+            term.send("j")
         term.send("q")
         term.wait_until_gone()
     finally:

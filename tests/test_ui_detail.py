@@ -37,7 +37,12 @@ def _abstract(lines: int) -> str:
 def detail_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("detail") / "home"
     records = [
-        record(f"Paper with {n} lines", _abstract(n), f"2401.{n:05d}", published=f"2024-01-{min(n, 28):02d}")
+        record(
+            f"Paper with {n} lines",
+            _abstract(n),
+            f"2401.{n:05d}",
+            published=f"2024-01-{min(n, 28):02d}",
+        )
         for n in LINE_COUNTS
     ]
     build_home(home, records=records)

@@ -367,6 +367,8 @@ class MainScreen(Screen[None]):
         self.detail.flush()
 
     def on_paper_list_opened(self, event: PaperList.Opened) -> None:
+        self.detail.follow(event.paper)
+        self.detail.flush()  # the paper opened, now (not the one the pane was catching up from)
         if self.has_class("-narrow"):
             self.add_class("-detail-open")
         self.set_focus(self.detail)
