@@ -71,7 +71,7 @@ def detail_text(app) -> str:  # noqa: ANN001
 
 async def test_b_and_r_set_the_opposite_of_what_the_screen_shows(sample_paths, monkeypatch) -> None:
     # The reader does not get to look at the library before the keys are pressed.
-    monkeypatch.setattr("absreader.ui.screens.main.WATCH_INTERVAL", 3600.0)
+    monkeypatch.setattr("absreader.ui.widgets.watch.WATCH_INTERVAL", 3600.0)
     app = app_for(sample_paths)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)

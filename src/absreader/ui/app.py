@@ -421,7 +421,6 @@ class AbsReaderApp(App[int]):
             self.main_screen.status.set_notice(notice)
         if event.changed:
             self.main_screen.library_grew(force=True)
-            self.main_screen.refresh_lists()
 
     # ------------------------------------------------------------------ failures
 

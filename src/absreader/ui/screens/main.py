@@ -2,9 +2,9 @@
 
 This module owns the layout, the search-as-you-type flow, Esc, the reading
 lists and following the library. Every worker's answer arrives as a message
-(:class:`MainScreen.SearchFinished`, :class:`MainScreen.ListsLoaded`,
-:class:`MainScreen.LibraryChecked`, and the panes' ``PaperChanged``); only
-the handlers touch widgets. The paper keys live in
+(:class:`MainScreen.SearchFinished`, :class:`MainScreen.ListsLoaded`, the
+panes' ``PaperChanged``, the watcher's ``LibraryWatch.Changed``); only the
+handlers touch widgets. The paper keys live in
 :class:`~absreader.ui.widgets.reading.ReadingPanes`.
 """
 
@@ -33,12 +33,11 @@ from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
 from absreader.ui.widgets.reading import ReadingPanes
 from absreader.ui.widgets.sidebar import ListSidebar
+from absreader.ui.widgets.watch import LibraryWatch
 
 #: Typing pauses this long before a search runs; the first key after a pause searches at once.
 SEARCH_DELAY = 0.07
 NARROW_WIDTH = 100
-#: How often the reader asks the library whether anything changed (any process).
-WATCH_INTERVAL = 0.5
 
 
 class MainScreen(Screen[None]):
@@ -63,8 +62,6 @@ class MainScreen(Screen[None]):
         Binding("shift+tab", "previous_pane", "Previous pane", show=False,
                 tooltip="Focus the previous pane", id="previous_pane", priority=True),
         Binding("l", "lists", "Lists", tooltip="Show the reading lists", id="lists"),
-        Binding("s", "save_search", "Save search", tooltip="Save the search as a reading list",
-                id="save_search", show=False),
     ]  # fmt: skip
 
     @dataclass
@@ -81,26 +78,6 @@ class MainScreen(Screen[None]):
         lists: Lists
         saved_counts: dict[str, int]
 
-    @dataclass
-    class LibraryChecked(Message):
-        """The watcher looked at the library's change counter.
-
-        ``lists`` is None when nothing changed since ``seen``; ``changed`` is
-        None when too many papers changed to redraw one by one.
-        """
-
-        seen: int
-        seq: int
-        changed: list[Paper] | None
-        lists: Lists | None
-        saved_counts: dict[str, int]
-
-    @dataclass
-    class SearchSaved(Message):
-        """A saved search was stored."""
-
-        name: str
-
     def __init__(self) -> None:
         super().__init__(id="main")
         self.spec = ListSpec()
@@ -116,9 +93,6 @@ class MainScreen(Screen[None]):
         self._last_search_at = 0.0
         self._lists_loading = False
         self._stack: list[tuple[Results, str | None]] = []
-        self._seen_seq: int | None = None
-        self._watching = False
-        self._watch_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -128,6 +102,7 @@ class MainScreen(Screen[None]):
             yield ListSidebar(id="sidebar")
             yield PaperList(id="papers")
             yield DetailPane(id="detail")
+        yield LibraryWatch(id="watch")
         yield StatusLine(id="status", show_timings=self.app.show_timings)  # type: ignore[attr-defined]
         with Horizontal(id="footer-row"):
             yield Footer(id="footer")
@@ -247,14 +222,11 @@ class MainScreen(Screen[None]):
             return  # a newer search is on its way
         self.show_results(event.results, select_key=event.request.select_key)
         self.app.remember(spec=self.spec, query=event.request.query)  # type: ignore[attr-defined]
-        if self._seen_seq is None:
-            self._seen_seq = event.results.seq
+        self.query_one(LibraryWatch).follow(event.results.seq)
         if self.lists is None and not self._lists_loading:
             self.call_after_refresh(self.refresh_lists)  # after the first page is painted
             self._lists_loading = True
         self.app.first_results_shown()  # type: ignore[attr-defined]
-        if self._watch_timer is None:
-            self._watch_timer = self.set_interval(WATCH_INTERVAL, self._watch)
         if event.request.focus_list:
             self.set_focus(self.paper_list)
 
@@ -435,7 +407,7 @@ class MainScreen(Screen[None]):
             and not self.search_pending
             and (count > results.total or (count != results.total and self.spec.kind == "all"))
         ):
-            self.library_grew()  # fmt: skip
+            self.library_grew(recount=False)  # fmt: skip
 
     def show_list(self, spec: ListSpec) -> None:
         """Switch to reading list ``spec`` (the query stays and narrows it)."""
@@ -448,84 +420,37 @@ class MainScreen(Screen[None]):
     def _list_chosen(self, event: ListSidebar.Chosen) -> None:
         self.show_list(event.spec)
 
-    def action_save_search(self) -> None:
-        query = self.search_input.value.strip()
-        if not query:
-            self.app.notify("Type a search first (/), then save it with s.", markup=False)
-            return
-        catalog = self.app.catalog  # type: ignore[attr-defined]
-
-        def save(name: str | None) -> None:
-            if not name:
-                return
-
-            def work() -> None:
-                catalog.save_search(name, query)
-                self.post_message(self.SearchSaved(name))
-
-            self.run_worker(work, thread=True, group="write", exit_on_error=False,
-                            description="Saving the search")  # fmt: skip
-
-        from absreader.ui.screens.prompt import PromptScreen
-
-        hint = f"Query: {one_line(query, 60)} · ↵ saves (the same name replaces) · esc cancels"
-        self.app.push_screen(
-            PromptScreen("Save this search as a reading list", value=query[:60], hint=hint,
-                         validate=lambda name: None if name else "The name is empty."),
-            save,
-        )  # fmt: skip
-
-    @on(SearchSaved)
-    def _search_saved(self, event: SearchSaved) -> None:
+    @on(ReadingPanes.SearchSaved)
+    def _search_saved(self, event: ReadingPanes.SearchSaved) -> None:
         self.refresh_lists()
         self.app.notify(f"Saved search “{one_line(event.name, 40)}” in the sidebar.",
                         markup=False, timeout=3)  # fmt: skip
 
     # ------------------------------------------------------------------ following the library
 
-    def _watch(self) -> None:
-        """Every WATCH_INTERVAL: ask (in a worker) whether the library changed."""
-        if self._watching or self._seen_seq is None or self.app.jobs.running:  # type: ignore[attr-defined]
-            return  # (a job of this reader follows the library itself)
-        self._watching = True
-        self._check_library(self._seen_seq)
-
-    @work(thread=True, group="watch", exit_on_error=False, description="Watching the library")
-    def _check_library(self, seen: int) -> None:
-        catalog = self.app.catalog  # type: ignore[attr-defined]
-        seq = catalog.change_counter()
-        changed: list[Paper] | None = None
-        lists: Lists | None = None
-        counts: dict[str, int] = {}
-        if seq != seen:
-            changed = catalog.changed_papers(seen)
-            lists = catalog.lists()
-            counts = catalog.saved_search_counts() if lists.saved else {}
-        self.post_message(self.LibraryChecked(seen, seq, changed, lists, counts))
-
-    @on(LibraryChecked)
-    def _library_checked(self, event: LibraryChecked) -> None:
-        self._watching = False
-        if event.lists is None or event.seen != self._seen_seq:
-            return
-        self._seen_seq = event.seq
+    @on(LibraryWatch.Changed)
+    def _library_changed(self, event: LibraryWatch.Changed) -> None:
+        """Another process (or this one) changed the library: redraw what changed."""
         grew = self.lists is None or event.lists.all != self.lists.all
         for paper in event.changed or []:
             self.paper_changed(paper)
         self.set_lists(event.lists, event.saved_counts)
         filtered = self.results is not None and (self.results.query or self.spec.kind != "all")
-        joined = filtered and any(
-            self.paper_list.row_of(p.key) is None for p in event.changed or []
-        )
+        loaded = self.paper_list.row_of
+        joined = filtered and any(loaded(p.key) is None for p in event.changed or [])
         if event.changed is None or grew or joined:
-            self.library_grew()  # new papers, or papers that may have joined a filtered list
+            # New papers, or papers that may have joined a filtered list.
+            self.library_grew(recount=False)
 
-    def library_grew(self, *, force: bool = False) -> None:
+    def library_grew(self, *, force: bool = False, recount: bool = True) -> None:
         """The library changed under the list: search again keeping the cursor's paper.
 
         Not when that would move the reader (typing, reading a "more like
-        this" list, or scrolled past the first page), unless ``force``.
+        this" list, or scrolled past the first page), unless ``force``. The
+        sidebar is recounted too (unless the caller has fresh counts).
         """
+        if recount:
+            self.refresh_lists()
         if self.results is None or self.search_pending:
             return
         if not force and (
@@ -603,4 +528,4 @@ class MainScreen(Screen[None]):
             return self.focused is self.search_input
         if action == "accept_suggestion":
             return bool(self.results and self.results.suggestion)
-        return not (action in ("save_search", "lists") and self.focused is self.search_input)
+        return not (action == "lists" and self.focused is self.search_input)

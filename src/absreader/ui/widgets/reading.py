@@ -57,6 +57,8 @@ class ReadingPanes(Horizontal):
                 id="copy_bibtex", show=False),
         Binding("m", "more_like_this", "More like", tooltip="Show papers like this one",
                 id="more_like_this"),
+        Binding("s", "save_search", "Save search", tooltip="Save the search as a reading list",
+                id="save_search", show=False),
     ]  # fmt: skip
 
     @dataclass
@@ -72,6 +74,12 @@ class ReadingPanes(Horizontal):
 
         paper: Paper
         results: Results
+
+    @dataclass
+    class SearchSaved(Message):
+        """The typed search was saved as a reading list called ``name``."""
+
+        name: str
 
     @dataclass
     class Copied(Message):
@@ -236,3 +244,31 @@ class ReadingPanes(Horizontal):
 
         self.run_worker(work, thread=True, group="similar", exclusive=True, exit_on_error=False,
                         description="More like this")  # fmt: skip
+
+    def action_save_search(self) -> None:
+        """Save what the search bar holds as a reading list (asks for a name)."""
+        query = self.screen.search_input.value.strip()  # type: ignore[attr-defined]
+        if not query:
+            self.app.notify("Type a search first (/), then save it with s.", markup=False)
+            return
+        catalog = self.catalog
+
+        def save(name: str | None) -> None:
+            if not name:
+                return
+
+            def work() -> None:
+                catalog.save_search(name, query)
+                self.post_message(self.SearchSaved(name))
+
+            self.run_worker(work, thread=True, group="write", exit_on_error=False,
+                            description="Saving the search")  # fmt: skip
+
+        from absreader.ui.screens.prompt import PromptScreen
+
+        hint = f"Query: {one_line(query, 60)} · ↵ saves (the same name replaces) · esc cancels"
+        self.app.push_screen(
+            PromptScreen("Save this search as a reading list", value=query[:60], hint=hint,
+                         validate=lambda name: None if name else "The name is empty."),
+            save,
+        )  # fmt: skip
