@@ -320,3 +320,28 @@ async def test_y_says_the_id_was_sent_to_the_terminal_clipboard(
         assert f"Sent arXiv id {paper.arxiv_id} to the terminal clipboard (OSC 52)" in said
         assert ("wl-copy" in said) is (tool is not None)
         assert "Copied" not in said or tool
+
+
+async def test_counts_agree_after_an_import_from_the_reader(sample_paths, tmp_path) -> None:
+    extra = tmp_path / "extra.json"
+    extra.write_text(
+        '[{"title": "Zebra one", "abstract": "Stripes.", "arxiv_id": "2412.90001"},'
+        ' {"title": "Zebra two", "abstract": "More stripes.", "arxiv_id": "2412.90002"}]',
+        encoding="utf-8",
+    )
+    app = app_for(sample_paths)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        app.import_files([extra])
+        await wait_until(pilot, lambda: app.jobs.running is None, "the import")
+        await settle(pilot)
+        await wait_until(pilot, lambda: main.lists is not None and main.lists.all == 652, "counts")
+        await settle(pilot)
+        screen = "\n".join(screen_lines(app))
+        # The status line, the list's title and the sidebar say the same number.
+        assert "652 of 652 papers · All" in screen
+        assert "All · 652 papers" in screen
+        assert "All              652" in widget_text(app, main.sidebar)
+        assert "Unread           652" in widget_text(app, main.sidebar)
+        assert any("2 new papers" in message for _, _, message in app.notified)
