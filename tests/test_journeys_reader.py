@@ -88,8 +88,11 @@ def test_search_open_bookmark_tag_and_back(home: Path) -> None:
         term.send("t")
         term.wait_for("Type a tag")
         term.type("to-read")
+        term.wait_for("to-read")
         term.send("Enter")
+        term.wait_for("#to-read")  # ticked in the editor's list
         term.send("C-s")
+        term.wait_without("Type a tag")
         term.wait_for("#to-read")
         # Esc: back to the results, the same paper still selected and shown.
         term.escape()
