@@ -50,6 +50,33 @@ def cpu_seconds() -> float:
     return time.process_time()
 
 
+def io_counters() -> dict[str, int]:
+    """This process's I/O so far from ``/proc/self/io`` (bytes; empty off Linux).
+
+    ``write_bytes`` is what reached the block layer (the figure issue 15 sets
+    its target on); ``wchar`` counts every byte passed to ``write``, so WAL
+    frames later overwritten in the page cache still count there.
+    """
+    counters: dict[str, int] = {}
+    try:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            name, _, value = line.partition(":")
+            counters[name.strip()] = int(value)
+    except (OSError, ValueError):
+        pass
+    return counters
+
+
+def io_since(before: dict[str, int]) -> dict[str, float]:
+    """MB read and written since ``before`` (``io_counters()`` taken earlier)."""
+    after = io_counters()
+    figures = {}
+    for name, label in (("write_bytes", "write_mb"), ("wchar", "wchar_mb"), ("rchar", "rchar_mb")):
+        if name in after:
+            figures[label] = (after[name] - before.get(name, 0)) / 1e6
+    return figures
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (``pct`` in 0..100) of a non-empty list."""
     ordered = sorted(values)
@@ -93,6 +120,7 @@ def phase_import(args: dict[str, Any]) -> dict[str, Any]:
     from absreader.core.models import ImportReport
 
     paths = _paths(args["home"])
+    io0 = io_counters()
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     library = Library.open(paths.library_file)
     first_batch = None
@@ -119,6 +147,7 @@ def phase_import(args: dict[str, Any]) -> dict[str, Any]:
         "first_batch_s": first_batch or wall,
         "peak_rss_mb": peak_rss_mb(),
         "library_mb": _dir_mb(paths.data_dir),
+        **io_since(io0),
     }
 
 
@@ -162,6 +191,7 @@ def phase_index(args: dict[str, Any]) -> dict[str, Any]:
     from absreader.core.catalog import Catalog
 
     paths = _paths(args["home"])
+    io0 = io_counters()
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     catalog = Catalog.open(paths)
     count = catalog.library.count()
@@ -182,6 +212,36 @@ def phase_index(args: dict[str, Any]) -> dict[str, Any]:
         "progress_events": events,
         "peak_rss_mb": peak_rss_mb(),
         "index_mb": _dir_mb(paths.index_dir),
+        **io_since(io0),
+    }
+
+
+def phase_index_child(args: dict[str, Any]) -> dict[str, Any]:
+    """A full rebuild in a child process (``Catalog.build_in_subprocess``), as the reader runs it.
+
+    The figures that matter are this (parent) process's memory, which stays
+    the reader's, and the child's peak (``ru_maxrss`` of waited-for children).
+    """
+    from absreader.core.catalog import Catalog
+
+    paths = _paths(args["home"])
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    catalog = Catalog.open(paths)
+    catalog.search("model", limit=20)  # the reader has its index open
+    before = peak_rss_mb()
+    events = sum(1 for _ in catalog.build_in_subprocess(rebuild=True))
+    hits = catalog.search("model", limit=20).total
+    catalog.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "wall_s": time.perf_counter() - wall0,
+        "parent_cpu_s": cpu_seconds() - cpu0,
+        "child_cpu_s": children.ru_utime + children.ru_stime,
+        "parent_peak_rss_mb": peak_rss_mb(),
+        "parent_peak_before_build_mb": before,
+        "child_peak_rss_mb": children.ru_maxrss / 1024.0,
+        "progress_events": events,
+        "hits_after": hits,
     }
 
 
@@ -555,10 +615,12 @@ PHASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "import": phase_import,
     "tag": phase_tag,
     "index": phase_index,
+    "index_child": phase_index_child,
     "queries": phase_queries,
     "paint": phase_paint,
     "keys": phase_keys,
     "visible": phase_visible,
+    "concurrent": lambda args: __import__("concurrent_import").measure(Path(args["corpus"]), Path(args["home"])),
 }
 
 

@@ -77,6 +77,8 @@ def targets() -> list[Target]:
         Target("keystroke to updated list: p95", ("keystroke", "p95_ms"), 300, "ms"),
         Target("first paint minus minimal app", ("startup", "reader_minus_minimal_s"), 0.5, "s"),
         Target("reader peak memory", ("memory", "reader_peak_mb"), 400, "MB"),
+        Target("page fetch during an import: p95", ("concurrent", "page_p95_ms"), 100, "ms"),
+        Target("user write during an import: p95", ("concurrent", "write_p95_ms"), 100, "ms"),
     ]
     return found
 
@@ -197,6 +199,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     if imp:
         figures["import"] = {k: imp[k] for k in ("wall_s", "cpu_s", "papers_per_s", "papers_per_cpu_s",
                                                  "first_batch_s", "peak_rss_mb", "library_mb")}  # fmt: skip
+        details["import_io"] = {k: imp[k] for k in ("write_mb", "wchar_mb", "rchar_mb") if k in imp}
         details["import"] = {k: imp[k] for k in ("papers", "records", "skipped")}
     tag = phase("tag", {**base, "subset": str(scratch / f"tagged-{n}-s{seed}.jsonl")})
     if tag:
@@ -206,6 +209,10 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
         figures["index"] = {k: idx[k] for k in ("wall_s", "cpu_s", "papers_per_s", "papers_per_cpu_s",
                                                 "peak_rss_mb", "index_mb")}  # fmt: skip
         details["index"] = {"papers": idx["papers"], "progress_events": idx["progress_events"]}
+        details["index_io"] = {k: idx[k] for k in ("write_mb", "wchar_mb", "rchar_mb") if k in idx}
+    child = phase("index_child", base)
+    if child:
+        details["index_child"] = child
     q = phase("queries", {**base, "queries": opts.queries})
     if q:
         figures["queries"] = {
@@ -259,6 +266,15 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     if vis:
         figures["visible"] = {"visible_s": vis["visible_s"]}
         details["visible"] = {k: vis[k] for k in ("papers_visible", "polls", "import_still_running")}
+
+    conc = phase("concurrent", {**base, "home": str(work / "concurrent-home"),
+                                 "corpus": str(corpus.cached_corpus(min(n, 20000), seed, scratch))})
+    if conc:
+        figures["concurrent"] = {"page_p95_ms": conc["page_fetch"].get("p95_ms"),
+                                 "page_max_ms": conc["page_fetch"].get("max_ms"),
+                                 "write_p95_ms": conc["user_write"].get("p95_ms"),
+                                 "write_max_ms": conc["user_write"].get("max_ms")}
+        details["concurrent"] = {"papers": conc["papers"], "import_wall_s": conc["import_wall_s"]}
 
     memory = figures.setdefault("memory", {})
     reader_peaks = [memory[k] for k in ("reader_startup_peak_mb", "reader_keys_peak_mb") if k in memory]
@@ -362,6 +378,16 @@ def render(result: dict[str, Any]) -> str:
         row("", f"{_fmt(x['wall_s'])} s wall, {_fmt(x['cpu_s'])} s CPU")
         row("  peak RSS", f"{_fmt(x['peak_rss_mb'], 0)} MB")
         row("  index on disk", f"{_fmt(x['index_mb'], 0)} MB")
+    for name, label in (("import_io", "import"), ("index_io", "index build")):
+        io = d.get(name)
+        if io and "write_mb" in io:
+            row(f"  {label}: written / read (rchar)", f"{_fmt(io['write_mb'], 0)} / {_fmt(io['rchar_mb'], 0)} MB")
+    c = d.get("index_child")
+    if c:
+        row("rebuild in a child process", f"{_fmt(c['wall_s'])} s wall")
+        row("  parent (reader) peak RSS", f"{_fmt(c['parent_peak_rss_mb'], 0)} MB "
+            f"(before {_fmt(c['parent_peak_before_build_mb'], 0)})")  # fmt: skip
+        row("  child peak RSS, CPU", f"{_fmt(c['child_peak_rss_mb'], 0)} MB, {_fmt(c['child_cpu_s'])} s")
     w("")
     if "queries" in f:
         qs = f["queries"]
@@ -403,6 +429,14 @@ def render(result: dict[str, Any]) -> str:
         check_row("", f"p95 {_fmt(k['p95_ms'], 0)} ms", "keystroke to updated list: p95")
         row("  typed character echoed", f"median {_fmt(k['echo_median_ms'], 0)} ms, "
             f"p95 {_fmt(k['echo_p95_ms'], 0)} ms")  # fmt: skip
+    if "concurrent" in f:
+        c = f["concurrent"]
+        w_papers = d.get("concurrent", {}).get("papers", "?")
+        row(f"during an import of {w_papers:,} papers" if isinstance(w_papers, int) else "during an import", "")
+        check_row("  reader page fetch", f"p95 {_fmt(c['page_p95_ms'])} ms, max {_fmt(c['page_max_ms'], 0)} ms",
+                  "page fetch during an import: p95")  # fmt: skip
+        check_row("  user's bookmark", f"p95 {_fmt(c['write_p95_ms'])} ms, max {_fmt(c['write_max_ms'], 0)} ms",
+                  "user write during an import: p95")  # fmt: skip
     mem = f.get("memory", {})
     if "reader_peak_mb" in mem:
         check_row("reader peak RSS", f"{_fmt(mem['reader_peak_mb'], 0)} MB", "reader peak memory")

@@ -37,9 +37,11 @@ def built(tmp_path_factory: pytest.TempPathFactory, papers: list[Paper]) -> Sear
 
 
 def keys_of(index: SearchIndex, query: str, **kwargs: object) -> list[str]:
+    """The papers that match the query fully (those with all its words)."""
     result = index.search(query, limit=10_000, **kwargs)  # type: ignore[arg-type]
     assert result.total == len(result.hits)
-    return [h.key for h in result.hits]
+    strict = result.total if result.strict_total is None else result.strict_total
+    return [h.key for h in result.hits[:strict]]
 
 
 def expected(papers: list[Paper], predicate: object) -> set[str]:
@@ -199,7 +201,7 @@ def test_title_match_outranks_abstract_only(tmp_path: Path) -> None:
     filler = "We study many things in detail across several settings and tasks. " * 3
     papers = [
         Paper("abstract-only", "A study of models", "x", False, filler + "Unlearning helps."),
-        Paper("title", "Machine Unlearning in Practice", "y", False, filler + "It helps."),
+        Paper("title", "Machine Unlearning in Practice", "y", False, filler + "Unlearning helps."),
         Paper("none", "Something else", "z", False, filler),
     ]
     index = SearchIndex(tmp_path / "index")

@@ -13,7 +13,7 @@ from absreader.core.highlight import find_spans, merge_spans
 from absreader.core.index import SearchIndex
 from absreader.core.index_vocab import Vocabulary, edits1
 from absreader.core.models import Paper
-from absreader.core.query import MAX_QUERY_CHARS, QueryBuilder, parse_date, tokenize
+from absreader.core.query import MAX_QUERY_CHARS, TITLE_BOOST, QueryBuilder, parse_date, tokenize
 from test_index_support import sample_papers
 
 
@@ -27,7 +27,7 @@ def test_plain_words_become_an_and_over_default_fields() -> None:
     first = q.subqueries[0]
     assert isinstance(first, wq.Or)
     fields = {(t.fieldname, t.text, t.boost) for t in first.subqueries}
-    assert ("title", "larg", 2.0) in fields
+    assert ("title", "larg", TITLE_BOOST) in fields
     assert ("abstract", "larg", 1.0) in fields
     assert ("author", "large", 1.0) in fields
 
@@ -37,10 +37,12 @@ def test_stop_words_are_dropped_beside_other_words() -> None:
     assert parse("the") != wq.NullQuery
 
 
-def test_hyphenated_words_are_phrases() -> None:
-    q = parse("GPT-4")
-    assert isinstance(q, wq.Or)
-    assert all(isinstance(p, wq.Phrase) and list(p.words) == ["gpt", "4"] for p in q.subqueries)
+def test_hyphenated_words_are_words() -> None:
+    """Pasted text: a hyphenated word is its words, each one of the query's words."""
+    parsed = QueryBuilder().parse("GPT-4 model")
+    assert parsed.query == parse("GPT 4 model")
+    assert parsed.relaxed is not None and parsed.optional_words == 3
+    assert parse('"GPT-4"').__class__ is wq.Or  # a quoted one is still a phrase
 
 
 def test_fields_operators_and_negation() -> None:
@@ -121,9 +123,12 @@ def test_typing_expands_the_last_word_only() -> None:
     typed = builder.parse("large mod", as_you_type=True).query
     assert isinstance(typed, wq.And)
     last = {t.text for t in typed.subqueries[1].subqueries if t.fieldname == "abstract"}
-    assert last == {"mod", "model", "modern", "moder"}
+    assert last == {"model", "modern", "moder"}  # "mod" is no word: its stem could reach others
     assert builder.parse("large mod ", as_you_type=True).query != typed
-    assert builder.parse("la", as_you_type=True).query == builder.parse("la").query
+    # One or two letters being typed filter nothing: they only rank.
+    short = builder.parse("large mo", as_you_type=True).query
+    assert isinstance(short, wq.And) and isinstance(short.subqueries[1], wq.AndMaybe)
+    assert isinstance(short.subqueries[1].a, wq.Every)
 
 
 def test_vocabulary_prefix_fuzzy_and_corrections() -> None:

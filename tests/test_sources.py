@@ -550,6 +550,7 @@ FIXTURE_FORMATS = {
     "kaggle-snapshot.jsonl": "json",
     "papers-array.json": "json",
     "search-output.json": "json",
+    "same-titles.jsonl": "json",
     "papers.csv": "csv",
     "semicolon-cp1252.csv": "csv",
     "zotero-export.csv": "csv",

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from absreader import __version__
 from absreader.commands import REGISTRY
 from absreader.commands.context import CommandError, Context
-from absreader.core.library import LibraryError
+from absreader.commands.searching import query_argv
+from absreader.core.catalog import LibraryError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for the `absreader` script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(query_argv(sys.argv[1:] if argv is None else argv))
     ctx = Context()
     try:
         if args.command is None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from absreader.commands.context import CommandError, Context
 from absreader.commands.lists import selected_keys
 from absreader.core.export import FORMATS, write_export
-from absreader.core.library import normalise_tag
 from absreader.core.models import Paper
 
 _SUFFIXES = {".bib": "bibtex", ".md": "markdown", ".markdown": "markdown", ".json": "json",
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     fmt = args.format
     if fmt is None:
         fmt = _SUFFIXES.get(Path(args.output).suffix.lower(), "bibtex") if args.output else "bibtex"
-    library = ctx.catalog.library
+    catalog = ctx.catalog
     backup = fmt == "json" and args.all
     if backup:
         # A full backup lists papers in the order they entered the library, so a restore
@@ -59,14 +58,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ctx, tags=[args.tag] if args.tag else [], bookmarked=args.bookmarked, unread=False,
             saved=args.saved, query=args.query, limit=None,
         )
-    if args.tag and not keys and all(normalise_tag(t.name) != normalise_tag(args.tag) for t in library.tags()):
+    if args.tag and not keys and not catalog.has_tag(args.tag):
         raise CommandError(f"no tag named {args.tag!r}")
-    searches = library.saved_searches() if backup else []
-    reading_lists = library.tags() if backup else []
+    searches = catalog.saved_searches() if backup else []
+    reading_lists = catalog.tags() if backup else []
     title = _title(args)
 
     def papers() -> Iterator[Paper]:
-        return library.iter_papers() if keys is None else _papers(ctx, keys)
+        return catalog.iter_papers() if keys is None else _papers(ctx, keys)
 
     if not args.output:
         count = write_export(
@@ -74,10 +73,38 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         )
         ctx.err.write(f"exported {count} papers\n")
         return 0
-    count = _write_file(Path(args.output).expanduser(), lambda out: write_export(
+    target = Path(args.output).expanduser()
+    _refuse_own_folders(target, ctx)
+    count = _write_file(target, lambda out: write_export(
         papers(), fmt, out, saved_searches=searches, tags=reading_lists, title=title))
     ctx.print(f"exported {count} papers to {args.output} ({fmt})")
     return 0
+
+
+def _refuse_own_folders(path: Path, ctx: Context) -> None:
+    """Refuse to write an export into absreader's data, cache or config folder.
+
+    Symlinks are resolved first, so ``papers.bib -> .../library.sqlite3`` is caught
+    too: an export there would replace the library (or the index, or the config)
+    with a text file.
+    """
+    try:
+        target = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a symlink loop: nothing sensible to write there
+        raise CommandError(f"{path}: cannot write there (a symlink loop); nothing was written") from None
+    paths = ctx.paths
+    for what, folder in (("data", paths.data_dir), ("cache", paths.cache_dir),
+                         ("config", paths.config_dir)):
+        try:
+            root = folder.resolve(strict=False)
+        except (OSError, RuntimeError):
+            continue
+        if target == root or root in target.parents:
+            raise CommandError(
+                f"{path}: refusing to export into absreader's {what} folder ({root}), which holds "
+                "the library, its index and settings; nothing was written. Choose a file "
+                "outside it, e.g. -o ~/papers.bib"
+            )
 
 
 def _title(args: argparse.Namespace) -> str:

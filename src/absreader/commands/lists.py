@@ -11,7 +11,7 @@ from pathlib import Path
 
 from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.render import paper_line
-from absreader.core.catalog import ListSpec
+from absreader.core.catalog import SORTS, Filters, ListSpec, parse_years
 from absreader.core.models import Paper
 
 
@@ -69,6 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bookmarked", action="store_true", help="only bookmarked papers")
     p.add_argument("--unread", action="store_true", help="only unread papers")
     p.add_argument("--saved", metavar="NAME", help="the papers a saved search finds")
+    add_selection_arguments(p)
     p.add_argument("--limit", type=positive_int, metavar="N", help="at most N papers (default: all)")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(handler=run_list)
@@ -148,7 +149,7 @@ def run_untag(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_tags(args: argparse.Namespace, ctx: Context) -> int:
-    tags = ctx.catalog.library.tags()
+    tags = ctx.catalog.tags()
     if args.json:
         ctx.json([{"name": t.name, "count": t.count} for t in tags])
         return 0
@@ -159,59 +160,61 @@ def run_tags(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _sync(ctx: Context) -> None:
-    for _ in ctx.catalog.sync_index():
-        pass
-
-
 def run_tags_rename(args: argparse.Namespace, ctx: Context) -> int:
-    count = ctx.catalog.library.rename_tag(args.old, args.new)
-    _sync(ctx)
+    count = ctx.catalog.rename_tag(args.old, args.new)
     ctx.print(f"renamed {args.old!r} to {args.new!r} ({count} papers)")
     return 0
 
 
 def run_tags_merge(args: argparse.Namespace, ctx: Context) -> int:
-    count = ctx.catalog.library.merge_tags(args.source, args.target)
-    _sync(ctx)
+    count = ctx.catalog.merge_tags(args.source, args.target)
     ctx.print(f"merged {args.source!r} into {args.target!r} ({count} papers)")
     return 0
 
 
 def run_tags_delete(args: argparse.Namespace, ctx: Context) -> int:
-    count = ctx.catalog.library.delete_tag(args.name)
-    _sync(ctx)
+    count = ctx.catalog.delete_tag(args.name)
     ctx.print(f"deleted tag {args.name!r} ({count} papers untagged; the papers stay)")
     return 0
 
 
+def _years(text: str) -> tuple[int, int]:
+    try:
+        return parse_years(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_selection_arguments(p: argparse.ArgumentParser) -> None:
+    """``--category``, ``--year`` and ``--sort``: shared by list, search and export."""
+    p.add_argument("--category", action="append", default=[], metavar="C",
+                   help="only papers in this arXiv category, e.g. cs.CL or cs (repeatable: any of them)")
+    p.add_argument("--year", action="append", default=[], type=_years, metavar="Y",
+                   help="only papers from this year or range, e.g. 2024 or 2023..2024 (repeatable)")
+    p.add_argument("--sort", choices=[s for s in SORTS if s != "relevance"] + ["relevance"],
+                   help="order: newest (lists' default), oldest, title, added, unread (unread first), "
+                   "or relevance (searches' default)")
+
+
 def selected_keys(ctx: Context, *, tags: list[str], bookmarked: bool, unread: bool,
-                  saved: str | None, query: str | None, limit: int | None) -> list[str]:
+                  saved: str | None, query: str | None, limit: int | None,
+                  categories: list[str] | None = None, years: list[tuple[int, int]] | None = None,
+                  sort: str | None = None) -> list[str]:
     """Keys for a selection made of filters, a saved search or a query (shared with export)."""
-    library = ctx.catalog.library
-    text = query
     if saved is not None:
-        text = library.get_search(saved).query if not query else f"({library.get_search(saved).query}) ({query})"
-    if text is None:
-        return library.list_keys(tags=tags, bookmarked=bookmarked or None,
-                                 unread=unread or None, limit=limit)
-    _sync(ctx)
-    restrict = None
-    if tags or bookmarked or unread:
-        restrict = frozenset(library.list_keys(tags=tags, bookmarked=bookmarked or None, unread=unread or None, ordered=False))
-    hits: list[str] = []
-    page = 500
-    while True:
-        want = page if limit is None else min(page, limit - len(hits))
-        result = ctx.catalog.search(text, limit=want, offset=len(hits), restrict=restrict)
-        hits.extend(h.key for h in result.hits)
-        if not result.hits or len(hits) >= result.total or (limit is not None and len(hits) >= limit):
-            return hits
+        ctx.catalog.get_search(saved)  # a saved search that does not exist is an error here
+    filters = Filters(tags=tuple(tags), bookmarked=bookmarked, unread=unread, saved=saved,
+                      categories=tuple(categories or ()), years=tuple(years or ()))
+    if query or saved is not None:
+        for _ in ctx.catalog.sync_index():
+            pass
+    return ctx.catalog.select(filters, query or "", limit=limit, sort=sort).keys
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     keys = selected_keys(ctx, tags=args.tag, bookmarked=args.bookmarked, unread=args.unread,
-                         saved=args.saved, query=None, limit=args.limit)
+                         saved=args.saved, query=None, limit=args.limit, categories=args.category,
+                         years=args.year, sort=args.sort)
     if args.json:
         out = ctx.out
         out.write("[")
@@ -238,7 +241,7 @@ def run_saved_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_saved_list(args: argparse.Namespace, ctx: Context) -> int:
-    searches = ctx.catalog.library.saved_searches()
+    searches = ctx.catalog.saved_searches()
     if args.json:
         ctx.json([{"name": s.name, "query": s.query} for s in searches])
         return 0
@@ -250,6 +253,6 @@ def run_saved_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_saved_delete(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.catalog.library.delete_search(args.name)
+    ctx.catalog.delete_search(args.name)
     ctx.print(f"deleted saved search {args.name!r}")
     return 0

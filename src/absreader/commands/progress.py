@@ -34,6 +34,18 @@ class ProgressLine:
         self.stream.flush()
         self._shown = True
 
+    def show(self, text: str, *, force: bool = False) -> None:
+        """Redraw the line with ``text`` (throttled like :meth:`update`)."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < 0.1:
+            return
+        self._last = now
+        self.stream.write("\r\x1b[2K" + text[:200])
+        self.stream.flush()
+        self._shown = True
+
     def clear(self) -> None:
         if self.enabled and self._shown:
             self.stream.write("\r\x1b[2K")

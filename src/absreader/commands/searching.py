@@ -3,16 +3,49 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.progress import ProgressLine
 from absreader.commands.render import paper_line
 
+#: Printed where papers with only some of the words begin.
+DIVIDER = "-- papers with some of the words --"
+
+
+def query_argv(argv: Sequence[str]) -> list[str]:
+    """``absreader search vision -survey``: a word starting with ``-`` is a query word.
+
+    argparse would take ``-survey`` for an unknown option and stop. Options
+    (``--limit N``, ``--json``, ``-h``, and any other ``--name``, which argparse
+    then reports) are moved in front and every other word goes after ``--``, in
+    the order typed. Any other command's
+    arguments, and a search that already has ``--``, are returned unchanged.
+    """
+    args = list(argv)
+    if not args or args[0] != "search" or "--" in args:
+        return args
+    options: list[str] = []
+    words: list[str] = []
+    rest = iter(args[1:])
+    for arg in rest:
+        name = arg.split("=", 1)[0]
+        if arg == "-h" or (len(name) > 2 and name.startswith("--")):  # a typo stays an error
+            options.append(arg)
+            if "=" not in arg and "--limit".startswith(name):
+                value = next(rest, None)  # --limit N: N is its value, not a query word
+                if value is not None:
+                    options.append(value)
+        else:
+            words.append(arg)
+    return ["search", *options, *(["--", *words] if words else [])]
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "search", help="search the library",
-        description='Search titles, abstracts and more. Plain words all match; also "phrases", '
+        description='Search titles, abstracts and more. Papers with all the words come first, then '
+        'papers with some of them; +word, AND and "phrases" are required. Also '
         "title: abstract: author: id: cat: tag: note:, is:bookmarked is:unread, AND OR NOT, -word, "
         "word*, word~ (fuzzy). An arXiv id or URL finds that paper.",
     )
@@ -60,6 +93,8 @@ def run_search(args: argparse.Namespace, ctx: Context) -> int:
         ctx.json({
             "query": query,
             "total": result.total,
+            "strict_total": result.strict_total,
+            "status": result.status,
             "suggestion": result.suggestion,
             "notice": result.notice,
             "results": records,
@@ -67,10 +102,16 @@ def run_search(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     if result.notice:
         ctx.warn(result.notice)
-    for paper in papers:
+    divider = result.divider
+    for i, paper in enumerate(papers):
+        if i == divider:
+            ctx.print(DIVIDER)
         ctx.print(paper_line(paper))
     shown = len(papers)
-    ctx.print(f"{shown} of {result.total} matches" if result.total else "no matches")
+    counts = f"{shown} of {result.total} matches" if result.total else "no matches"
+    if result.status:
+        counts += f" ({result.status})"
+    ctx.print(counts)
     if result.suggestion:
         ctx.print(f"did you mean: {result.suggestion}")
     return 0
@@ -99,6 +140,6 @@ def run_reindex(args: argparse.Namespace, ctx: Context) -> int:
         total = event.total
     progress.clear()
     ctx.print(f"indexed {total:,} papers")
-    if ctx.catalog.index.doc_count() != ctx.catalog.library.count():
+    if not ctx.catalog.index_matches_library():
         raise CommandError("index does not match the library after rebuilding")
     return 0

@@ -8,76 +8,44 @@ leaves the index behind, and the next sync repairs it.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from absreader.core.index_lock import IndexLock
+from absreader.core.index_state import quick_state
 from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
-from absreader.core.library import Library, NotFound
-from absreader.core.library import LibraryError as LibraryError  # re-exported for the reader
+from absreader.core.library import Library, LibraryError, NotFound, check_tag, normalise_tag
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
+from absreader.core.selection import (
+    LIST_KINDS,
+    SORT_LABELS,
+    SORTS,
+    Filters,
+    Lists,
+    ListSpec,
+    Page,
+    combine_queries,
+    parse_years,
+)
 from absreader.paths import Paths, sample_data_dir
 
 if TYPE_CHECKING:
     from absreader.core.importer import ImportOptions, ImportProgress
     from absreader.core.index import SearchIndex
 
-try:  # POSIX; elsewhere two processes may both build a missing index (harmless, slower)
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
-
-LIST_KINDS = ("all", "unread", "bookmarked", "tag", "saved")
 # Above this many changed papers (or a fifth of the library) a sync rebuilds instead.
 REBUILD_MIN_CHANGED = 2000
 #: Library meta entry: "started" while the first run's sample import runs, then "done".
 FIRST_RUN = "first_run"
-#: Held (in the cache dir) while one process checks and builds or updates the index.
-SYNC_LOCK = "sync.lock"
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ListSpec:
-    """Which reading list is shown: all, unread, bookmarked, a tag or a saved search."""
-
-    kind: str = "all"
-    name: str = ""
-
-    @property
-    def label(self) -> str:
-        if self.kind in ("tag", "saved"):
-            return self.name
-        return self.kind.capitalize()
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list or a search: keys in order, and what to tell the user."""
-
-    keys: list[str]
-    total: int
-    library_total: int
-    query: str = ""
-    suggestion: str | None = None
-    notice: str | None = None
-    elapsed_ms: float = 0.0
-
-
-@dataclass(frozen=True)
-class Lists:
-    """The sidebar's contents with counts."""
-
-    all: int
-    unread: int
-    bookmarked: int
-    tags: list[TagInfo] = field(default_factory=list)
-    saved: list[SavedSearch] = field(default_factory=list)
+#: The whole library, the list every selection starts from by default.
+ALL = ListSpec()
 
 
 class Catalog:
@@ -89,7 +57,7 @@ class Catalog:
         self._index: SearchIndex | None = None
         self._index_lock = threading.Lock()
         self.notice: str | None = None
-        self._restrict_cache: tuple[tuple[ListSpec, int], frozenset[str]] | None = None
+        self._restrict_cache: tuple[tuple[Filters, int], frozenset[str]] | None = None
 
     @classmethod
     def open(cls, paths: Paths) -> Catalog:
@@ -104,8 +72,22 @@ class Catalog:
                 if self._index is None:
                     from absreader.core.index import SearchIndex
 
+                    self._clear_index_path()
                     self._index = SearchIndex(self.paths.index_dir)
         return self._index
+
+    def _clear_index_path(self) -> None:
+        """Something that is not a folder where the index belongs is moved aside (with a notice)."""
+        folder = self.paths.index_dir
+        if folder.is_dir() or not (folder.exists() or folder.is_symlink()):
+            return
+        aside = folder.with_name(f"{folder.name}.not-a-folder.{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(folder, aside)
+        except OSError as exc:
+            self.notice = f"{folder} is not a folder and could not be moved aside ({exc.strerror})"
+            return
+        self.notice = f"{folder} was not a folder; moved it to {aside.name} and rebuilt the index"
 
     def close(self) -> None:
         if self._index is not None:
@@ -157,8 +139,19 @@ class Catalog:
         self.library.set_meta(FIRST_RUN, "done")
         yield from self.sync_index()
 
-    def index_state(self) -> str:
+    def index_state(self, *, quick: bool = False) -> str:
+        """The index's state; ``quick`` reads only its marker files (no Whoosh import)."""
+        if quick and self._index is None:
+            return quick_state(self.paths.index_dir)
         return self.index.state()
+
+    def index_matches_library(self) -> bool:
+        """True when the index holds exactly the library's papers."""
+        return self.index.doc_count() == self.library.count()
+
+    def paper_count(self) -> int:
+        """How many papers the library holds."""
+        return self.library.count()
 
     def sync_index(self) -> Iterator[IndexProgress]:
         """Build the index if it is missing or broken, else apply the library's changes.
@@ -210,6 +203,36 @@ class Catalog:
             self.notice = "search index did not match the library; rebuilt it from the library"
             yield from self._rebuild()
 
+    def needs_full_build(self) -> bool:
+        """Would ``sync_index()`` build the whole index (none yet, broken, or many changes)?"""
+        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
+            return True
+        since, current = self.index.synced_seq, self.library.current_seq()
+        return current > since and self.library.count_changed_since(since) > max(
+            REBUILD_MIN_CHANGED, self.library.count() // 5
+        )
+
+    def build_in_subprocess(self, *, rebuild: bool = False) -> Iterator[IndexProgress]:
+        """``sync_index()`` (or with ``rebuild``, ``rebuild_index()``) in a child process.
+
+        For the reader: a first build or a rebuild of a large library holds
+        hundreds of MB and both cores for minutes; in a child (at lower
+        priority) the reader's memory and keystroke latency stay flat, and it
+        searches the build's committed segments meanwhile. Yields progress;
+        closing the generator stops the child cleanly. Raises IndexUnavailable
+        if the child fails. Afterwards this catalog's index reopens the new one.
+        """
+        from absreader.core.index_job import run_in_subprocess
+
+        for event in run_in_subprocess(self.paths, rebuild=rebuild):
+            if isinstance(event, IndexProgress):
+                yield event
+            else:
+                if event.get("notice"):
+                    self.notice = str(event["notice"])
+                if self._index is not None:
+                    self._index.close()  # the next search opens the new generation
+
     def rebuild_index(self) -> Iterator[IndexProgress]:
         """Rebuild the whole index from the library (beside the live one, then swapped in)."""
         with self._sync_lock():
@@ -217,34 +240,15 @@ class Catalog:
 
     def _rebuild(self) -> Iterator[IndexProgress]:
         seq = self.library.current_seq()
-        yield from self.index.build(self.library.iter_papers(), self.library.count(), seq)
+        yield from self.index.build(
+            self.library.iter_papers(), self.library.count(), seq, unique=True
+        )
 
-    @contextmanager
-    def _sync_lock(self, wait: bool = True) -> Iterator[bool]:
-        """Hold the cache's sync lock (True), or yield False at once if ``wait`` is off and it is taken.
-
-        Without a lock (no ``fcntl``, or a cache that cannot be written) this
-        goes ahead unguarded: the index keeps its own lock around writes.
-        """
-        try:
-            self.paths.cache_dir.mkdir(parents=True, exist_ok=True)
-            handle = open(self.paths.cache_dir / SYNC_LOCK, "a+b")  # noqa: SIM115 - closed below
-        except OSError:
-            yield True
-            return
-        with handle:
-            if fcntl is None:  # pragma: no cover - not POSIX
-                yield True
-                return
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def _sync_lock(self, wait: bool = True) -> AbstractContextManager[bool]:
+        """Hold the index's one lock (True), or yield False at once if ``wait`` is off and
+        another process or thread holds it (see ``index_lock``)."""
+        folder = self.paths.index_dir
+        return IndexLock.for_path(folder.parent / f"{folder.name}.lock").hold(wait)
 
     def search(
         self,
@@ -298,70 +302,96 @@ class Catalog:
             saved=self.library.saved_searches(),
         )
 
-    def _list_filters(self, spec: ListSpec) -> dict:
-        if spec.kind == "unread":
-            return {"unread": True}
-        if spec.kind == "bookmarked":
-            return {"bookmarked": True}
-        if spec.kind == "tag":
-            return {"tags": [spec.name]}
-        return {}
+    def select(
+        self,
+        spec: ListSpec | Filters = ALL,
+        query: str = "",
+        *,
+        limit: int | None = 100,
+        offset: int = 0,
+        as_you_type: bool = False,
+        sort: str | None = None,
+    ) -> Page:
+        """The one way from a list (or filters) plus a query to papers, for the reader,
+        the CLI and export alike: a page of keys in order, with the totals to show.
+
+        ``sort`` is one of ``SORTS``; None means relevance for a search and newest
+        first for a list. ``limit=None`` returns every key. A saved search that no
+        longer exists selects nothing.
+        """
+        start = time.perf_counter()
+        if sort is not None and sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
+        filters = Filters.of(spec)
+        total_library = self.library.count()
+        text = query.strip()
+        saved_query = ""
+        if filters.saved is not None:
+            try:
+                saved_query = self.library.get_search(filters.saved).query
+            except NotFound:
+                return Page([], 0, total_library, text, None, None, _ms(start))
+        combined = combine_queries(saved_query, text)
+        if not combined:
+            order = "newest" if sort in (None, "relevance") else sort
+            kwargs = filters.library_filters()
+            keys = self.library.list_keys(limit=limit, offset=offset, order=order, **kwargs)
+            full = limit is not None and len(keys) == limit
+            total = self.library.count_keys(**kwargs) if (filters.narrows or offset or full) else len(keys)
+            return Page(keys, total, total_library, "", None, None, _ms(start))
+        restrict = self._restrict_keys(filters) if filters.narrows else None
+        if limit is None or sort not in (None, "relevance"):
+            result, keys = None, []
+            while True:
+                result = self.search(
+                    combined, limit=500, offset=len(keys), as_you_type=as_you_type, restrict=restrict
+                )
+                keys.extend(h.key for h in result.hits)
+                if not result.hits or len(keys) >= result.total:
+                    break
+            if sort not in (None, "relevance"):
+                keys = self.library.order_keys(keys, sort)
+            keys = keys[offset:] if limit is None else keys[offset : offset + limit]
+        else:
+            result = self.search(
+                combined, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
+            )
+            keys = [h.key for h in result.hits]
+        return Page(
+            keys, result.total, total_library, text, result.suggestion, result.notice, _ms(start),
+            result.strict_total, result.status,
+        )  # fmt: skip
+
+    def facets(self, spec: ListSpec | Filters = ALL) -> dict:
+        """The top categories and the years of a list, with counts (from the library's
+        indexes, not a scan): ``{"categories": [(cat, n)...], "years": [(year, n)...]}``."""
+        filters = Filters.of(spec)
+        if filters.saved is not None:
+            return {"categories": [], "years": []}
+        return self.library.facets(**filters.library_filters())
 
     def page(
         self,
         query: str = "",
-        spec: ListSpec = ListSpec(),
+        spec: ListSpec | Filters = ALL,
         *,
         limit: int = 100,
         offset: int = 0,
         as_you_type: bool = False,
+        sort: str | None = None,
     ) -> Page:
-        """A page of the list ``spec``, narrowed by ``query`` when there is one."""
-        start = time.perf_counter()
-        total_library = self.library.count()
-        text = query.strip()
-        saved_query = ""
-        if spec.kind == "saved":
-            try:
-                saved_query = self.library.get_search(spec.name).query
-            except NotFound:
-                saved_query = ""
-        if not text and not saved_query:
-            filters = self._list_filters(spec)
-            keys = self.library.list_keys(limit=limit, offset=offset, **filters)
-            total = (
-                self.library.count_keys(**filters)
-                if (filters or offset or len(keys) == limit)
-                else len(keys)
-            )
-            return Page(keys, total, total_library, "", None, None, _ms(start))
-        restrict = None
-        filters = self._list_filters(spec)
-        if filters:
-            restrict = self._restrict_keys(spec, filters)
-        combined = text
-        if saved_query:
-            combined = f"({saved_query}) ({text})" if text else saved_query
-        result = self.search(
-            combined, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
-        )
-        return Page(
-            [h.key for h in result.hits],
-            result.total,
-            total_library,
-            text,
-            result.suggestion,
-            result.notice,
-            _ms(start),
+        """A page of the list ``spec``, narrowed by ``query`` (``select``, query first)."""
+        return self.select(
+            spec, query, limit=limit, offset=offset, as_you_type=as_you_type, sort=sort
         )
 
-    def _restrict_keys(self, spec: ListSpec, filters: dict) -> frozenset[str]:
+    def _restrict_keys(self, filters: Filters) -> frozenset[str]:
         """The keys of a reading list, cached until the library changes (one per keystroke otherwise)."""
-        stamp = (spec, self.library.current_seq())
+        stamp = (filters, self.library.current_seq())
         cached = self._restrict_cache
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        keys = frozenset(self.library.list_keys(ordered=False, **filters))
+        keys = frozenset(self.library.list_keys(ordered=False, **filters.library_filters()))
         self._restrict_cache = (stamp, keys)
         return keys
 
@@ -378,17 +408,55 @@ class Catalog:
         hits = self._with_index(lambda: self.index.more_like(paper, limit))
         return self.papers([h.key for h in hits])
 
-    # ---------------------------------------------------------------- personal data
+    def tags(self) -> list[TagInfo]:
+        """Every reading list with its paper and unread counts."""
+        return self.library.tags()
 
-    def _after_change(self, paper: Paper) -> Paper:
-        """Bring the index up to date after a personal-data change (cheap: one paper).
+    def saved_searches(self) -> list[SavedSearch]:
+        return self.library.saved_searches()
 
-        A missing or broken index is left for the next search to rebuild, and
-        if another process is building or updating it, that one (or the next
-        sync) takes this change in: a bookmark never waits on a full build.
+    def get_search(self, name: str) -> SavedSearch:
+        """One saved search; NotFound if there is none by that name."""
+        return self.library.get_search(name)
+
+    def iter_papers(self) -> Iterator[Paper]:
+        """Every paper in the order it entered the library (for backups)."""
+        return self.library.iter_papers()
+
+    def stats(self) -> dict:
+        """The library's counts plus the index's state (for `absreader stats`)."""
+        return {**self.library.stats(), "index": self.index_state(quick=True)}
+
+    def has_tag(self, name: str) -> bool:
+        norm = normalise_tag(name)
+        return any(normalise_tag(t.name) == norm for t in self.library.tags())
+
+    # ---------------------------------------------------------------- what changed
+
+    def current_seq(self) -> int:
+        """The library's change counter (every committed write, by any process, raises it)."""
+        return self.library.current_seq()
+
+    def changed_keys_since(self, seq: int) -> list[str]:
+        """Keys of papers changed after ``seq``: what an open reader redraws."""
+        return self.library.changed_keys_since(seq)
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits to the library."""
+        return self.library.data_version()
+
+    # ---------------------------------------------------------------- changes: one path
+
+    def _changed(self, result: T) -> T:
+        """Every write comes through here after its transaction: bring the index up to date.
+
+        Cheap for a few papers. A missing or broken index is left for the next
+        search to rebuild, and if another process or thread holds the index
+        lock (building or updating), that one or the next sync takes this
+        change in: a write never waits on a build.
         """
-        if self.index.state() != "ok":
-            return paper
+        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
+            return result  # no usable index: the next search or sync builds it from the library
         with self._sync_lock(wait=False) as locked:
             if locked:
                 try:
@@ -396,44 +464,64 @@ class Catalog:
                         pass
                 except (OSError, IndexUnavailable):
                     pass  # the change is in the library; the next sync brings the index up
-        return paper
+        return result
 
     def set_bookmarked(self, key: str, on: bool = True) -> Paper:
-        return self._after_change(self.library.set_bookmarked(key, on))
+        return self._changed(self.library.set_bookmarked(key, on))
 
     def set_read(self, key: str, read: bool = True) -> Paper:
-        return self._after_change(self.library.set_read(key, read))
+        return self._changed(self.library.set_read(key, read))
 
     def set_note(self, key: str, text: str) -> Paper:
-        return self._after_change(self.library.set_note(key, text))
+        return self._changed(self.library.set_note(key, text))
 
     def add_tags(self, key: str, names: Sequence[str]) -> Paper:
-        return self._after_change(self.library.add_tags(key, names))
+        return self._changed(self.library.add_tags(key, names))
 
     def remove_tags(self, key: str, names: Sequence[str]) -> Paper:
-        return self._after_change(self.library.remove_tags(key, names))
+        return self._changed(self.library.remove_tags(key, names))
+
+    def delete_papers(self, keys: Sequence[str]) -> int:
+        """Delete papers and their personal data (``restore_deleted`` undoes it)."""
+        return self._changed(self.library.delete_papers(keys))
+
+    def restore_deleted(self) -> list[str]:
+        """Undo the most recent deletion; returns the keys restored."""
+        return self._changed(self.library.restore_deleted())
+
+    def edit_paper(self, key: str, **fields: object) -> Paper:
+        """Correct a paper's ``title``, ``authors`` or ``year``."""
+        return self._changed(self.library.edit_paper(key, **fields))  # type: ignore[arg-type]
+
+    def create_tag(self, name: str) -> TagInfo:
+        return self.library.create_tag(name)
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename a reading list (merging into an existing one of that name); papers touched."""
+        return self._changed(self.library.rename_tag(old, new))
+
+    def merge_tags(self, source: str, target: str) -> int:
+        return self._changed(self.library.merge_tags(source, target))
+
+    def delete_tag(self, name: str) -> int:
+        """Delete a reading list; its papers stay. Returns papers untagged."""
+        return self._changed(self.library.delete_tag(name))
 
     def save_search(self, name: str, query: str) -> SavedSearch:
         return self.library.save_search(name, query)
+
+    def delete_search(self, name: str) -> None:
+        self.library.delete_search(name)
 
     # ================================================================ reader facade (ui branch)
     # Thin wrappers so ``absreader.ui`` never reaches into ``catalog.library`` or
     # ``catalog.index``. Each only forwards; move the bodies freely when the
     # library and index are restructured, the names are what the reader uses.
 
-    def change_counter(self) -> int:
-        """The library's change counter: any committed write (any process) raises it."""
-        return self.library.current_seq()
-
     def changed_papers(self, seq: int, limit: int = 500) -> list[Paper] | None:
         """Papers changed after ``seq``; None when more than ``limit`` did (reload instead)."""
-        if self.library.count_changed_since(seq) > limit:
-            return None
-        return list(self.library.changed_since(seq))
-
-    def paper_count(self) -> int:
-        """How many papers the library holds."""
-        return self.library.count()
+        keys = self.changed_keys_since(seq)
+        return None if len(keys) > limit else self.papers(keys)
 
     def indexed_count(self) -> int:
         """How many papers the search index holds (0 while none is built)."""
@@ -441,23 +529,20 @@ class Catalog:
 
     def list_query(self, spec: ListSpec, query: str = "") -> str:
         """The query a list plus typed words search for (a saved search's query grouped in)."""
-        text = query.strip()
         saved = ""
         if spec.kind == "saved":
             try:
                 saved = self.library.get_search(spec.name).query
             except NotFound:
                 saved = ""
-        if saved and text:
-            return f"({saved}) ({text})"
-        return saved or text
+        return combine_queries(saved, query)
 
     def saved_search_counts(self) -> dict[str, int]:
         """How many papers each saved search finds, by name."""
-        counts: dict[str, int] = {}
-        for saved in self.library.saved_searches():
-            counts[saved.name] = self.page("", ListSpec("saved", saved.name), limit=1).total
-        return counts
+        return {
+            saved.name: self.select(ListSpec("saved", saved.name), limit=1).total
+            for saved in self.library.saved_searches()
+        }
 
     def bibtex_entry(self, paper: Paper) -> tuple[str, str]:
         """A BibTeX entry for ``paper``: its citation key and the entry's text."""
@@ -471,3 +556,22 @@ class Catalog:
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
+
+
+__all__ = [
+    "ALL",
+    "LIST_KINDS",
+    "Catalog",
+    "Filters",
+    "IndexProgress",
+    "LibraryError",
+    "ListSpec",
+    "Lists",
+    "NotFound",
+    "Page",
+    "SORTS",
+    "SORT_LABELS",
+    "check_tag",
+    "parse_years",
+    "combine_queries",
+]

@@ -3,11 +3,21 @@
 Scrapes of one abstract differ in dashes, quotes, spacing (a dump may glue
 words: ``thede factostandard``) and a word here and there. Comparing the text
 with every non-alphanumeric character removed takes care of the first three;
-for the rest each abstract gets a small set of content-anchored fingerprints
-(hashes of 12-character pieces that start at common letter pairs, so both
-scrapes pick the same pieces wherever their text agrees). Candidates sharing
-enough fingerprints are confirmed by the overlap of all their 8-character
-pieces.
+for the rest each abstract gets a small sketch of content-anchored
+fingerprints: hashes of 12-character pieces that start at common letter pairs
+(so both scrapes pick the same pieces wherever their text agrees), of which
+only the ``SKETCH_SIZE`` smallest are kept (a bottom-k sketch: two texts that
+share most pieces share most of their smallest hashes), plus one hash of the
+whole text. Candidates sharing enough fingerprints are confirmed by the overlap
+of all their 8-character pieces.
+
+Storage is laid out for bulk imports. Rows are keyed ``(gen, fp, paper_id)``
+where ``gen`` is the paper id's block of ``2**GENERATION_BITS`` papers, so a
+batch of new papers only ever writes into the newest block's few hundred pages
+(random hash keys over the whole table would dirty a page per fingerprint, and
+an import's writes would grow with the square of the library). A lookup probes
+every block: a handful of B-tree seeks per block, milliseconds at millions of
+papers, and only records without a title or an arXiv id need one.
 """
 
 from __future__ import annotations
@@ -24,6 +34,10 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _ANCHORED = re.compile(r"(?=((?:th|an|ti)[0-9a-z]{10}))")
 _MIN_SHARED = 3
 SAME_THRESHOLD = 0.6
+#: Anchored-piece hashes kept per abstract (the smallest ones), besides the whole-text hash.
+SKETCH_SIZE = 8
+#: Papers per storage block: ``gen = paper_id >> GENERATION_BITS``.
+GENERATION_BITS = 14
 
 
 def despace(text: str) -> str:
@@ -37,36 +51,74 @@ def short_hash(text: str) -> str:
 
 
 def fingerprints(abstract: str) -> set[int]:
-    """The fingerprints stored for an abstract (plus one for the whole text)."""
+    """The fingerprints stored for an abstract: its sketch plus one for the whole text."""
     flat = despace(abstract)
     if not flat:
         return set()
-    prints = {zlib.crc32(piece.encode()) for piece in _ANCHORED.findall(flat)}
+    pieces = sorted({zlib.crc32(piece.encode()) for piece in _ANCHORED.findall(flat)})
+    prints = set(pieces[:SKETCH_SIZE])
     prints.add(zlib.crc32(b"all:" + flat.encode()))
     return prints
 
 
-def store(conn: sqlite3.Connection, paper_id: int, abstract: str) -> None:
-    """Replace the paper's fingerprints."""
-    conn.execute("DELETE FROM fingerprints WHERE paper_id = ?", (paper_id,))
+def generation(paper_id: int) -> int:
+    """The storage block a paper's fingerprints live in."""
+    return paper_id >> GENERATION_BITS
+
+
+def store(conn: sqlite3.Connection, paper_id: int, abstract: str, *, new: bool = False) -> None:
+    """Replace the paper's fingerprints (``new``: it has none yet, skip the delete)."""
+    if not new:
+        conn.execute("DELETE FROM fingerprints WHERE paper_id = ?", (paper_id,))
+    gen = generation(paper_id)
     conn.executemany(
-        "INSERT OR IGNORE INTO fingerprints (fp, paper_id) VALUES (?, ?)",
-        [(fp, paper_id) for fp in fingerprints(abstract)],
+        "INSERT OR IGNORE INTO fingerprints (gen, fp, paper_id) VALUES (?, ?, ?)",
+        [(gen, fp, paper_id) for fp in sorted(fingerprints(abstract))],
     )
+
+
+def rebuild(conn: sqlite3.Connection) -> int:
+    """Fingerprint every paper again (schema migrations); returns how many rows were written.
+
+    Papers are read and written in id order, so the writes go block by block.
+    """
+    conn.execute("DELETE FROM fingerprints")
+    rows = 0
+    last = 0
+    while True:
+        batch = conn.execute(
+            "SELECT id, abstract FROM papers WHERE id > ? AND abstract != '' ORDER BY id LIMIT 2000",
+            (last,),
+        ).fetchall()
+        if not batch:
+            return rows
+        values = [
+            (generation(paper_id), fp, paper_id)
+            for paper_id, abstract in batch
+            for fp in fingerprints(abstract)
+        ]
+        values.sort()
+        conn.executemany(
+            "INSERT OR IGNORE INTO fingerprints (gen, fp, paper_id) VALUES (?, ?, ?)", values
+        )
+        rows += len(values)
+        last = batch[-1][0]
 
 
 def candidates(conn: sqlite3.Connection, abstract: str, limit: int = 5) -> Iterator[int]:
     """Papers whose abstracts share enough fingerprints with this one, best first."""
-    prints = list(fingerprints(abstract))
+    prints = sorted(fingerprints(abstract))
     if not prints:
         return
     need = 1 if len(prints) <= _MIN_SHARED else max(_MIN_SHARED, len(prints) // 4)
+    top = conn.execute("SELECT max(id) FROM papers").fetchone()[0]
+    if top is None:
+        return
+    marks = ",".join("?" * len(prints))
     counts: dict[int, int] = {}
-    for start in range(0, len(prints), 500):
-        chunk = prints[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for gen in range(generation(top) + 1):
         for (paper_id,) in conn.execute(
-            f"SELECT paper_id FROM fingerprints WHERE fp IN ({marks})", chunk
+            f"SELECT paper_id FROM fingerprints WHERE gen = ? AND fp IN ({marks})", (gen, *prints)
         ):
             counts[paper_id] = counts.get(paper_id, 0) + 1
     ranked = sorted((c, pid) for pid, c in counts.items() if c >= need)
@@ -76,6 +128,18 @@ def candidates(conn: sqlite3.Connection, abstract: str, limit: int = 5) -> Itera
 
 def _pieces(flat: str, size: int = 8) -> set[str]:
     return {flat[i : i + size] for i in range(max(1, len(flat) - size + 1))}
+
+
+def same_or_missing(a: str | None, b: str | None) -> bool:
+    """The title-match rule: two abstracts agree when either is missing or they are one text.
+
+    Real collections reuse titles on different papers ("Erratum", "Reply to comment
+    on ...", "Note on creep buckling of columns"), so a shared title alone never
+    makes two records one paper.
+    """
+    if not despace(a or "") or not despace(b or ""):
+        return True
+    return same_abstract(a or "", b or "")
 
 
 def same_abstract(a: str, b: str) -> bool:

@@ -29,15 +29,18 @@ Choices made here, so nobody has to rediscover them:
   ``updated``; the first title word that is not a stopword (for an untitled
   paper, the abstract's). No author gives ``anon``. Clashes get ``a``, ``b``,
   ... ``z``, ``aa``, ... appended.
-- **Markdown** escapes titles, authors and tags (they come from files) but
-  writes the note as the user typed it, inside a blockquote, since a person's
-  own notes are often Markdown already. More than five authors are shortened
-  to three and "et al.".
+- **Markdown** escapes titles, authors, tags and notes alike (a note may have
+  come from an imported file too): no raw HTML, no links, no list or heading
+  markers take effect. The note keeps its lines, inside a blockquote. More than
+  five authors are shortened to three and "et al.".
 - **JSON** is ``{"absreader_backup": 1, "exported", "saved_searches",
   "papers"}`` with each paper as :meth:`Paper.to_json`. Characters a terminal
   could act on are written as ``\\uXXXX`` escapes, so the backup stays lossless.
 - **CSV** uses the csv module's default (RFC 4180, ``\\r\\n``) dialect; open the
-  output with ``newline=""``. Lists are joined with ``"; "``.
+  output with ``newline=""``. Lists are joined with ``"; "``. A cell that starts
+  with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` so a spreadsheet
+  shows it as text instead of running it as a formula (OWASP CSV injection);
+  absreader's CSV import takes that ``'`` off again.
 - **RIS** uses ``TY  - RPRT`` for arXiv papers, with ``PB  - arXiv`` and
   ``SN  - arXiv:ID``. Zotero's RIS translator maps RPRT to its Report type
   with arXiv as the institution and the id as the report number, which cites
@@ -317,6 +320,11 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", _line(text))
 
 
+def _md_block_line(text: str) -> str:
+    """One line of a note, escaped like a title: no raw HTML, links, lists or headings."""
+    return _MD_BLOCK_START.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], _md(text))
+
+
 _MD_URL = str.maketrans({char: f"%{ord(char):02X}" for char in " ()<>"})
 
 
@@ -368,7 +376,7 @@ def _markdown_item(paper: Paper) -> str:
     note = _text(paper.note).strip()
     if note:
         lines.append("  - Note:")
-        lines.extend(f"    > {row}".rstrip() for row in note.split("\n"))
+        lines.extend(f"    > {_md_block_line(row)}".rstrip() for row in note.split("\n"))
     return "\n".join(lines) + "\n"
 
 
@@ -423,6 +431,15 @@ def _write_json(
 # --------------------------------------------------------------------------- CSV
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a formula start gets a leading ``'``."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def _csv_row(paper: Paper) -> list[str]:
     def joined(values: Iterable[str]) -> str:
         return "; ".join(v for v in map(_line, values) if v)
@@ -450,7 +467,7 @@ def _write_csv(papers: Iterable[Paper], out: TextIO, **_: object) -> int:
     writer.writerow(CSV_COLUMNS)
     count = 0
     for paper in papers:
-        writer.writerow(_csv_row(paper))
+        writer.writerow([_cell(value) for value in _csv_row(paper)])
         count += 1
     return count
 

@@ -10,11 +10,14 @@ running the same import again is harmless (records merge into themselves).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from absreader.core import import_resume
+from absreader.core.ids import parse_arxiv_id
 from absreader.core.library import Library, LibraryError, check_tag
 from absreader.core.models import ImportReport, Problem, Record, SavedSearch, TagInfo
 from absreader.core.sources import SourceError, read_source
@@ -44,16 +47,32 @@ class ImportProgress:
     total_bytes: int
     added: int
     merged: int
+    #: Records skipped at the start because an earlier, interrupted run took them in.
+    resumed: int = 0
 
 
 @dataclass
 class _Filter:
+    """``--category`` / ``--since``: keep only the records that show they match.
+
+    A record that lacks the field (no categories, no date of any kind) cannot show
+    it matches, so it is skipped too, and counted apart so the report can say so.
+    A partial date (a BibTeX year) is compared at its precision; with no date at
+    all, a new-style arXiv id gives the year and month.
+    """
+
     categories: tuple[str, ...]
     since: str | None
     filtered: int = field(default=0)
+    no_category: int = field(default=0)
+    no_date: int = field(default=0)
 
     def keep(self, record: Record) -> bool:
-        if self.categories and record.categories:
+        if self.categories:
+            if not record.categories:
+                self.no_category += 1
+                self.filtered += 1
+                return False
             wanted = self.categories
             if not any(
                 cat.lower() == want or cat.lower().startswith(want + ".")
@@ -63,11 +82,30 @@ class _Filter:
                 self.filtered += 1
                 return False
         if self.since:
-            when = record.updated or record.published
-            if when and when[:10] < self.since:
+            when = _when(record)
+            if not when:
+                self.no_date += 1
+                self.filtered += 1
+                return False
+            if when < self.since[: len(when)]:
                 self.filtered += 1
                 return False
         return True
+
+
+_DATE = re.compile(r"\d{4}(?:-\d\d(?:-\d\d)?)?")
+
+
+def _when(record: Record) -> str | None:
+    """The record's latest known date, at the precision it has (``2017``, ``2017-06``...)."""
+    for value in (record.updated, record.published):
+        match = _DATE.match((value or "").strip())
+        if match:
+            return match.group()
+    ident = parse_arxiv_id(record.arxiv_id or "")
+    if ident and re.fullmatch(r"\d{4}\.\d{4,5}", ident.id):
+        return f"20{ident.id[:2]}-{ident.id[2:4]}"
+    return None
 
 
 def parse_since(text: str) -> date:
@@ -89,10 +127,11 @@ def import_files(
     """
     options = options or ImportOptions()
     tags = tuple(check_tag(t) for t in options.tags)
-    for path in paths:
-        stopped = yield from _import_one(library, Path(path), options, tags)
-        if stopped:  # the library cannot take writes (disk full, read-only): the rest would fail too
-            return
+    with library.bulk():
+        for path in paths:
+            stopped = yield from _import_one(library, Path(path), options, tags)
+            if stopped:  # the library cannot take writes (disk full, read-only): the rest would fail
+                return
 
 
 def _import_one(
@@ -118,6 +157,8 @@ def _import_one(
     batch: list[Record] = []
     searches: list[SavedSearch] = []
     reading_lists: list[str] = []
+    resume = None if options.dry_run else import_resume.load(library, path, options)
+    skip = resume.records if resume else 0
 
     def flush() -> Iterator[ImportProgress]:
         nonlocal batch
@@ -131,6 +172,8 @@ def _import_one(
         report.merged += stats.merged
         report.skipped += stats.skipped
         batch = []
+        if not options.dry_run:
+            import_resume.save(library, path, options, report.records, report.added, report.merged)
         yield ImportProgress(
             str(path),
             report.records,
@@ -138,10 +181,20 @@ def _import_one(
             total_bytes,
             report.added,
             report.merged,
+            skip,
         )
 
     try:
         for item in items:
+            if skip and report.records < skip:
+                # Taken in by an interrupted earlier run of this import: read past it.
+                if isinstance(item, Record):
+                    report.records += 1
+                    if report.records == skip:
+                        yield ImportProgress(
+                            str(path), skip, _position(items, total_bytes), total_bytes, 0, 0, skip
+                        )
+                continue
             if isinstance(item, Problem):
                 report.skipped += 1
                 if len(report.problems) < MAX_PROBLEMS_KEPT:
@@ -181,7 +234,7 @@ def _import_one(
             f"{reason}. Import of {path} stopped at record {report.records:,}; the "
             f"{saved:,} papers before that batch were saved. Importing again is safe."
         )
-        report.filtered = filt.filtered
+        _filter_counts(report, filt)
         yield report
         return True
     if searches and not options.dry_run:
@@ -198,9 +251,17 @@ def _import_one(
                 library.create_tag(name)
             except LibraryError as exc:
                 report.problems.append(Problem(str(path), 0, f"reading list {name!r}: {exc}"))
-    report.filtered = filt.filtered
+    _filter_counts(report, filt)
+    if not options.dry_run and not report.error:
+        import_resume.clear(library, path)
     yield report
     return False
+
+
+def _filter_counts(report: ImportReport, filt: _Filter) -> None:
+    report.filtered = filt.filtered
+    report.no_category = filt.no_category
+    report.no_date = filt.no_date
 
 
 def _position(items: object, total: int) -> int:

@@ -25,9 +25,10 @@ import re
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from absreader.core.index_commit import (
     write_lock,
     write_meta,
 )
-from absreader.core.index_eval import Snapshot
+from absreader.core.index_eval import Ranking, Snapshot
 from absreader.core.index_schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.index_segments import (
     EXTRAS_EXT,
@@ -55,10 +56,11 @@ from absreader.core.index_segments import (
     write_toc,
 )
 from absreader.core.index_similar import signature_query, text_query
+from absreader.core.index_state import quick_state
 from absreader.core.index_types import Hit, IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.index_vocab import Vocabulary
 from absreader.core.models import Paper
-from absreader.core.query import QueryBuilder, suggest_text
+from absreader.core.query import ParsedQuery, QueryBuilder, suggest_text
 
 CURRENT_FILE = "CURRENT"
 #: Papers per segment while building (the first one is small, to be searchable soon).
@@ -66,7 +68,26 @@ FIRST_SEGMENT = 5_000
 SEGMENT_SIZE = 25_000
 PROGRESS_EVERY = 500
 FEW_HITS = 3
+#: Hits ranked at once (the reader's page); scrolling further deepens the same ranking.
+PAGE_DEPTH = 200
+#: Rankings kept (per generation, query, typing mode and list).
+RANKING_CACHE = 32
+#: How the default search ranks: BM25F with an idf that all but ignores words
+#: most papers use (tuned on the CISI collection; see benchmarks/quality.py).
+DEFAULT_RANKING = Ranking(idf="probabilistic")
 _GEN = re.compile(r"^g(\d{6})(\.new)?$")
+
+
+@dataclass
+class Ranked:
+    """A query's ranking as far as it was computed, and what to tell the user about it."""
+
+    parsed: ParsedQuery
+    docs: list[tuple[int, float]]
+    total: int
+    strict_total: int | None
+    suggestion: str | None
+    notices: list[str] = field(default_factory=list)
 
 
 class SearchIndex:
@@ -81,26 +102,16 @@ class SearchIndex:
         self._partial: str | None = None
         self._vocab: Vocabulary | None = None
         self._vocab_key: tuple[str, float, float] | None = None
+        self._rankings: OrderedDict[tuple, Ranked] = OrderedDict()
 
     # -- state --------------------------------------------------------------------------
 
     def state(self) -> str:
         """ "ok", "missing", "incomplete" (a build was interrupted), "corrupt" or "outdated"."""
-        current = self._current_name()
-        if current is None:
-            if self.index_dir.is_dir() and any(self._build_dirs()):
-                return "incomplete"
-            return "missing"
-        folder = self.index_dir / current
-        if not folder.is_dir():
-            return "corrupt"
-        meta = read_meta(folder)
-        if meta is None:
-            return "corrupt"
-        if meta.get("schema") != SCHEMA_VERSION:
-            return "outdated"
-        if not meta.get("complete"):
-            return "incomplete"
+        state = quick_state(self.index_dir)
+        if state != "ok":
+            return state
+        folder = self.index_dir / (self._current_name() or "")
         try:
             storage = open_storage(folder)
             toc = read_toc(storage)
@@ -138,8 +149,14 @@ class SearchIndex:
 
     # -- building ------------------------------------------------------------------------
 
-    def build(self, papers: Iterable[Paper], total: int, seq: int) -> Iterator[IndexProgress]:
-        """Rebuild from scratch beside the live index, then swap it in."""
+    def build(
+        self, papers: Iterable[Paper], total: int, seq: int, *, unique: bool = False
+    ) -> Iterator[IndexProgress]:
+        """Rebuild from scratch beside the live index, then swap it in.
+
+        ``unique``: the papers' keys are known to be distinct (they come from
+        the library), so the build does not remember every key it has seen.
+        """
         with self._write_lock():
             self.index_dir.mkdir(parents=True, exist_ok=True)
             for leftover in self._build_dirs():
@@ -148,7 +165,7 @@ class SearchIndex:
             folder = self.index_dir / f"{name}.new"
             folder.mkdir()
             try:
-                yield from self._build_into(folder, papers, total, seq)
+                yield from self._build_into(folder, papers, total, seq, unique)
                 final = self.index_dir / name
                 os.replace(folder, final)
                 write_atomic(self.index_dir / CURRENT_FILE, name + "\n")
@@ -162,7 +179,7 @@ class SearchIndex:
             yield IndexProgress(total, total, "done")
 
     def _build_into(
-        self, folder: Path, papers: Iterable[Paper], total: int, seq: int
+        self, folder: Path, papers: Iterable[Paper], total: int, seq: int, unique: bool
     ) -> Iterator[IndexProgress]:
         storage = open_storage(folder, create=True)
         write_meta(folder, {"schema": SCHEMA_VERSION, "complete": False, "total": total})
@@ -171,10 +188,13 @@ class SearchIndex:
         counts: Counter[str] = Counter()
         seen: set[str] = set()
         done = 0
+        vocab_saved = 0
         yield IndexProgress(0, total, "indexing")
         for paper in papers:
             doc = analyse(paper)
-            if paper.key in seen:
+            if unique:
+                counts.update(doc.surface)
+            elif paper.key in seen:
                 writer.delete_key(paper.key)  # the same paper twice: the last one wins
             else:
                 seen.add(paper.key)
@@ -184,6 +204,11 @@ class SearchIndex:
             limit = FIRST_SEGMENT if not writer.segments else SEGMENT_SIZE
             if writer.pending >= limit:
                 writer.flush()
+                if done >= 2 * vocab_saved:
+                    # Words so far, so prefix and fuzzy search work while the first
+                    # build runs (saved at doubling sizes: the writes stay linear).
+                    Vocabulary(counts).save(folder)
+                    vocab_saved = done
                 write_meta(
                     folder,
                     {"schema": SCHEMA_VERSION, "complete": False, "total": total, "done": done},
@@ -192,9 +217,11 @@ class SearchIndex:
                 yield IndexProgress(done, max(total, done), "indexing")
         writer.flush()
         if writer.segments:
-            # One segment, with "more like this" signatures (partial segments have none).
+            # Segments of up to MERGE_CAP papers, with "more like this" signatures
+            # (partial segments have none).
             yield IndexProgress(done, max(total, done), "optimising")
-            writer.optimise()
+            for merged in writer.optimise(everything=True):
+                yield IndexProgress(min(merged, done), max(total, done), "optimising")
         vocab = Vocabulary(dict(counts))
         vocab.save(folder)
         write_meta(
@@ -240,7 +267,8 @@ class SearchIndex:
             total = max(total, done)
             if writer.needs_optimise(added=done, before=before):
                 yield IndexProgress(done, total, "optimising")
-                writer.optimise()
+                for _merged in writer.optimise():
+                    pass
             else:
                 writer.merge_small()
             writer.commit()
@@ -262,34 +290,81 @@ class SearchIndex:
         as_you_type: bool = False,
         restrict: frozenset[str] | None = None,
     ) -> SearchResult:
-        """Run a query; ``restrict`` keeps only these keys. Never raises for bad input."""
+        """Run a query; ``restrict`` keeps only these keys. Never raises for bad input.
+
+        Papers with all the words rank first; papers with some of them follow
+        (see :class:`SearchResult`). The ranking is kept per index generation,
+        query and list, so the next page of a scroll continues the same ranking.
+        """
         started = time.perf_counter()
         limit, offset = max(0, int(limit)), max(0, int(offset))
 
         def work(snap: Snapshot) -> SearchResult:
-            vocab = self._vocabulary() if _needs_vocab(query, as_you_type) else self._vocab
-            builder = QueryBuilder(vocab, self._keyword_prefix)
-            parsed = builder.parse(query, as_you_type=as_you_type)
-            masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
-            total, top = index_eval.search(snap, parsed.query, offset + limit, masks)
-            if parsed.arxiv_id:
-                top = self._id_first(snap, parsed.arxiv_id, top, masks)
-            suggestion = None
-            if total < FEW_HITS and parsed.words:
-                suggestion = self._suggestion(snap, builder, parsed, total, masks)
-            notices = list(dict.fromkeys(parsed.notices))
+            ranked = self._ranking(snap, query, as_you_type, restrict, offset + limit)
+            notices = list(ranked.notices)
             if self._partial:
                 notices.append(self._partial)
             return SearchResult(
-                hits=[Hit(snap.key_of(doc), score) for doc, score in top[offset:]],
-                total=total,
-                suggestion=suggestion,
+                hits=[Hit(snap.key_of(doc), score) for doc, score in ranked.docs[offset : offset + limit]],
+                total=ranked.total,
+                suggestion=ranked.suggestion,
                 notice=" ".join(notices) or None,
                 elapsed_ms=(time.perf_counter() - started) * 1000,
+                strict_total=ranked.strict_total,
+                offset=offset,
             )
 
         with self._mutex:
             return self._guarded(work)
+
+    def _ranking(
+        self,
+        snap: Snapshot,
+        query: str,
+        as_you_type: bool,
+        restrict: frozenset[str] | None,
+        depth: int,
+    ) -> Ranked:
+        """The ranking of a query to at least ``depth`` hits (cached; deepened in place)."""
+        key = (self._snapshot_key, self._vocab_key, query, as_you_type, restrict)
+        cached = self._rankings.get(key)
+        if cached is not None:
+            self._rankings.move_to_end(key)
+            if len(cached.docs) >= min(depth, cached.total):
+                return cached
+        vocab = self._vocabulary() if _needs_vocab(query, as_you_type) else self._vocab
+        builder = QueryBuilder(vocab, self._keyword_prefix)
+        parsed = cached.parsed if cached is not None else builder.parse(query, as_you_type=as_you_type)
+        masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
+        k = max(depth, PAGE_DEPTH) if cached is None else max(depth, 2 * len(cached.docs))
+        tiers = [parsed.query] + ([parsed.relaxed] if parsed.relaxed is not None else [])
+        totals, tops = index_eval.search_tiers(snap, tiers, k, masks, ranking=DEFAULT_RANKING)
+        docs = tops[0] + (tops[1][: max(0, k - len(tops[0]))] if len(tops) > 1 else [])
+        if parsed.arxiv_id:
+            docs = self._id_first(snap, parsed.arxiv_id, docs, masks)
+        if cached is not None:
+            # Deeper, not different: the hits already shown keep their places.
+            seen = {d for d, _ in cached.docs}
+            docs = cached.docs + [(d, s) for d, s in docs if d not in seen]
+            ranked = replace(cached, docs=docs)
+        else:
+            strict = totals[0]
+            suggestion = None
+            if strict < FEW_HITS and parsed.words:
+                suggestion = self._suggestion(snap, builder, parsed, strict, masks)
+            ranked = Ranked(
+                parsed=parsed,
+                docs=docs,
+                total=sum(totals),
+                strict_total=strict if len(tiers) > 1 else None,
+                suggestion=suggestion,
+                notices=list(dict.fromkeys(parsed.notices)),
+            )
+        self._rankings[key] = ranked
+        self._rankings.move_to_end(key)
+        while len(self._rankings) > RANKING_CACHE:
+            self._rankings.popitem(last=False)
+        return ranked
 
     def suggest(self, query: str) -> str | None:
         """A corrected version of the whole query ("did you mean"), or None."""
@@ -369,7 +444,7 @@ class SearchIndex:
             return None
         again = builder.parse(better)
         count, _ = index_eval.search(snap, again.query, 0, masks)
-        return better if count > total else None
+        return better if count > total else None  # more papers with all the words
 
     def _keyword_prefix(self, fieldname: str, prefix: str, limit: int) -> list[str]:
         snap = self._snapshot

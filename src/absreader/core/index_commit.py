@@ -14,17 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from absreader.core.index_lock import IndexLock
 from absreader.core.index_merge import merge_segments
 from absreader.core.index_schema import SCHEMA, AnalysedDoc
 from absreader.core.index_segments import SegmentData, write_toc
+from absreader.core.index_state import META_FILE, read_meta  # noqa: F401 - re-exported
 from absreader.core.index_write import SegmentBuilder
 
-META_FILE = "meta.json"
-
-try:  # POSIX; elsewhere builds are not guarded against a second process
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+#: Most documents merged into one segment. A merge holds its documents' postings
+#: and "more like this" candidates in memory (about 4 KB a paper), so capping it
+#: bounds a build's peak memory at any library size; a big library is then a few
+#: segments of this size instead of one.
+MERGE_CAP = 100_000
 
 
 class BatchWriter:
@@ -119,19 +120,57 @@ class BatchWriter:
         return sum(s.doc_count_all() - s.deleted_count() for s in self.segments)
 
     def needs_optimise(self, added: int, before: int) -> bool:
-        """After an update: merge everything when many papers came or went."""
+        """After an update: merge when many papers came or went, or small segments piled up."""
         if len(self.segments) <= 1:
             return False
         deleted = sum(s.deleted_count() for s in self.segments)
         total = sum(s.doc_count_all() for s in self.segments)
-        return added >= max(1_000, before // 5) or deleted > total // 10 or len(self.segments) > 12
+        small = sum(1 for s in self.segments if s.doc_count_all() < MERGE_CAP // 2)
+        return added >= max(1_000, before // 5) or deleted > total // 10 or small > 12
 
-    def optimise(self) -> None:
-        """Merge every segment into one (dropping deleted documents) and commit."""
-        self._close_readers()
-        merged = merge_segments(self.storage, SCHEMA, self.segments)
-        self.segments = [merged] if merged is not None else []
-        self.commit()
+    def merge_groups(self, *, everything: bool = False) -> list[list[Any]]:
+        """Runs of neighbouring segments to merge, each of at most ``MERGE_CAP`` live papers.
+
+        Unless ``everything`` (a build: its segments have no "more like this"
+        signatures yet), a segment alone in its run is left as it is unless a
+        tenth of it is deleted.
+        """
+        groups: list[list[Any]] = []
+        run: list[Any] = []
+        size = 0
+        for segment in self.segments:
+            live = segment.doc_count_all() - segment.deleted_count()
+            if run and size + live > MERGE_CAP:
+                groups.append(run)
+                run, size = [], 0
+            run.append(segment)
+            size += live
+        if run:
+            groups.append(run)
+        if everything:
+            return groups
+        return [
+            g
+            for g in groups
+            if len(g) > 1 or g[0].deleted_count() * 10 > g[0].doc_count_all()
+        ]
+
+    def optimise(self, *, everything: bool = False) -> Iterator[int]:
+        """Merge segments in runs of at most ``MERGE_CAP`` papers, committing after each run.
+
+        Yields the number of papers merged so far (for progress). Memory stays
+        bounded by the cap however large the index is.
+        """
+        merged_docs = 0
+        for group in self.merge_groups(everything=everything):
+            self._close_readers()
+            merged = merge_segments(self.storage, SCHEMA, group)
+            at = self.segments.index(group[0])
+            rest = [s for s in self.segments if all(s is not g for g in group)]
+            self.segments = rest[:at] + ([merged] if merged is not None else []) + rest[at:]
+            self.commit()
+            merged_docs += sum(s.doc_count_all() for s in group)
+            yield merged_docs
 
     def merge_small(self) -> None:
         """Merge the small segments that updates leave behind, once there are several."""
@@ -152,15 +191,6 @@ class BatchWriter:
         self._readers.clear()
 
 
-def read_meta(folder: Path) -> dict[str, Any] | None:
-    """A generation's ``meta.json`` (None when missing or unreadable)."""
-    try:
-        data = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
     """Replace a generation's ``meta.json`` atomically."""
     write_atomic(folder / META_FILE, json.dumps(meta, indent=1))
@@ -178,13 +208,6 @@ def write_atomic(path: Path, text: str) -> None:
 
 @contextmanager
 def write_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created if needed); a second holder waits."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    """Hold the index's one lock (see ``index_lock``); a second holder waits."""
+    with IndexLock.for_path(path).hold():
+        yield

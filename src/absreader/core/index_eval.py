@@ -29,6 +29,7 @@ import math
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import and_, lshift
 from typing import Any
@@ -52,6 +53,25 @@ LENGTH_CANDIDATES = 128
 PHRASE_PER_DOC = 200
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each).
 _CACHE_POSTINGS = 6_000_000
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The BM25F variant a search ranks with.
+
+    ``whoosh`` idf is Whoosh's ``log(N / (df + 1)) + 1`` (what :data:`WHOOSH`
+    uses, so the evaluator can be checked against Whoosh's own searcher);
+    ``probabilistic`` is Robertson's ``log(1 + (N - df + 0.5) / (df + 0.5))``,
+    which gives words most documents use almost no weight.
+    """
+
+    k1: float = K1
+    b: float = B
+    idf: str = "whoosh"
+
+
+#: Exactly Whoosh's BM25F.
+WHOOSH = Ranking()
 
 
 class Snapshot:
@@ -103,7 +123,7 @@ class Snapshot:
             alive = set(self.seg_ids)
             self._terms.update((k, v) for k, v in previous._terms.items() if k[0] in alive)
         self._df: dict[tuple[str, str], int] = {}
-        self._norms: dict[str, dict[int, float]] = {}
+        self._norms: dict[tuple[str, float, float], dict[int, float]] = {}
         self._live: list[int | None] = [None] * len(self.segments)
         self._restricts: OrderedDict[frozenset[str], list[int]] = OrderedDict()
 
@@ -157,24 +177,29 @@ class Snapshot:
             self._df[key] = df
         return df
 
-    def idf(self, field: str, term: str) -> float:
-        """Whoosh's idf: ``log(N / (df + 1)) + 1``."""
-        return math.log(self.doc_count_all / (self.doc_frequency(field, term) + 1)) + 1
+    def idf(self, field: str, term: str, ranking: Ranking = WHOOSH) -> float:
+        """The term's idf (Whoosh's ``log(N / (df + 1)) + 1`` unless ``ranking`` says otherwise)."""
+        n, df = self.doc_count_all, self.doc_frequency(field, term)
+        if ranking.idf == "probabilistic":
+            return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return math.log(n / (df + 1)) + 1
 
-    def norm(self, field: str, length: int) -> float:
+    def norm(self, field: str, length: int, ranking: Ranking = WHOOSH) -> float:
         """``K1 * (1 - B + B * length / average)`` with Whoosh's one-byte lengths."""
-        table = self.norm_table(field)
+        table = self.norm_table(field, ranking)
         value = table.get(length)
         if value is None:
             avg = self.avg_length.get(field, 1.0)
-            value = table[length] = K1 * ((1 - B) + B * quantised_length(length) / avg)
+            k1, b = ranking.k1, ranking.b
+            value = table[length] = k1 * ((1 - b) + b * quantised_length(length) / avg)
         return value
 
-    def norm_table(self, field: str) -> dict[int, float]:
+    def norm_table(self, field: str, ranking: Ranking = WHOOSH) -> dict[int, float]:
         """The memo behind :meth:`norm` for one field (length -> norm)."""
-        table = self._norms.get(field)
+        key = (field, ranking.k1, ranking.b)
+        table = self._norms.get(key)
         if table is None:
-            table = self._norms[field] = {}
+            table = self._norms[key] = {}
         return table
 
     def live_mask(self, i: int) -> int:
@@ -236,6 +261,7 @@ class SegmentSearch:
         self.i = i
         self.seg = snapshot.segments[i]
         self.n = self.seg.doc_count_all
+        self.ranking = WHOOSH
 
     def term(self, field: str, term: str) -> SegTerm | None:
         """The term's data in this segment."""
@@ -328,15 +354,29 @@ class SegmentSearch:
 
     # -- ranking ------------------------------------------------------------------------
 
-    def top(self, mask: int, scoring: list[ScoringTerm], k: int) -> list[tuple[float, int]]:
-        """The best ``k`` documents of ``mask`` as ``(score, local docnum)``."""
+    def top(
+        self,
+        mask: int,
+        scoring: list[ScoringTerm],
+        k: int,
+        ranking: Ranking = WHOOSH,
+        tree: wq.Query | None = None,
+    ) -> list[tuple[float, int]]:
+        """The best ``k`` documents of ``mask`` as ``(score, local docnum)``.
+
+        Scores sum the ``scoring`` terms a document holds. When ``tree`` is given
+        and summing would count a term of a branch the document does not match
+        (``a OR (b AND c)``, phrases under ``OR``, a repeated term), the tree is
+        scored branch by branch instead, as Whoosh does.
+        """
         if not mask or k <= 0:
             return []
+        self.ranking = ranking
         terms = []
         for field, text, boost in scoring:
             st = self.term(field, text)
-            if st is not None and field in TEXT_FIELDS:
-                c = self.snap.idf(field, text) * boost * (K1 + 1)
+            if st is not None and field in TEXT_FIELDS and boost:
+                c = self.snap.idf(field, text, ranking) * boost * (ranking.k1 + 1)
                 terms.append((st, c, self.seg.lens.get(field)))
         count = mask.bit_count()
         if count <= max(EXACT_LIMIT, k) or not terms:
@@ -345,22 +385,67 @@ class SegmentSearch:
                 return [(0.0, d) for d in docs[:k]]
         else:
             docs = self._candidates(mask, terms, k)
-        scored = zip(self._scores(docs, terms), docs, strict=True)
+        if tree is not None and not flat_scoring(tree):
+            scores = self._tree_scores(tree, docs, {})
+        else:
+            scores = self._scores(docs, terms)
+        scored = zip(scores, docs, strict=True)
         return heapq.nsmallest(k, scored, key=lambda sd: (-sd[0], sd[1]))
+
+    def _term_scores(self, field: str, text: str, boost: float, docs: list[int]) -> list[float]:
+        st = self.term(field, text)
+        if st is None or field not in TEXT_FIELDS or not boost:
+            return [0.0] * len(docs)
+        c = self.snap.idf(field, text, self.ranking) * boost * (self.ranking.k1 + 1)
+        return self._scores(docs, [(st, c, self.seg.lens.get(field))])
+
+    def _tree_scores(self, q: wq.Query, docs: list[int], memo: dict[int, bytes]) -> list[float]:
+        """Scores of ``docs`` for ``q``, summing only the branches each document matches."""
+        if isinstance(q, wq.Term):
+            return self._term_scores(q.fieldname, q.text, q.boost, docs)
+        if isinstance(q, wq.Phrase):
+            out = [0.0] * len(docs)
+            for word in q.words:
+                out = list(map(float.__add__, out, self._term_scores(q.fieldname, word, 1.0, docs)))
+            return self._only_matching(q, docs, [x * q.boost for x in out], memo)
+        if isinstance(q, wq.AndNot):
+            return self._tree_scores(q.a, docs, memo)
+        parts: list[wq.Query] = []
+        if isinstance(q, wq.AndMaybe):
+            parts = [q.a, q.b]
+        elif isinstance(q, (wq.And, wq.Or)):
+            parts = [p for p in q.subqueries if not isinstance(p, wq.Not)]
+        out = [0.0] * len(docs)
+        for child in parts:
+            child_scores = self._tree_scores(child, docs, memo)
+            if not isinstance(child, wq.Term):
+                child_scores = self._only_matching(child, docs, child_scores, memo)
+            out = list(map(float.__add__, out, child_scores))
+        boost = getattr(q, "boost", 1.0)
+        return out if boost == 1.0 else [x * boost for x in out]
+
+    def _only_matching(
+        self, q: wq.Query, docs: list[int], scores: list[float], memo: dict[int, bytes]
+    ) -> list[float]:
+        data = memo.get(id(q))
+        if data is None:
+            data = memo[id(q)] = self.mask(q).to_bytes((self.n >> 3) + 1, "little")
+        return [s if data[d >> 3] >> (d & 7) & 1 else 0.0 for s, d in zip(scores, docs, strict=True)]
 
     def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
         scores = [0.0] * len(docs)
         norm_of = self.snap.norm
+        ranking = self.ranking
         for st, c, lens in terms:
             data, id_list, tfs = st.tf_lookup()
-            norms = self.snap.norm_table(st.field)
+            norms = self.snap.norm_table(st.field, ranking)
             for j, doc in enumerate(docs):
                 if data[doc >> 3] >> (doc & 7) & 1:
                     tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
                     length = lens[doc]
                     norm = norms.get(length)
                     if norm is None:
-                        norm = norm_of(st.field, length)
+                        norm = norm_of(st.field, length, ranking)
                     scores[j] += c * tf / (tf + norm)
         return scores
 
@@ -439,6 +524,40 @@ def _phrase_in(doc: int, sts: list[SegTerm], slop: int) -> bool:
     return False
 
 
+def flat_scoring(q: wq.Query) -> bool:
+    """Whether summing the tree's terms scores it as its branches would.
+
+    True unless a conjunction or a phrase sits under an ``OR`` (or under the
+    optional side of ``ANDMAYBE``), or a text term occurs twice.
+    """
+    seen: set[tuple[str, str]] = set()
+
+    def walk(node: wq.Query, optional: bool) -> bool:
+        if isinstance(node, wq.Term):
+            key = (node.fieldname, node.text)
+            if key in seen:
+                return False
+            seen.add(key)
+            return True
+        if isinstance(node, (wq.Not, wq.Every)) or node is wq.NullQuery:
+            return True
+        if isinstance(node, wq.Phrase):
+            if optional:
+                return False
+            return all(walk(wq.Term(node.fieldname, w), False) for w in node.words)
+        if isinstance(node, wq.Or):
+            return all(walk(c, True) for c in node.subqueries)
+        if isinstance(node, wq.AndMaybe):
+            return walk(node.a, optional) and walk(node.b, True)
+        if isinstance(node, wq.AndNot):
+            return walk(node.a, optional)
+        if isinstance(node, wq.And):
+            return not optional and all(walk(c, False) for c in node.subqueries)
+        return not optional
+
+    return walk(q, False)
+
+
 def scoring_terms(q: wq.Query, negated: bool = False) -> list[ScoringTerm]:
     """The positive text terms of a query, with their boosts (what ranking sums)."""
     out: list[ScoringTerm] = []
@@ -468,26 +587,57 @@ def search(
     k: int,
     restrict: list[int] | None = None,
     exclude: int | None = None,
+    ranking: Ranking = WHOOSH,
 ) -> tuple[int, list[tuple[int, float]]]:
     """Total matches and the best ``k`` as ``(global docnum, score)``.
 
     ``restrict`` is a per-segment bitmap the matches must fall in; ``exclude`` a
     global docnum to leave out (the paper itself, for "more like this").
     """
-    scoring = scoring_terms(q)
-    total = 0
-    best: list[tuple[float, int]] = []
+    totals, ranked = search_tiers(snapshot, [q], k, restrict, exclude, ranking)
+    return totals[0], ranked[0]
+
+
+def search_tiers(
+    snapshot: Snapshot,
+    tiers: list[wq.Query],
+    k: int,
+    restrict: list[int] | None = None,
+    exclude: int | None = None,
+    ranking: Ranking = WHOOSH,
+    scoring: list[ScoringTerm] | None = None,
+) -> tuple[list[int], list[list[tuple[int, float]]]]:
+    """Matches of each tier that no earlier tier matched: their counts and best ``k`` each.
+
+    Every tier is ranked with the same ``scoring`` terms (by default those of
+    the last tier, the widest), so scores compare across tiers.
+    """
+    tree = None
+    if scoring is None:
+        scoring = scoring_terms(tiers[-1])
+        tree = tiers[-1]
+    totals = [0] * len(tiers)
+    best: list[list[tuple[float, int]]] = [[] for _ in tiers]
     for i, base in enumerate(snapshot.bases):
         seg_search = SegmentSearch(snapshot, i)
-        mask = seg_search.mask(q) & snapshot.live_mask(i)
+        allowed = snapshot.live_mask(i)
         if restrict is not None:
-            mask &= restrict[i]
+            allowed &= restrict[i]
         if exclude is not None and base <= exclude < base + seg_search.n:
-            mask &= ~(1 << (exclude - base))
-        if not mask:
-            continue
-        total += mask.bit_count()
-        for score, doc in seg_search.top(mask, scoring, k):
-            best.append((score, doc + base))
-    best.sort(key=lambda sd: (-sd[0], sd[1]))
-    return total, [(doc, score) for score, doc in best[:k]]
+            allowed &= ~(1 << (exclude - base))
+        taken = 0
+        for t, q in enumerate(tiers):
+            if not allowed:
+                break
+            mask = seg_search.mask(q) & allowed & ~taken
+            if not mask:
+                continue
+            taken |= mask
+            totals[t] += mask.bit_count()
+            for score, doc in seg_search.top(mask, scoring, k, ranking, tree):
+                best[t].append((score, doc + base))
+    out = []
+    for tier in best:
+        tier.sort(key=lambda sd: (-sd[0], sd[1]))
+        out.append([(doc, score) for score, doc in tier[:k]])
+    return totals, out

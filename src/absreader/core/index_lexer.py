@@ -1,8 +1,19 @@
 """Reading a query's text: tokens with their offsets, and ``date:`` values.
 
-The tokenizer never fails: an unclosed quote is dropped (with a notice) and
-its words read as plain words; operators are only ``AND OR NOT`` in capitals
-(and ``&&``, ``||``); ``-`` or ``!`` before a word negates it.
+Pasted text is text: syntax is recognised only where it is unambiguous, and
+everything else is words. The tokenizer never fails.
+
+* ``field:`` only with a known field name; ``foo:bar`` is the words ``foo bar``
+  (with a notice).
+* ``-word`` negates only at the start of a word after a space, and only in a
+  short query (at most :data:`SHORT_QUERY` words); ``+word`` makes a word
+  required. In a pasted paragraph both are just punctuation.
+* A quote opens a phrase only when a closing quote pairs with it; an unpaired
+  quote is dropped (with a notice) and its words read as words.
+* Brackets group only in a query that uses operators (``AND OR NOT``, ``&&``,
+  ``||``) or a field group (``title:(...)``); otherwise they are punctuation.
+* ``*`` and ``~`` are syntax only at the end of a word; ``?``, ``!``, ``:``,
+  `` - `` and hyphens are punctuation.
 """
 
 from __future__ import annotations
@@ -89,10 +100,81 @@ STOP_WORDS = frozenset(
         "within",
         "you",
         "your",
+        # Words of questions and requests: they say how, not what.
+        "about",
+        "after",
+        "all",
+        "also",
+        "am",
+        "among",
+        "any",
+        "been",
+        "being",
+        "between",
+        "both",
+        "but",
+        "could",
+        "did",
+        "do",
+        "does",
+        "done",
+        "during",
+        "each",
+        "either",
+        "etc",
+        "eg",
+        "ie",
+        "how",
+        "i",
+        "into",
+        "its",
+        "me",
+        "might",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "only",
+        "other",
+        "our",
+        "ought",
+        "over",
+        "shall",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "those",
+        "through",
+        "thus",
+        "under",
+        "us",
+        "very",
+        "where",
+        "whether",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "would",
     ]  # noqa: SIM905
 )
 
 OPERATORS = {"AND", "OR", "NOT", "&&", "||"}
+#: ``-word`` negates only in queries of at most this many words.
+SHORT_QUERY = 6
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _FIELD = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
 
@@ -108,6 +190,16 @@ class Token:
     start: int = 0
     end: int = 0
     slop: int = 1
+    #: ``+word``: required even when the other words are relaxed.
+    required: bool = False
+
+
+def _uses_syntax(text: str) -> bool:
+    """Whether brackets can be groups: the query has an operator or a field group."""
+    return bool(
+        re.search(r"(?:^|[\s(])(?:AND|OR|NOT|&&|\|\|)(?=[\s(]|$)", text)
+        or re.search(r"(?:^|[\s(])[-+]?([A-Za-z]+):\(", text)
+    )
 
 
 def tokenize(text: str) -> tuple[list[Token], list[str]]:
@@ -115,6 +207,8 @@ def tokenize(text: str) -> tuple[list[Token], list[str]]:
     tokens: list[Token] = []
     notices: list[str] = []
     i, n = 0, len(text)
+    groups = _uses_syntax(text)
+    short = len(text.split()) <= SHORT_QUERY
     pending_field: str | None = None
     pending_neg = False
     pending_start = 0
@@ -122,6 +216,10 @@ def tokenize(text: str) -> tuple[list[Token], list[str]]:
         ch = text[i]
         if ch.isspace():
             i += 1
+            pending_field, pending_neg = None, False
+            continue
+        if ch in "()" and not groups:
+            i += 1  # punctuation in pasted text
             pending_field, pending_neg = None, False
             continue
         if ch == "(":
@@ -146,6 +244,7 @@ def tokenize(text: str) -> tuple[list[Token], list[str]]:
             if close < 0:
                 notices.append("A quote was not closed; searched for the words instead.")
                 i += 1
+                pending_field, pending_neg = None, False
                 continue
             slop = 1
             end = close + 1
@@ -180,13 +279,33 @@ def tokenize(text: str) -> tuple[list[Token], list[str]]:
             )
             continue
         neg = pending_neg
-        if pending_field is None and not neg and len(chunk) > 1 and chunk[0] in "-!":
+        required = False
+        at_word_start = start == 0 or text[start - 1].isspace() or text[start - 1] == "("
+        if (
+            pending_field is None
+            and not neg
+            and len(chunk) > 1
+            and chunk[0] == "-"
+            and chunk[1] not in "-+"
+            and at_word_start
+            and short
+        ):
             neg, chunk, start = True, chunk[1:], start + 1
         elif pending_field is None and chunk.startswith("+") and len(chunk) > 1:
-            chunk, start = chunk[1:], start + 1
+            chunk, start, required = chunk[1:], start + 1, True
         match = _FIELD.match(chunk)
         if match and pending_field is None and parse_arxiv_id(chunk) is None:
             name, rest = match.group(1), match.group(2)
+            if name.lower() not in FIELD_NAMES:
+                # Not a field: "foo:bar" is the words foo and bar.
+                if rest and not rest.startswith(":"):
+                    notices.append(f"There is no field {name}:, so its words were searched for.")
+                tokens.append(Token("word", name, None, neg, start, start + len(name), required=required))
+                rest_start = start + len(name) + 1
+                if rest.strip(":"):
+                    tokens.append(Token("word", rest, None, False, rest_start, j))
+                pending_field, pending_neg = None, False
+                continue
             if not rest:
                 # "title:" followed by a quote or a bracket
                 if i < n and text[i] in '"(':
@@ -198,11 +317,11 @@ def tokenize(text: str) -> tuple[list[Token], list[str]]:
                     continue
                 tokens.append(Token("word", name, None, neg, start, j))
                 continue
-            tokens.append(Token("word", rest, name, neg, start, j))
+            tokens.append(Token("word", rest, name, neg, start, j, required=required))
             continue
         if chunk == "-" or not chunk:
             continue
-        tokens.append(Token("word", chunk, pending_field, neg, start, j))
+        tokens.append(Token("word", chunk, pending_field, neg, start, j, required=required))
         pending_field, pending_neg = None, False
     return tokens, notices
 

@@ -26,11 +26,11 @@ from whoosh.lang.porter import stem as _porter_stem
 
 from absreader.core.clean import fold
 from absreader.core.ids import parse_arxiv_id
-from absreader.core.models import Paper
 
-#: Bump when the schema, the analysis or the on-disk layout changes: an index
-#: written with another version reports ``state() == "outdated"`` and is rebuilt.
-SCHEMA_VERSION = 1
+# SCHEMA_VERSION lives in index_state, which commands that do not search read without Whoosh.
+from absreader.core.index_state import SCHEMA_VERSION  # noqa: F401 - re-exported
+from absreader.core.library.tags import normalise_tag
+from absreader.core.models import Paper
 
 #: Fields holding running text, with positions (phrases work in all of them).
 TEXT_FIELDS = ("title", "abstract", "author", "note")
@@ -244,11 +244,6 @@ def word_spans(text: str) -> Iterable[tuple[int, int, str]]:
 def term_for(fieldname: str, word: str) -> str:
     """The term a folded word becomes in the given text field."""
     return stem_of(word) if fieldname in STEMMED_FIELDS else word
-
-
-def normalise_tag(tag: str) -> str:
-    """The form tags are indexed and matched in: ``"To Read"`` -> ``"to-read"``."""
-    return "-".join(part for part in re.split(r"[\s\-_]+", fold(tag)) if part)
 
 
 def date_terms(date: str | None) -> list[str]:

@@ -24,13 +24,44 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A page of results, the number of all matches, and what to tell the user."""
+    """A page of results, the number of all matches, and what to tell the user.
+
+    The ranking has two parts: papers with all the words (``strict_total`` of
+    them) come first, then papers with some of the words. ``strict_total`` is
+    None when the query has one part only (one word, ``AND``, ``OR``, a
+    phrase...): then every hit matches it fully.
+    """
 
     hits: list[Hit]
     total: int
     suggestion: str | None
     notice: str | None
     elapsed_ms: float
+    strict_total: int | None = None
+    #: The offset of the first hit of this page in the whole ranking.
+    offset: int = 0
+
+    @property
+    def divider(self) -> int | None:
+        """Where papers with only some of the words start, as an index into ``hits``.
+
+        None when there is no such place on this page.
+        """
+        if self.strict_total is None or self.strict_total >= self.total:
+            return None
+        at = self.strict_total - self.offset
+        return at if 0 <= at < len(self.hits) else None
+
+    @property
+    def status(self) -> str | None:
+        """"12 have all words · 188 have some", or None for a one-part ranking."""
+        if self.strict_total is None or self.strict_total >= self.total:
+            return None
+        return (
+            f"{self.strict_total:,} {'has' if self.strict_total == 1 else 'have'} all words"
+            f" · {self.total - self.strict_total:,}"
+            f" {'has' if self.total - self.strict_total == 1 else 'have'} some"
+        )
 
 
 class IndexUnavailable(Exception):

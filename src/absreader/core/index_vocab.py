@@ -141,6 +141,13 @@ class Vocabulary:
         self._prefix_cache[key] = found
         return found
 
+    def with_prefix(self, prefix: str) -> list[str]:
+        """Every word starting with ``prefix`` (uncapped, in sorted order)."""
+        words, _ = self._lists()
+        lo = bisect.bisect_left(words, prefix)
+        hi = bisect.bisect_left(words, prefix + "\U0010ffff", lo)
+        return words[lo:hi]
+
     def within(self, word: str, distance: int, limit: int) -> list[str]:
         """Known words within ``distance`` edits of ``word`` (most used first).
 

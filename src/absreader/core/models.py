@@ -126,6 +126,9 @@ class ImportReport:
     merged: int = 0
     skipped: int = 0
     filtered: int = 0
+    #: Of ``filtered``: records with no category (``--category``) or no date (``--since``).
+    no_category: int = 0
+    no_date: int = 0
     problems: list[Problem] = field(default_factory=list)
     error: str | None = None
 
@@ -147,7 +150,8 @@ class SavedSearch:
 
 @dataclass(frozen=True)
 class TagInfo:
-    """A tag (reading list) as the user typed it, and how many papers carry it."""
+    """A tag (reading list) as the user typed it, how many papers carry it, how many unread."""
 
     name: str
     count: int
+    unread: int = 0

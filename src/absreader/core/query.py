@@ -31,7 +31,13 @@ from absreader.core.index_lexer import (
     parse_date,
     tokenize,
 )
-from absreader.core.index_schema import IS_FLAGS, normalise_tag, term_for, words
+from absreader.core.index_schema import (
+    IS_FLAGS,
+    normalise_tag,
+    term_for,
+    word_spans,
+    words,
+)
 from absreader.core.index_vocab import Vocabulary
 
 MAX_QUERY_CHARS = 1000
@@ -40,7 +46,7 @@ MAX_ATOMS = 64
 PREFIX_LIMIT = 16
 TYPING_PREFIX_LIMIT = 8
 FUZZY_LIMIT = 12
-TITLE_BOOST = 2.0
+TITLE_BOOST = 1.0
 DEFAULT_FIELDS = (("title", TITLE_BOOST), ("abstract", 1.0), ("author", 1.0), ("note", 1.0))
 
 _SUFFIX = re.compile(r"(\*|~(\d)?)$")
@@ -70,6 +76,14 @@ class ParsedQuery:
     #: The positive ``(field, term)`` pairs a highlighter should mark, and phrases.
     highlight_terms: set[tuple[str, str]] = field(default_factory=set)
     highlight_phrases: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    #: The wider tier ("some of the words"): matches beyond ``query``, ranked after it.
+    relaxed: wq.Query | None = None
+    #: How many words (stop words aside) may be missing from a paper of the wider tier.
+    optional_words: int = 0
+
+
+#: One clause of a top-level conjunction: ``(query, is a stop word, required)``.
+Item = tuple[wq.Query, bool, bool]
 
 
 class QueryBuilder:
@@ -187,6 +201,47 @@ class QueryBuilder:
                 parsed.highlight_phrases.append((name, tuple(terms)))
         return parts[0] if len(parts) == 1 else wq.Or(parts)
 
+    def prefix_word(
+        self,
+        fieldname: str | None,
+        word: str,
+        parsed: ParsedQuery,
+        negated: bool = False,
+        typing: bool = False,
+    ) -> wq.Query:
+        """``word*``, or the word being typed: every known word it begins, exactly.
+
+        The most used words it begins rank (and are highlighted); the others
+        only match, so a longer prefix never finds more. While typing, a word
+        of one or two letters matches everything (it only ranks), so a
+        half-typed word never empties the list.
+        """
+        top = self.prefix_variants(word, TYPING_PREFIX_LIMIT if typing else PREFIX_LIMIT)
+        if self.vocab is not None and len(top) > 1 and not self.vocab.count(word):
+            # Not a word itself: its stem could reach words it does not begin.
+            top = top[1:]
+        if fieldname is None:
+            ranked = self.default_word(word, parsed, top, negated)
+        else:
+            ranked = self.field_word(fieldname, word, parsed, top, negated)
+        if typing and len(word) < 3 and not negated:
+            return wq.AndMaybe(wq.Every(), ranked)
+        if self.vocab is None:
+            return ranked
+        rest = [w for w in self.vocab.with_prefix(word) if w not in top]
+        if not rest:
+            return ranked
+        fields = [fieldname] if fieldname else [f for f, _ in DEFAULT_FIELDS if f != "note"]
+        known = {(t.fieldname, t.text) for t in ranked.leaves() if isinstance(t, wq.Term)}
+        extra: list[wq.Query] = []
+        for name in fields:
+            for term in dict.fromkeys(term_for(name, w) for w in rest):
+                if (name, term) not in known:
+                    extra.append(wq.Term(name, term, boost=0.0))
+        if not extra:
+            return ranked
+        return wq.Or([*(ranked.subqueries if isinstance(ranked, wq.Or) else [ranked]), *extra])
+
     def prefix_variants(self, word: str, limit: int) -> list[str]:
         """The word itself (if known) and the most used words it begins."""
         out = [word]
@@ -234,13 +289,17 @@ class _Parser:
         self.pos = 0
         self.atoms = 0
         self.field_context: str | None = None
-        self.typing = as_you_type and bool(text) and not text[-1].isspace() and text[-1] not in '")'
+        self.typing = as_you_type and bool(text) and text[-1].isalnum()
+        self.top_items: list[Item] = []
+        self.top_or = False
+        self.explicit_and = any(t.kind == "op" and t.text == "AND" for t in tokens)
         self.last_word = max((k for k, t in enumerate(tokens) if t.kind == "word"), default=-1)
 
     def run(self) -> ParsedQuery:
         """Parse the whole query."""
         query = self.parse_or(0)
         self.parsed.query = query if query is not None else wq.NullQuery
+        self.parsed.relaxed = self.relaxed() if query is not None else None
         if self.atoms > MAX_ATOMS:
             self.parsed.notices.append(f"Only the first {MAX_ATOMS} terms were used.")
         return self.parsed
@@ -257,6 +316,8 @@ class _Parser:
             items.append(first)
         while (tok := self.peek()) is not None and tok.kind == "op" and tok.text == "OR":
             self.pos += 1
+            if depth == 0:
+                self.top_or = True
             nxt = self.parse_and(depth)
             if nxt is not None:
                 items.append(nxt)
@@ -266,7 +327,7 @@ class _Parser:
 
     def parse_and(self, depth: int) -> wq.Query | None:
         """Words side by side (and ``AND``, ``NOT``): all must match."""
-        items: list[tuple[wq.Query, bool]] = []
+        items: list[Item] = []
         negate_next = False
         while (tok := self.peek()) is not None:
             if tok.kind == ")":
@@ -281,26 +342,41 @@ class _Parser:
                 if tok.text == "NOT":
                     negate_next = True
                 continue
-            item = self.parse_unary(depth)
-            if item is None:
-                negate_next = False
-                continue
-            q, stop = item
-            if negate_next:
-                q, stop = wq.Not(q), False
-                negate_next = False
-            items.append((q, stop))
+            got = self.parse_unary(depth)
+            for q, stop, required in got:
+                if negate_next:
+                    q, stop, required = wq.Not(q), False, True
+                items.append((q, stop, required))
+            negate_next = False
         if not items:
             return None
-        if any(stop for _, stop in items) and not all(stop for _, stop in items):
-            items = [(q, s) for q, s in items if not s]
-        parts = [q for q, _ in items]
+        if any(stop for _, stop, _ in items) and not all(stop for _, stop, _ in items):
+            items = [item for item in items if not item[1]]
+        if depth == 0:
+            self.top_items = items
+        parts = [q for q, _, _ in items]
         if all(isinstance(p, wq.Not) for p in parts):
             parts.insert(0, wq.Every())
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
-    def parse_unary(self, depth: int) -> tuple[wq.Query, bool] | None:
-        """A bracketed group or one word or phrase; ``(query, is a stop word)``."""
+    def relaxed(self) -> wq.Query | None:
+        """The wider tier: the required clauses and at least one of the other words.
+
+        None when there is nothing to relax: one word, an explicit ``AND`` or a
+        top-level ``OR`` (then the query means exactly what it says).
+        """
+        if self.top_or or self.explicit_and or not self.top_items:
+            return None
+        optional = [q for q, _, required in self.top_items if not required]
+        if len(optional) < 2:
+            return None
+        self.parsed.optional_words = len(optional)
+        parts = [q for q, _, required in self.top_items if required]
+        parts.append(wq.Or(optional))
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def parse_unary(self, depth: int) -> list[Item]:
+        """A bracketed group or one word or phrase (a hyphenated word: its words)."""
         tok = self.tokens[self.pos]
         self.pos += 1
         if tok.kind in ("(", "field("):
@@ -312,15 +388,15 @@ class _Parser:
             if (close := self.peek()) is not None and close.kind == ")":
                 self.pos += 1
             if inner is None:
-                return None
-            return (wq.Not(inner) if tok.negated else inner), False
+                return []
+            return [((wq.Not(inner) if tok.negated else inner), False, True)]
         return self.atom(tok, self.pos - 1)
 
-    def atom(self, tok: Token, index: int) -> tuple[wq.Query, bool] | None:
+    def atom(self, tok: Token, index: int) -> list[Item]:
         """One word or phrase, with its field and negation applied."""
         self.atoms += 1
         if self.atoms > MAX_ATOMS:
-            return None
+            return []
         fieldname_raw = tok.field or self.field_context
         fieldname = None
         text = tok.text
@@ -333,17 +409,34 @@ class _Parser:
                 text = f"{fieldname_raw} {text}"
         if tok.kind == "phrase":
             q = self.phrase(fieldname, text, tok)
-        else:
-            q = self.word(fieldname, text, tok, index)
+            if q is None:
+                return []
+            return [((wq.Not(q) if tok.negated else q), False, True)]
+        typing = self.typing and index == self.last_word
+        required = tok.required or tok.negated or fieldname is not None or typing
+        if fieldname is None and not tok.negated and not _SUFFIX.search(text):
+            spans = list(word_spans(self.text[tok.start : tok.end]))
+            if len(spans) > 1 and [w for _, _, w in spans] == words(text):
+                # A hyphenated or dotted word: its words, each a word of the query.
+                out: list[Item] = []
+                for k, (a, b, w) in enumerate(spans):
+                    last = k == len(spans) - 1
+                    q = self.word(None, w, tok, index if last else -1, (tok.start + a, tok.start + b))
+                    if q is not None:
+                        stop = w in STOP_WORDS and not (typing and last)
+                        out.append((q, stop, required and last))
+                return out
+        q = self.word(fieldname, text, tok, index)
         if q is None:
-            return None
+            return []
         stop = (
             tok.kind == "word"
             and fieldname is None
             and not tok.negated
+            and not typing  # a word being typed is a prefix, not yet a stop word
             and text.lower() in STOP_WORDS
         )
-        return (wq.Not(q) if tok.negated else q), stop
+        return [((wq.Not(q) if tok.negated else q), stop, required)]
 
     def phrase(self, fieldname: str | None, text: str, tok: Token) -> wq.Query | None:
         """A quoted phrase (one word: a plain word)."""
@@ -356,7 +449,14 @@ class _Parser:
             return self.word(fieldname, ws[0], tok, -1)
         return self.b.phrase(fieldname, ws, tok.slop, self.parsed, tok.negated)
 
-    def word(self, fieldname: str | None, text: str, tok: Token, index: int) -> wq.Query | None:
+    def word(
+        self,
+        fieldname: str | None,
+        text: str,
+        tok: Token,
+        index: int,
+        span: tuple[int, int] | None = None,
+    ) -> wq.Query | None:
         """A word, with ``*`` / ``~`` / typing expansions."""
         typing = self.typing and index == self.last_word
         if fieldname in ("id", "cat", "tag", "is", "date"):
@@ -370,27 +470,23 @@ class _Parser:
                 mode = "fuzzy"
                 distance = min(2, int(suffix.group(2) or 1))
             text = text[: suffix.start()]
-        elif "*" in text or "?" in text:
-            mode = "prefix"
-            text = re.split(r"[*?]", text, maxsplit=1)[0]
         ws = words(text)
         if not ws:
             return None
         if len(ws) > 1:
             return self.b.phrase(fieldname, ws, 1, self.parsed, tok.negated)
         word = ws[0]
-        variants = None
-        if mode == "prefix":
-            variants = self.b.prefix_variants(word, PREFIX_LIMIT)
-        elif mode == "fuzzy":
-            variants = self.b.fuzzy_variants(word, distance)
-        elif typing and len(word) >= 3:
-            variants = self.b.prefix_variants(word, TYPING_PREFIX_LIMIT)
         if not mode and not tok.negated:
-            start = tok.start + (len(tok.field) + 1 if tok.field and tok.text == text else 0)
-            span = self.text[start : tok.end]
-            if words(span) == [word]:
-                self.parsed.words.append(WordSpan(start, tok.end, word))
+            if span is None:
+                start = tok.start + (len(tok.field) + 1 if tok.field and tok.text == text else 0)
+                span = (start, tok.end)
+            if words(self.text[span[0] : span[1]]) == [word]:
+                self.parsed.words.append(WordSpan(span[0], span[1], word))
+        if mode == "prefix" or (typing and not mode):
+            return self.b.prefix_word(fieldname, word, self.parsed, tok.negated, typing)
+        variants = None
+        if mode == "fuzzy":
+            variants = self.b.fuzzy_variants(word, distance)
         if fieldname is None:
             return self.b.default_word(word, self.parsed, variants, tok.negated)
         return self.b.field_word(fieldname, word, self.parsed, variants, tok.negated)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+from absreader.core import dedupe
+
+SCHEMA_VERSION = 5
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -87,7 +89,85 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS papers_read ON papers (read, sort_key DESC, id DESC)")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
+def _v3(conn: sqlite3.Connection) -> None:
+    """One tag rule: re-key every tag with ``normalise_tag`` (case, accents, space, ``-``
+    and ``_`` folded), merging lists that now share a key into the oldest one."""
+    from absreader.core.library.tags import normalise_tag  # the rule lives with the tags
+
+    keep: dict[str, int] = {}
+    for tag_id, name in conn.execute("SELECT id, name FROM tags ORDER BY id").fetchall():
+        norm = normalise_tag(name) or f"tag-{tag_id}"
+        if norm in keep:
+            conn.execute(
+                "INSERT OR IGNORE INTO paper_tags (paper_id, tag_id) "
+                "SELECT paper_id, ? FROM paper_tags WHERE tag_id = ?",
+                (keep[norm], tag_id),
+            )
+            conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+        else:
+            keep[norm] = tag_id
+            conn.execute("UPDATE tags SET norm = ? WHERE id = ?", (f"\x00{tag_id}", tag_id))
+    for norm, tag_id in keep.items():
+        conn.execute("UPDATE tags SET norm = ? WHERE id = ?", (norm, tag_id))
+
+
+def _v4(conn: sqlite3.Connection) -> None:
+    """Sorting and facets from indexes: every paper gets a sort date (its first version's,
+    else its id's month, else the day it was added) and a year; categories get a table."""
+    import json
+
+    _run(
+        conn,
+        """
+        ALTER TABLE papers ADD COLUMN year INTEGER;
+        UPDATE papers SET sort_key = substr(added, 1, 10) WHERE sort_key = '';
+        UPDATE papers SET year = CAST(substr(sort_key, 1, 4) AS INTEGER)
+            WHERE substr(sort_key, 1, 4) GLOB '[0-9][0-9][0-9][0-9]';
+        CREATE INDEX papers_newest ON papers (sort_key DESC, untitled, id DESC);
+        CREATE INDEX papers_added ON papers (added DESC, id DESC);
+        CREATE INDEX papers_year ON papers (year);
+        CREATE TABLE paper_categories (
+            category TEXT NOT NULL,
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            PRIMARY KEY (category, paper_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX paper_categories_paper ON paper_categories (paper_id)
+        """,
+    )
+    rows = conn.execute("SELECT id, categories FROM papers WHERE categories != '[]'")
+    conn.executemany(
+        "INSERT OR IGNORE INTO paper_categories (category, paper_id) VALUES (?, ?)",
+        [(cat, pid) for pid, cats in rows for cat in json.loads(cats)],
+    )
+
+
+def _v5(conn: sqlite3.Connection) -> None:
+    """Fingerprints as small sketches stored block by block (bounded writes per import).
+
+    The old table keyed ~51 random hashes a paper by ``fp`` alone, so every
+    import batch dirtied pages all over it. The new one is keyed by the paper
+    id's block first; every paper is fingerprinted again with the new sketch.
+    """
+    _run(
+        conn,
+        """
+        DROP TABLE IF EXISTS fingerprints;
+        CREATE TABLE fingerprints (
+            gen INTEGER NOT NULL,
+            fp INTEGER NOT NULL,
+            paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+            PRIMARY KEY (gen, fp, paper_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX fingerprints_paper ON fingerprints (paper_id);
+        """,
+    )
+    dedupe.rebuild(conn)
+
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5,
+}  # fmt: skip
 
 
 def migrate(conn: sqlite3.Connection) -> None:

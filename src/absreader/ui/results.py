@@ -75,7 +75,7 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
     notice = None
     spec = request.spec
     query = request.query
-    seq = catalog.change_counter()
+    seq = catalog.current_seq()
     needs_index = bool(query.strip()) or spec.kind == "saved"
     if request.indexing and needs_index and catalog.indexed_count() == 0:
         searched = False

@@ -4,14 +4,16 @@ Each format module exposes ``NAME``, ``sniff(head) -> int`` (0-100 confidence
 from the first ~64 KB of text) and ``parse(stream, source)``, a generator of
 :class:`~absreader.core.models.Record`, :class:`~absreader.core.models.Problem`
 and :class:`~absreader.core.models.SavedSearch` items that never raises for bad
-content. :func:`read_source` opens a file (encoding detection in ``_text``),
-picks the format and returns a lazy generator over its items.
+content. :func:`read_source` opens a file (encoding detection and gzip in
+``_text``, zip archives in ``_archive``), picks the format and returns a lazy
+generator over its items.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import TextIO
@@ -26,7 +28,15 @@ from absreader.core.sources import (
     dataset_viewer,
     json_records,
 )
-from absreader.core.sources._text import SourceError, open_text, read_head
+from absreader.core.sources._archive import member_source, members, open_archive, open_member
+from absreader.core.sources._text import (
+    SourceError,
+    compressed_error,
+    is_zip,
+    open_text,
+    raw_position,
+    read_head,
+)
 
 __all__ = ["FORMATS", "SourceError", "SourceItems", "detect_format", "read_source", "sniff_text"]
 
@@ -88,32 +98,78 @@ def sniff_text(head: str, suffix: str = "") -> tuple[str | None, int]:
     return best, min(best_score, 100)
 
 
-def _choose(stream: TextIO, path: Path) -> str:
+def _suffix(name: str) -> str:
+    """The extension that hints at the format: ``.jsonl`` for ``papers.jsonl.gz`` too."""
+    path = Path(name)
+    if path.suffix.lower() == ".gz":
+        path = path.with_suffix("")
+    return path.suffix
+
+
+def _choose(stream: TextIO, name: str) -> str:
     head = read_head(stream)
     if not head:
-        raise SourceError(f"{path}: no text in the file (only blank space)")
-    found, _ = sniff_text(head, path.suffix)
+        raise SourceError(f"{name}: no text in the file (only blank space)")
+    found, _ = sniff_text(head, _suffix(name))
     if found is None:
         raise SourceError(
-            f"{path}: unrecognised format; choose one with --format ({', '.join(FORMATS)})"
+            f"{name}: unrecognised format; choose one with --format ({', '.join(FORMATS)})"
         )
     return found
+
+
+def _sniff(stream: TextIO, name: str) -> str:
+    """:func:`_choose` for an open stream that is closed afterwards, whatever happens."""
+    try:
+        return _choose(stream, name)
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    except (EOFError, zlib.error) as exc:
+        raise compressed_error(name, exc) from None
+    finally:
+        stream.close()
+
+
+def _archive_formats(
+    path: Path, archive: zipfile.ZipFile, format: str | None
+) -> tuple[list[tuple[zipfile.ZipInfo, str]], list[Problem]]:
+    """Each readable member with its format, and a Problem for each that is not."""
+    chosen: list[tuple[zipfile.ZipInfo, str]] = []
+    problems: list[Problem] = []
+    for info in members(archive):
+        source = member_source(path, info)
+        try:
+            stream = open_member(archive, info, source)
+            found = format or _sniff(stream, source)
+            if format:
+                stream.close()
+        except SourceError as exc:
+            problems.append(Problem(source, 0, str(exc).removeprefix(f"{source}: ")))
+            continue
+        chosen.append((info, found))
+    if not chosen:
+        if problems:
+            raise SourceError(f"{path}: nothing readable inside: {problems[0]}")
+        raise SourceError(f"{path}: the zip archive holds no files")
+    return chosen, problems
+
+
+def _format_name(chosen: list[tuple[zipfile.ZipInfo, str]]) -> str:
+    return "+".join(dict.fromkeys(fmt for _info, fmt in chosen))
 
 
 def detect_format(path: Path) -> str:
     """The format of the file at ``path``, judged from its content.
 
-    Raises :class:`SourceError` for missing, unreadable, binary, empty or
-    unrecognised files.
+    Gzip files are looked into; for a zip archive, the formats of its members
+    (``json``, or ``bibtex+csv`` when they differ). Raises :class:`SourceError`
+    for missing, unreadable, binary, empty or unrecognised files.
     """
     path = Path(path)
-    stream = open_text(path)
-    try:
-        return _choose(stream, path)
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    finally:
-        stream.close()
+    if is_zip(path):
+        with open_archive(path) as archive:
+            return _format_name(_archive_formats(path, archive, None)[0])
+    return _sniff(open_text(path), str(path))
 
 
 def read_source(
@@ -122,8 +178,10 @@ def read_source(
     """Open ``path`` and return its format name and a lazy generator of its items.
 
     ``format`` forces a format (one of :data:`FORMATS`); otherwise it is detected
-    from the content. Raises :class:`SourceError` for an unknown format name and
-    for missing, unreadable, directory, binary, empty or unrecognised files.
+    from the content. Gzip files are decompressed as they are read and the members
+    of a zip archive are read one after another (a member's messages name it as
+    ``archive.zip:member``). Raises :class:`SourceError` for an unknown format name
+    and for missing, unreadable, directory, binary, empty or unrecognised files.
     Problems found while reading (malformed records) come out of the generator.
     """
     path = Path(path)
@@ -131,10 +189,12 @@ def read_source(
         raise SourceError(
             f"{path}: unknown format {format!r} (choose one of: {', '.join(FORMATS)})"
         )
+    if is_zip(path):
+        return _read_archive(path, format)
     stream = open_text(path)
     try:
         if format is None:
-            format = _choose(stream, path)
+            format = _choose(stream, str(path))
             stream.seek(0)
     except SourceError:
         stream.close()
@@ -142,19 +202,66 @@ def read_source(
     except OSError as exc:
         stream.close()
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return format, SourceItems(_items(_MODULES[format], stream, str(path)), stream)
+    except (EOFError, zlib.error) as exc:
+        stream.close()
+        raise compressed_error(str(path), exc) from None
+    return format, SourceItems(
+        _items(_MODULES[format], stream, str(path)), lambda: raw_position(stream), _size(path)
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_archive(
+    path: Path, format: str | None
+) -> tuple[str, Iterator[Record | Problem | SavedSearch]]:
+    archive = open_archive(path)
+    try:
+        chosen, problems = _archive_formats(path, archive, format)
+    except SourceError:
+        archive.close()
+        raise
+
+    def items() -> Iterator[Record | Problem | SavedSearch]:
+        try:
+            yield from problems
+            for info, fmt in chosen:
+                source = member_source(path, info)
+                try:
+                    stream = open_member(archive, info, source)
+                except SourceError as exc:
+                    yield Problem(source, 0, str(exc).removeprefix(f"{source}: "))
+                    continue
+                yield from _items(_MODULES[fmt], stream, source)
+        finally:
+            archive.close()
+
+    def position() -> int:
+        try:
+            return int(archive.fp.tell()) if archive.fp else 0
+        except (OSError, ValueError):
+            return 0
+
+    return _format_name(chosen), SourceItems(items(), position, _size(path))
 
 
 class SourceItems(Iterator[Record | Problem | SavedSearch]):
     """The lazy items of one open source file; :meth:`position` reports progress."""
 
-    def __init__(self, items: Iterator[Record | Problem | SavedSearch], stream: TextIO) -> None:
+    def __init__(
+        self,
+        items: Iterator[Record | Problem | SavedSearch],
+        position: Callable[[], int],
+        total: int,
+    ) -> None:
         self._items = items
-        self._stream = stream
-        try:
-            self._total = os.fstat(stream.fileno()).st_size
-        except (AttributeError, OSError, ValueError):
-            self._total = 0
+        self._position = position
+        self._total = total
         self._finished_at: int | None = None
 
     def __next__(self) -> Record | Problem | SavedSearch:
@@ -169,10 +276,7 @@ class SourceItems(Iterator[Record | Problem | SavedSearch]):
         """How many bytes of the file have been read so far (all of it once finished)."""
         if self._finished_at is not None:
             return self._finished_at
-        try:
-            return int(self._stream.buffer.tell())
-        except (AttributeError, OSError, ValueError):
-            return 0
+        return self._position()
 
     def close(self) -> None:
         """Stop reading and close the file."""
@@ -189,6 +293,8 @@ def _items(
         yield from module.parse(stream, source)
     except OSError as exc:
         yield Problem(source, 0, f"reading stopped: {exc.strerror or exc}")
+    except (EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        yield Problem(source, 0, f"reading stopped: the compressed data is damaged or cut short ({exc})")
     except RecursionError:
         yield Problem(source, 0, "reading stopped: the file is nested too deeply")
     except Exception as exc:  # noqa: BLE001 - the contract is "never raise for bad content"

@@ -79,6 +79,32 @@ def iso_date(value: object) -> str | None:
     return None
 
 
+_YEAR_MONTH = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2}))?\s*$")
+_MONTH_YEAR = re.compile(r"^\s*([A-Za-z]+)\.?,?\s+(\d{4})\s*$")
+
+
+def partial_date(value: object) -> str | None:
+    """A date at the precision it is given: ``2017-06-12``, ``2017-06`` or ``2017``.
+
+    Full dates are read as :func:`iso_date` reads them; besides those, a bare
+    year (``2017``), a year and month (``2017-06``, ``2017/6``) and ``June 2017``.
+    """
+    full = iso_date(value)
+    if full or not isinstance(value, str) or len(value) > 200:
+        return full
+    match = _YEAR_MONTH.match(value)
+    if match:
+        year, month = int(match[1]), int(match[2]) if match[2] else 0
+    else:
+        match = _MONTH_YEAR.match(value)
+        if not match or match[1].lower() not in _MONTHS:
+            return None
+        year, month = int(match[2]), _MONTHS[match[1].lower()]
+    if not 1000 <= year <= 2999 or month > 12:
+        return None
+    return f"{year:04d}-{month:02d}" if month else f"{year:04d}"
+
+
 def arxiv_fields(*candidates: object, search: bool = True) -> tuple[str | None, str | None]:
     """The first arXiv id (normalised) and version found among ``candidates``.
 

@@ -4,17 +4,20 @@ Every parser reads a ``TextIO`` that came from :func:`open_text`, so each of
 them sees decoded text with universal newlines, whatever the bytes were:
 UTF-8 with or without a BOM, UTF-16 or UTF-32 with a BOM, and otherwise
 cp1252 when the start of the file is not valid UTF-8. Undecodable bytes become
-U+FFFD instead of raising.
+U+FFFD instead of raising. Gzip-compressed files (and zip members, see
+``_archive``) are decompressed while they are read.
 """
 
 from __future__ import annotations
 
 import codecs
+import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 #: How much of a file is inspected to choose an encoding and a format.
 HEAD_BYTES = 64 * 1024
@@ -59,8 +62,73 @@ def detect_encoding(head: bytes, source: str) -> str:
     return encoding
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def is_zip(path: Path) -> bool:
+    """True when ``path`` is a regular file that starts like a zip archive."""
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as fh:
+            return fh.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def compressed_error(source: str, exc: BaseException) -> SourceError:
+    """The message for a compressed file that cannot be decompressed."""
+    detail = str(exc) or type(exc).__name__
+    return SourceError(f"{source}: the compressed data is damaged or cut short ({detail})")
+
+
+def raw_position(stream: TextIO) -> int:
+    """How many bytes of the file on disk a text stream has consumed (compressed bytes
+    for a compressed file), for progress."""
+    raw = getattr(stream, "absreader_raw", None) or getattr(stream, "buffer", None)
+    try:
+        return int(raw.tell()) if raw is not None else 0
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def text_stream(raw: BinaryIO, source: str, *, disk: BinaryIO | None = None) -> TextIO:
+    """``raw`` (positioned at its start) as decoded text; gzip data is decompressed as read.
+
+    ``disk`` is the file underneath when ``raw`` is itself a decompressing stream (a
+    zip member), so progress counts bytes of the file on disk.
+    """
+    disk = disk or raw
+    try:
+        head = raw.read(HEAD_BYTES)
+        if head.startswith(GZIP_MAGIC):
+            raw.seek(0)
+            raw = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+            try:
+                head = raw.read(HEAD_BYTES)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise compressed_error(source, exc) from None
+        if not head:
+            raise SourceError(f"{source}: empty file")
+        encoding = detect_encoding(head, source)
+        raw.seek(0)
+    except SourceError:
+        raw.close()
+        raise
+    except OSError as exc:
+        raw.close()
+        raise SourceError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    stream = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None)  # type: ignore[arg-type]
+    stream.absreader_raw = disk  # type: ignore[attr-defined]
+    return stream
+
+
 def open_text(path: Path) -> TextIO:
-    """Open ``path`` for reading as text, or raise :class:`SourceError` saying why not."""
+    """Open ``path`` for reading as text, or raise :class:`SourceError` saying why not.
+
+    A gzip-compressed file is decompressed as it is read (never unpacked whole).
+    """
     source = str(path)
     try:
         if path.is_dir():
@@ -80,19 +148,7 @@ def open_text(path: Path) -> TextIO:
         raise SourceError(f"{source}: permission denied") from None
     except OSError as exc:
         raise SourceError(f"{source}: cannot open ({exc.strerror or exc})") from None
-    try:
-        head = raw.read(HEAD_BYTES)
-        if not head:
-            raise SourceError(f"{source}: empty file")
-        encoding = detect_encoding(head, source)
-        raw.seek(0)
-    except SourceError:
-        raw.close()
-        raise
-    except OSError as exc:
-        raw.close()
-        raise SourceError(f"{source}: cannot read ({exc.strerror or exc})") from None
-    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None)
+    return text_stream(raw, source)
 
 
 def read_head(stream: TextIO) -> str:

@@ -27,6 +27,7 @@ from absreader.core.sources._fields import (
     build,
     invert_name,
     iso_date,
+    partial_date,
     split_by_depth,
     string_tuple,
 )
@@ -236,13 +237,28 @@ def _text(fields: dict[str, str], name: str) -> str | None:
 
 
 def _published(fields: dict[str, str]) -> str | None:
-    found = iso_date(fields.get("date"))
+    """``date``, else ``year``/``month``/``day``: kept at the precision given (``2017``)."""
+    found = partial_date(_plain(fields.get("date")))
     if found:
         return found
-    year, month, day = fields.get("year", ""), fields.get("month", ""), fields.get("day", "")
-    if year.strip().isdigit() and month and day.strip().isdigit():
-        return iso_date(f"{day.strip()} {month.strip()} {year.strip()}")
-    return None
+    year, month, day = (_plain(fields.get(n)) for n in ("year", "month", "day"))
+    if not re.fullmatch(r"\d{4}", year):
+        return None
+    if month and day.isdigit():
+        full = iso_date(f"{day} {month} {year}")
+        if full:
+            return full
+    if month:
+        number = int(month) if month.isdigit() else None
+        if number is None:
+            return partial_date(f"{month} {year}") or year
+        if 1 <= number <= 12:
+            return f"{year}-{number:02d}"
+    return year
+
+
+def _plain(value: str | None) -> str:
+    return _BRACES.sub("", value or "").strip()
 
 
 def _journal_ref(fields: dict[str, str]) -> str | None:

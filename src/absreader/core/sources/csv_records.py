@@ -11,21 +11,21 @@ nor abstract is a Problem.
 from __future__ import annotations
 
 import csv
-import itertools
 import re
 from collections.abc import Iterator
 from typing import TextIO
 
 from absreader.core.models import Problem, Record, SavedSearch
+from absreader.core.sources import _text
 from absreader.core.sources._fields import (
     MAX_RECORD_CHARS,
     arxiv_fields,
     build,
     iso_date,
+    partial_date,
     split_authors,
     string_tuple,
 )
-from absreader.core.sources._text import iter_lines
 
 NAME = "csv"
 
@@ -80,9 +80,17 @@ def _get(row: list[str], columns: list[int]) -> str:
     return ""
 
 
+_FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+def _unguard(cell: str) -> str:
+    """Undo the ``'`` a CSV export puts before a formula-like cell (``'=x`` -> ``=x``)."""
+    return _FORMULA_GUARD.sub("", cell, count=1) if cell[:1] == "'" else cell
+
+
 def _row(row: list[str], cols: dict[str, list[int]], source: str, line: int) -> Record | Problem:
     def get(field: str) -> str:
-        return _get(row, cols.get(field, []))
+        return _unguard(_get(row, cols.get(field, [])))
 
     ident, url, doi, extra = get("id"), get("url"), get("doi"), get("extra")
     journal = get("journal_ref")
@@ -98,7 +106,7 @@ def _row(row: list[str], cols: dict[str, list[int]], source: str, line: int) -> 
         version=version,
         authors=split_authors(get("authors")),
         categories=string_tuple(split.split(categories)),
-        published=iso_date(get("published")),
+        published=partial_date(get("published")),
         updated=iso_date(get("updated")),
         doi=doi.strip() if doi.strip() and not doi.lower().startswith("10.48550/arxiv") else None,
         journal_ref=None if _ARXIV_VENUE.match(journal) else journal,
@@ -108,41 +116,102 @@ def _row(row: list[str], cols: dict[str, list[int]], source: str, line: int) -> 
     )
 
 
+class _Lines:
+    """The lines csv.reader reads, counted; a line over the limit ends the input there.
+
+    The over-long line is skipped whole (memory stays bounded) and ``cut`` is set,
+    so the record it belongs to is reported instead of being read half, and the
+    reading starts again on the next line: the following records still come in.
+    """
+
+    def __init__(self, stream: TextIO, limit: int) -> None:
+        self._readline = stream.readline
+        self.limit = limit
+        self.number = 0
+        self.cut = False
+        self._quoted = False  # inside a quoted field at the end of the last line
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.cut:
+            raise StopIteration
+        line = self._readline(self.limit)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) == self.limit and not line.endswith("\n"):
+            self._quoted ^= bool(line.count('"') % 2)
+            while True:  # drop the rest of the over-long line
+                rest = self._readline(self.limit)
+                self._quoted ^= bool(rest.count('"') % 2)
+                if not rest or rest.endswith("\n"):
+                    break
+            while self._quoted:  # the field goes on past the cut: skip to where it closes
+                rest = self._readline(self.limit)
+                if not rest:
+                    break
+                self._quoted ^= bool(rest.count('"') % 2)
+                if rest.endswith("\n"):
+                    self.number += 1
+            self._quoted = False
+            self.cut = True
+            raise StopIteration
+        self._quoted ^= bool(line.count('"') % 2)
+        return line
+
+
+def _too_long(source: str, line: int, limit: int) -> Problem:
+    return Problem(
+        source, line, f"a field is longer than the line limit ({limit:,} characters); record skipped"
+    )
+
+
 def parse(stream: TextIO, source: str) -> Iterator[Item]:
     """Yield a Record per data row; the first non-blank line is the header."""
-    number = 0
+    lines = _Lines(stream, _text.MAX_LINE_CHARS)
     first = ""
-    lines = iter_lines(stream)
     for line in lines:
-        number += 1
         if line.strip():
             first = line
             break
+    if lines.cut and not first:
+        yield Problem(source, lines.number, "the header row is longer than the line limit")
+        return
     if not first:
         return
-    # csv.reader counts the lines it has read in line_num; rows start one after.
     csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_CHARS))
-    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
-    offset = number - 1
+    delimiter = _delimiter(first)
     try:
-        header = next(reader)
+        header = next(csv.reader([first], delimiter=delimiter))
     except (csv.Error, StopIteration) as exc:
-        yield Problem(source, number, f"unreadable header row: {exc}")
+        yield Problem(source, lines.number, f"unreadable header row: {exc}")
         return
     cols = _mapping(header)
     if not cols.get("title") and not cols.get("abstract"):
         names = ", ".join(h.strip() for h in header[:8])
-        yield Problem(source, number, f"no title or abstract column in the header ({names})")
+        yield Problem(source, lines.number, f"no title or abstract column in the header ({names})")
         return
+    reader = csv.reader(lines, delimiter=delimiter)
     while True:
-        start = offset + reader.line_num + 1
+        start = lines.number + 1
         try:
             row = next(reader)
         except StopIteration:
-            return
+            row = None
         except csv.Error as exc:
-            yield Problem(source, start, f"unreadable CSV row: {exc}")
+            if not lines.cut:
+                yield Problem(source, start, f"unreadable CSV row: {exc}")
+                continue
+            row = None
+        if lines.cut:  # the record ran into an over-long line: report it, read on after it
+            yield _too_long(source, start, lines.limit)
+            lines.cut = False
+            reader = csv.reader(lines, delimiter=delimiter)
             continue
+        if row is None:
+            return
         if not any(cell.strip() for cell in row):
             continue
         yield _row(row, cols, source, start)

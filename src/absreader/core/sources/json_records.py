@@ -29,6 +29,7 @@ from absreader.core.sources._fields import (
     arxiv_fields,
     build,
     iso_date,
+    partial_date,
     split_authors,
     string_tuple,
     text_or_none,
@@ -114,8 +115,11 @@ def _published(obj: dict[str, Any]) -> str | None:
         created = iso_date(versions[0].get("created"))
         if created:
             return created
-    for name in ("published", "date", "published_date", "update_date"):
-        found = iso_date(obj.get(name))
+    for name in ("published", "date", "published_date", "update_date", "year"):
+        value = obj.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        found = partial_date(value)
         if found:
             return found
     return None

@@ -68,7 +68,7 @@ class LibraryWatch(Widget):
     @work(thread=True, group="watch", exit_on_error=False, description="Watching the library")
     def _look(self, seen: int) -> None:
         catalog = self.app.catalog  # type: ignore[attr-defined]
-        seq = catalog.change_counter()
+        seq = catalog.current_seq()
         if seq == seen:
             self.post_message(self.Checked())
             return

@@ -1,0 +1,55 @@
+"""Correcting a paper's title, authors and year (scraped records come with errors)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from absreader.core.clean import clean_line, normalise_title
+from absreader.core.library.errors import LibraryError
+from absreader.core.library.records import sort_key, year_of
+
+
+def edit(
+    conn: sqlite3.Connection,
+    seq: int,
+    paper_id: int,
+    *,
+    title: str | None = None,
+    authors: list[str] | None = None,
+    year: int | None = None,
+) -> bool:
+    """Set the fields given (None leaves a field as it is); True if anything changed.
+
+    The edit is the paper's own from then on: a later import only fills gaps,
+    so it never puts the old value back.
+    """
+    row = conn.execute(
+        "SELECT title, authors, published, arxiv_id, added FROM papers WHERE id = ?", (paper_id,)
+    ).fetchone()
+    old_title, old_authors, published, arxiv_id, added = row
+    changes: dict[str, Any] = {}
+    if title is not None:
+        shown = clean_line(title)
+        if not shown:
+            raise LibraryError("title is empty (a paper without one shows its abstract's start)")
+        if shown != old_title:
+            changes.update(title=shown, title_norm=normalise_title(shown), untitled=0)
+    if authors is not None:
+        names = [a for a in (clean_line(x) for x in authors) if a]
+        if json.dumps(names, ensure_ascii=False) != old_authors:
+            changes["authors"] = json.dumps(names, ensure_ascii=False)
+    if year is not None:
+        if not 1000 <= year <= 9999:
+            raise LibraryError(f"year {year} is not a four-digit year")
+        if not (published or "").startswith(str(year)):
+            changes["published"] = str(year)
+            changes["sort_key"] = sort_key(str(year), arxiv_id, added)
+            changes["year"] = year_of(changes["sort_key"])
+    if not changes:
+        return False
+    changes["seq"] = seq
+    sets = ", ".join(f"{name} = ?" for name in changes)
+    conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", (*changes.values(), paper_id))
+    return True

@@ -1,0 +1,410 @@
+"""The library: the store of record (SQLite, WAL) for papers and personal data.
+
+Papers, their sources, bookmarks, tags, read state, notes and saved searches
+live here. Every write is one transaction (``BEGIN IMMEDIATE``); a busy timeout
+lets two processes share the file. Each transaction takes the next value of a
+global change counter (``seq``) and stamps it on every paper it touches, so the
+derived search index (and an open reader) can catch up with ``changed_since``.
+
+This class is the one door to the file; the rules live in the modules beside
+it: ``merge`` (identity), ``papers`` (reads), ``personal``, ``tags``, ``saved``,
+``store`` (connections and locks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from absreader.core.library import editing, merge, papers, personal, saved, trash
+from absreader.core.library import tags as tag_rules
+from absreader.core.library.errors import NotFound
+from absreader.core.library.merge import UpsertStats
+from absreader.core.library.store import Store
+from absreader.core.models import Paper, Record, SavedSearch, TagInfo
+
+#: Longest one import transaction runs before it commits and lets other writers in.
+WRITE_SLICE_S = 0.025
+
+
+class Library:
+    """The SQLite store of record. Thread-safe: readers never wait for writers."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.path = store.path
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Library:
+        """Open (and migrate) the library at ``path``; raise LibraryError if it is damaged."""
+        return cls(Store.open(Path(path), create=create))
+
+    def close(self) -> None:
+        """Close the connections (checkpointing the WAL)."""
+        self._store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _conn(self):  # noqa: ANN202 - for tests that set per-connection limits on the writer
+        return self._store.writer
+
+    # ---------------------------------------------------------------- importing
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """Settings for a long run of large write batches (an import); see ``Store.bulk``."""
+        return self._store.bulk()
+
+    def upsert(
+        self, records: Iterable[Record], *, tags: Sequence[str] = (), dry_run: bool = False
+    ) -> UpsertStats:
+        """Add or merge records (kept only if not ``dry_run``).
+
+        The records are committed in transactions of at most about
+        ``WRITE_SLICE_S`` each, so a user's bookmark made meanwhile (this
+        process or another) waits a few milliseconds, not for the whole batch.
+        A failure rolls back only the slice in flight; the caller is told.
+        """
+        extra_tags = [tag_rules.check_tag(t) for t in tags]
+        if dry_run:
+            try:
+                with self._store.write() as (conn, seq):
+                    raise _DryRun(merge.upsert(conn, seq, records, extra_tags))
+            except _DryRun as done:
+                return done.stats
+        total = UpsertStats()
+        items = iter(records)
+        exhausted = False
+
+        def one_slice() -> Iterator[Record]:
+            nonlocal exhausted
+            deadline = time.perf_counter() + WRITE_SLICE_S
+            for record in items:
+                yield record
+                if time.perf_counter() >= deadline:
+                    return
+            exhausted = True
+
+        while not exhausted:
+            with self._store.write() as (conn, seq):
+                stats = merge.upsert(conn, seq, one_slice(), extra_tags)
+            total.added += stats.added
+            total.merged += stats.merged
+            total.unchanged += stats.unchanged
+            total.skipped += stats.skipped
+        return total
+
+    def upsert_preview(self, records: Iterable[Record], *, tags: Sequence[str] = ()) -> UpsertStats:
+        """What ``upsert`` would do, without keeping any change."""
+        return self.upsert(records, tags=tags, dry_run=True)
+
+    # ---------------------------------------------------------------- reading
+
+    def resolve(self, key: str) -> int | None:
+        """The row id for a key, an alias or an arXiv id in any form; None if unknown."""
+        with self._store.read() as conn:
+            return papers.resolve(conn, key)
+
+    def get(self, key: str) -> Paper | None:
+        """The paper for a key (or arXiv id in any form), or None."""
+        with self._store.read() as conn:
+            paper_id = papers.resolve(conn, key)
+            found = papers.by_ids(conn, [paper_id]) if paper_id is not None else []
+        return found[0] if found else None
+
+    def require(self, key: str) -> Paper:
+        """Like ``get`` but raises NotFound with a clear message."""
+        paper = self.get(key)
+        if paper is None:
+            raise NotFound(f"no paper matches {key!r}")
+        return paper
+
+    def get_many(self, keys: Sequence[str]) -> list[Paper]:
+        """Papers for exact keys, in the order given; unknown keys are left out."""
+        if not keys:
+            return []
+        with self._store.read() as conn:
+            return papers.by_keys(conn, keys)
+
+    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
+        """Every paper, in row order, a batch at a time (for index builds and export)."""
+        last = 0
+        while True:
+            with self._store.read() as conn:
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                    )
+                ]
+                found = papers.by_ids(conn, ids)
+            if not ids:
+                return
+            yield from found
+            last = ids[-1]
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._store.read() as conn:
+            return conn.execute(sql, params).fetchone()[0]
+
+    def count(self) -> int:
+        """How many papers the library holds."""
+        return self._one("SELECT count(*) FROM papers")
+
+    def list_counts(self) -> tuple[int, int, int]:
+        """(all, unread, bookmarked) from indexes alone: cheap enough for every refresh."""
+        with self._store.read() as conn:
+            return papers.list_counts(conn)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for `absreader stats`."""
+        with self._store.read() as conn:
+            return {**papers.stats(conn), "library": str(self.path)}
+
+    def list_keys(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        bookmarked: bool | None = None,
+        unread: bool | None = None,
+        categories: Sequence[str] = (),
+        years: Sequence[tuple[int, int]] = (),
+        limit: int | None = None,
+        offset: int = 0,
+        ordered: bool = True,
+        order: str = "newest",
+    ) -> list[str]:
+        """Keys of the papers matching every filter, in ``order`` (see ``papers.ORDERS``;
+        any order if not ``ordered``)."""
+        where, params = papers.filter_sql(tags, bookmarked, unread, categories, years)
+        sql = f"SELECT key FROM papers{where}"
+        if ordered:
+            sql += f" ORDER BY {papers.ORDERS[order]}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        with self._store.read() as conn:
+            return [r[0] for r in conn.execute(sql, params)]
+
+    def count_keys(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        bookmarked: bool | None = None,
+        unread: bool | None = None,
+        categories: Sequence[str] = (),
+        years: Sequence[tuple[int, int]] = (),
+    ) -> int:
+        """How many papers ``list_keys`` would return without a limit."""
+        where, params = papers.filter_sql(tags, bookmarked, unread, categories, years)
+        return self._one(f"SELECT count(*) FROM papers{where}", params)
+
+    def order_keys(self, keys: Sequence[str], order: str) -> list[str]:
+        """``keys`` (known ones only) in the order of a sort."""
+        with self._store.read() as conn:
+            return papers.order_keys(conn, keys, order)
+
+    def facets(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        bookmarked: bool | None = None,
+        unread: bool | None = None,
+        categories: Sequence[str] = (),
+        years: Sequence[tuple[int, int]] = (),
+    ) -> dict:
+        """Top categories and the years of a list, with counts (from indexes)."""
+        where, params = papers.filter_sql(tags, bookmarked, unread, categories, years)
+        with self._store.read() as conn:
+            return papers.facets(conn, where, params)
+
+    def get_meta(self, name: str) -> str | None:
+        """A value the application keeps in the library (None when unset)."""
+        with self._store.read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE name = ?", (f"app.{name}",)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Keep ``value`` under ``name`` (one transaction)."""
+        with self._store.write() as (conn, _seq):
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (f"app.{name}", value),
+            )
+
+    def current_seq(self) -> int:
+        """The change counter: every committed write raises it."""
+        return int(self._one("SELECT value FROM meta WHERE name = 'seq'"))
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this thread's reader: changes when any other
+        connection commits. The cheapest "did anything change?" there is."""
+        return int(self._store.reader().execute("PRAGMA data_version").fetchone()[0])
+
+    def changed_since(self, seq: int, batch: int = 1000) -> Iterator[Paper]:
+        """Papers changed after ``seq`` (for incremental index updates), in row order."""
+        with self._store.read() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM papers WHERE seq > ? ORDER BY id", (seq,))]
+        for start in range(0, len(ids), batch):
+            with self._store.read() as conn:
+                found = papers.by_ids(conn, ids[start : start + batch])
+            yield from found
+
+    def changed_keys_since(self, seq: int) -> list[str]:
+        """Keys of the papers changed after ``seq`` (cheap: what an open reader redraws)."""
+        with self._store.read() as conn:
+            return [r[0] for r in conn.execute("SELECT key FROM papers WHERE seq > ?", (seq,))]
+
+    def count_changed_since(self, seq: int) -> int:
+        """How many papers ``changed_since`` would yield."""
+        return self._one("SELECT count(*) FROM papers WHERE seq > ?", (seq,))
+
+    def deleted_since(self, seq: int) -> list[str]:
+        """Keys that stopped existing after ``seq`` (renamed or merged away)."""
+        with self._store.read() as conn:
+            return [r[0] for r in conn.execute("SELECT key FROM deleted WHERE seq > ?", (seq,))]
+
+    # ---------------------------------------------------------------- personal data
+
+    def _require_id(self, key: str) -> int:
+        paper_id = self.resolve(key)
+        if paper_id is None:
+            raise NotFound(f"no paper matches {key!r}")
+        return paper_id
+
+    def _paper(self, paper_id: int) -> Paper:
+        with self._store.read() as conn:
+            return papers.by_ids(conn, [paper_id])[0]
+
+    def _set_column(self, key: str, column: str, value: Any) -> Paper:
+        paper_id = self._require_id(key)
+        with self._store.write() as (conn, seq):
+            personal.set_column(conn, seq, [paper_id], column, value)
+        return self._paper(paper_id)
+
+    def set_bookmarked(self, key: str, on: bool = True) -> Paper:
+        """Star or unstar a paper."""
+        return self._set_column(key, "bookmarked", bool(on))
+
+    def set_read(self, key: str, read: bool = True) -> Paper:
+        """Mark a paper read or unread."""
+        return self._set_column(key, "read", bool(read))
+
+    def set_note(self, key: str, text: str) -> Paper:
+        """Replace the paper's note (an empty text removes it)."""
+        return self._set_column(key, "note", personal.check_note(text))
+
+    def add_tags(self, key: str, names: Sequence[str]) -> Paper:
+        """Put the paper on these reading lists (creating them as typed)."""
+        shown = [tag_rules.check_tag(n) for n in names]
+        paper_id = self._require_id(key)
+        with self._store.write() as (conn, seq):
+            if tag_rules.tag_paper(conn, paper_id, shown):
+                conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+        return self._paper(paper_id)
+
+    def remove_tags(self, key: str, names: Sequence[str]) -> Paper:
+        """Take the paper off these reading lists (the lists stay)."""
+        paper_id = self._require_id(key)
+        with self._store.write() as (conn, seq):
+            if tag_rules.untag_paper(conn, paper_id, names):
+                conn.execute("UPDATE papers SET seq = ? WHERE id = ?", (seq, paper_id))
+        return self._paper(paper_id)
+
+    def delete_papers(self, keys: Sequence[str]) -> int:
+        """Delete papers (with their personal data) into the trash; how many went.
+
+        NotFound (and nothing deleted) if any key is unknown."""
+        ids = [self._require_id(k) for k in keys]
+        with self._store.write() as (conn, seq):
+            return trash.delete(conn, seq, ids)
+
+    def restore_deleted(self) -> list[str]:
+        """Undo the most recent deletion; the keys that came back."""
+        with self._store.write() as (conn, seq):
+            return trash.restore(conn, seq)
+
+    def edit_paper(
+        self,
+        key: str,
+        *,
+        title: str | None = None,
+        authors: Sequence[str] | None = None,
+        year: int | None = None,
+    ) -> Paper:
+        """Correct a paper's title, authors or year (None leaves a field alone)."""
+        paper_id = self._require_id(key)
+        with self._store.write() as (conn, seq):
+            editing.edit(
+                conn, seq, paper_id, title=title,
+                authors=list(authors) if authors is not None else None, year=year,
+            )  # fmt: skip
+        return self._paper(paper_id)
+
+    def tags(self) -> list[TagInfo]:
+        """Every tag with its paper and unread counts, by name."""
+        with self._store.read() as conn:
+            return tag_rules.all_tags(conn)
+
+    def create_tag(self, name: str) -> TagInfo:
+        """Create an empty reading list (nothing happens if it exists)."""
+        shown = tag_rules.check_tag(name)
+        with self._store.write() as (conn, _seq):
+            tag_rules.create(conn, shown)
+        norm = tag_rules.normalise_tag(shown)
+        return next(t for t in self.tags() if tag_rules.normalise_tag(t.name) == norm)
+
+    def rename_tag(self, old: str, new: str) -> int:
+        """Rename a tag; if ``new`` already exists the two are merged. Returns papers touched."""
+        shown = tag_rules.check_tag(new)
+        with self._store.write() as (conn, seq):
+            return tag_rules.rename(conn, seq, old, shown)
+
+    def merge_tags(self, source: str, target: str) -> int:
+        """Move every paper of ``source`` onto ``target`` and drop ``source``."""
+        with self._store.write() as (conn, seq):
+            tag_rules.tag_id(conn, target)
+            shown = conn.execute(
+                "SELECT name FROM tags WHERE norm = ?", (tag_rules.normalise_tag(target),)
+            ).fetchone()[0]
+            return tag_rules.rename(conn, seq, source, shown)
+
+    def delete_tag(self, name: str) -> int:
+        """Delete a tag; its papers stay in the library. Returns papers untagged."""
+        with self._store.write() as (conn, seq):
+            return tag_rules.delete(conn, seq, name)
+
+    def saved_searches(self) -> list[SavedSearch]:
+        """Saved searches by name."""
+        with self._store.read() as conn:
+            return saved.all_searches(conn)
+
+    def get_search(self, name: str) -> SavedSearch:
+        """One saved search; NotFound if there is none by that name."""
+        with self._store.read() as conn:
+            return saved.get(conn, name)
+
+    def save_search(self, name: str, query: str) -> SavedSearch:
+        """Create or replace a saved search."""
+        search = saved.check(name, query)
+        with self._store.write() as (conn, _seq):
+            saved.put(conn, search)
+        return search
+
+    def delete_search(self, name: str) -> None:
+        """Delete a saved search; NotFound if there is none by that name."""
+        with self._store.write() as (conn, _seq):
+            saved.delete(conn, name)
+
+
+class _DryRun(Exception):
+    def __init__(self, stats: UpsertStats) -> None:
+        self.stats = stats

@@ -1,0 +1,124 @@
+"""Cleaning a parsed record into what the library stores, field by field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from absreader.core.clean import clean_line, clean_text, normalise_title, strip_controls
+from absreader.core.ids import find_arxiv_id, parse_arxiv_id
+from absreader.core.models import Record
+
+
+@dataclass(frozen=True)
+class Clean:
+    """A record after cleaning: what the merge logic works on."""
+
+    title: str
+    title_norm: str
+    abstract: str
+    arxiv_id: str | None
+    version: str | None
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    published: str | None
+    updated: str | None
+    doi: str | None
+    journal_ref: str | None
+    comment: str | None
+    url: str | None
+    source: str
+    line: int
+    tags: tuple[str, ...]
+    bookmarked: bool | None
+    read: bool | None
+    note: str | None
+
+
+def clean_record(record: Record) -> Clean | None:
+    """Clean every field of a record; None when nothing identifies a paper."""
+    title = clean_line(record.title)
+    abstract = clean_text(record.abstract)
+    ident = (
+        parse_arxiv_id(record.arxiv_id) or find_arxiv_id(record.url) or find_arxiv_id(record.doi)
+    )
+    version = record.version or (ident.version if ident else None)
+    if version:
+        version = version.lower().lstrip("v") or None
+        if version and not version.isdigit():
+            version = None
+    if not title and not abstract and not ident:
+        return None
+    return Clean(
+        title=title,
+        title_norm=normalise_title(title),
+        abstract=abstract,
+        arxiv_id=ident.id if ident else None,
+        version=version,
+        authors=tuple(a for a in (clean_line(x) for x in record.authors) if a),
+        categories=tuple(dict.fromkeys(c for c in (clean_line(x) for x in record.categories) if c)),
+        published=clean_date(record.published),
+        updated=clean_date(record.updated),
+        doi=clean_line(record.doi) or None,
+        journal_ref=clean_line(record.journal_ref) or None,
+        comment=clean_line(record.comment) or None,
+        url=clean_line(record.url) or None,
+        source=record.source,
+        line=record.line,
+        tags=tuple(t for t in (clean_line(x) for x in record.tags) if t),
+        bookmarked=record.bookmarked,
+        read=record.read,
+        note=clean_note(record.note) if record.note is not None else None,
+    )
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_note(text: str | None) -> str:
+    """A note is the user's own text: escapes and controls go, NFC, but lines stay.
+
+    Line breaks and each line's indentation are kept (notes are often Markdown);
+    runs of spaces inside a line collapse, trailing spaces and runs of blank
+    lines go.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", strip_controls(text))
+    lines = []
+    for line in text.split("\n"):
+        body = line.lstrip(" \t")
+        lines.append(line[: len(line) - len(body)] + " ".join(body.split()) if body else "")
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d\d(?:-\d\d)?)?")
+
+
+def clean_date(value: str | None) -> str | None:
+    """``YYYY-MM-DD``, or a partial ``YYYY-MM`` / ``YYYY`` kept at its precision."""
+    match = _PARTIAL_DATE.match(clean_line(value))
+    return match.group() if match else None
+
+
+def now() -> str:
+    """The current UTC time as the library stores it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sort_key(published: str | None, arxiv_id: str | None, added: str | None = None) -> str:
+    """The date a paper sorts by: its first version's date, else the month in a new-style
+    arXiv id, else the day it was added to the library."""
+    if published:
+        return published
+    if arxiv_id and arxiv_id[:4].isdigit() and "." in arxiv_id:
+        year = int(arxiv_id[:2])
+        return f"{2000 + year if year < 91 else 1900 + year}-{arxiv_id[2:4]}"
+    return (added or "")[:10]
+
+
+def year_of(key: str) -> int | None:
+    """The year of a sort date (None when there is none)."""
+    return int(key[:4]) if key[:4].isdigit() else None
