@@ -315,9 +315,11 @@ async def test_y_says_the_id_was_sent_to_the_terminal_clipboard(
         paper = first_paper(app)
         await pilot.press("y")
         await settle(pilot)
-        assert app.clipboard == paper.arxiv_id and given == [paper.arxiv_id]
+        ident = paper.arxiv_id or paper.key
+        what = "arXiv id" if paper.arxiv_id else "key"
+        assert app.clipboard == ident and given == [ident]
         said = app.notified[-1][2]
-        assert f"Sent arXiv id {paper.arxiv_id} to the terminal clipboard (OSC 52)" in said
+        assert f"Sent {what} {ident} to the terminal clipboard (OSC 52)" in said
         assert ("wl-copy" in said) is (tool is not None)
         assert "Copied" not in said or tool
 
