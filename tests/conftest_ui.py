@@ -9,8 +9,16 @@ share state.
 from __future__ import annotations
 
 import contextlib
+import html
 import io
+import os
+import re
+import shlex
 import shutil
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,6 +26,7 @@ import pytest
 from rich.console import Console, RenderableType
 from textual import events
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from absreader.core.catalog import Catalog
@@ -154,3 +163,167 @@ def plain(renderable: RenderableType, width: int = 100) -> str:
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     console.print(renderable)
     return console.export_text()
+
+
+# ----------------------------------------------------------------------------- the screen
+
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>',
+    re.S,
+)
+#: The width of one cell in Textual's SVG screenshots.
+_CELL = 12.2
+
+
+def svg_lines(svg: str) -> list[str]:
+    """The text of an SVG screenshot, one string per terminal row (what a person reads)."""
+    rows: dict[int, dict[int, str]] = {}
+    for x, line, body in _SVG_TEXT.findall(svg):
+        text = html.unescape(body).replace("\xa0", " ")
+        if text == "\n":
+            continue
+        column = round(float(x) / _CELL)
+        row = rows.setdefault(int(line), {})
+        for i, char in enumerate(text):
+            row[column + i] = char
+    lines = []
+    for number in range(max(rows, default=-1) + 1):
+        row = rows.get(number, {})
+        lines.append("".join(row.get(c, " ") for c in range(max(row, default=-1) + 1)).rstrip())
+    return lines
+
+
+def screen_lines(app: AbsReaderApp) -> list[str]:
+    """Every row of the terminal as the user sees it now."""
+    return svg_lines(app.export_screenshot())
+
+
+def widget_text(app: AbsReaderApp, widget: Widget) -> str:
+    """The rows of the screen inside ``widget``'s content area, joined by newlines."""
+    region = widget.content_region
+    lines = screen_lines(app)
+    rows = lines[region.y : region.y + region.height]
+    return "\n".join(row[region.x : region.x + region.width].rstrip() for row in rows)
+
+
+# ----------------------------------------------------------------------------- a real terminal
+
+DEADLINE = 30.0
+
+
+def reader_command() -> str:
+    """The command a user types: ``absreader`` (from this interpreter's environment)."""
+    override = os.environ.get("ABSREADER_TMUX_CMD")
+    if override:
+        return override
+    script = Path(sys.executable).with_name("absreader")
+    if script.exists():
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m absreader"
+
+
+class Tmux:
+    """One detached tmux session running the reader."""
+
+    def __init__(self, home: Path, width: int = 120, height: int = 36) -> None:
+        self.name = f"absreader-{uuid.uuid4().hex[:8]}"
+        env = {**os.environ, "ABSREADER_HOME": str(home), "TERM": "xterm-256color"}
+        env.pop("TMUX", None)
+        subprocess.run(
+            ["tmux", "-f", "/dev/null", "new-session", "-d", "-s", self.name,
+             "-x", str(width), "-y", str(height),
+             f"ABSREADER_HOME={shlex.quote(str(home))} {reader_command()}"],
+            check=True, env=env,
+        )  # fmt: skip
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
+            == 0
+        )
+
+    def screen(self, colours: bool = False) -> str:
+        """The text on the terminal (with its colour escapes when ``colours``)."""
+        result = subprocess.run(
+            ["tmux", "capture-pane", "-p", *(["-e"] if colours else []), "-t", self.name],
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def wait_for(self, *texts: str, deadline: float = DEADLINE) -> str:
+        """Poll the screen until every text is on it (fails with the last screen after ``deadline``)."""
+        end = time.monotonic() + deadline
+        screen = ""
+        while time.monotonic() < end:
+            screen = self.screen()
+            if all(t in screen for t in texts):
+                return screen
+            if not self.alive():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"waited for {texts!r}; the screen shows:\n{screen}")
+
+    def wait_without(self, text: str, deadline: float = DEADLINE) -> str:
+        """Poll until ``text`` has left the screen."""
+        end = time.monotonic() + deadline
+        screen = self.screen()
+        while time.monotonic() < end and text in screen:
+            time.sleep(0.05)
+            screen = self.screen()
+        if text in screen:
+            raise AssertionError(f"waited for {text!r} to go; the screen shows:\n{screen}")
+        return screen
+
+    def wait_until_gone(self, deadline: float = 10.0) -> None:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if not self.alive():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the reader did not exit; the screen shows:\n{self.screen()}")
+
+    def wait_change(self, before: str, deadline: float = 3.0, colours: bool = False) -> str:
+        """Poll until the screen differs from ``before`` (or ``deadline``: it stayed the same)."""
+        end = time.monotonic() + deadline
+        screen = self.screen(colours)
+        while time.monotonic() < end and screen == before:
+            time.sleep(0.05)
+            screen = self.screen(colours)
+        return screen
+
+    def quiet(self, deadline: float = 5.0) -> str:
+        """Poll until two looks at the screen, 0.1 s apart, agree (nothing is redrawing)."""
+        end = time.monotonic() + deadline
+        screen = self.screen(colours=True)
+        while time.monotonic() < end:
+            time.sleep(0.1)
+            again = self.screen(colours=True)
+            if again == screen:
+                break
+            screen = again
+        return screen
+
+    def escape(self) -> None:
+        """Esc, then wait for the screen to react (so the next key is not read as Alt+key)."""
+        before = self.quiet()
+        self.send("Escape")
+        self.wait_change(before, colours=True)
+        self.quiet()
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def need_tmux() -> None:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is not installed (CI must install it)")
+        pytest.skip("tmux is not installed")

@@ -336,7 +336,7 @@ def test_real_terminal_receives_no_payload(hostile: Path, tmp_path: Path) -> Non
         assert "Title link [link=https://evil.example]a link[/link]" in screen
         subprocess.run(["tmux", "send-keys", "-t", name, "Escape"], check=True)  # clears it
         # Only then "q": an Esc followed at once by q reads as Alt+q in a terminal.
-        _wait_for(name, "─ All ─")
+        _wait_for(name, "─ All · 18 papers ─")  # (the list's title carries its count)
         subprocess.run(["tmux", "send-keys", "-t", name, "q"], check=True)
         end = time.monotonic() + 15
         while _session_alive(name) and time.monotonic() < end:

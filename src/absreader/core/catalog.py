@@ -588,6 +588,46 @@ class Catalog:
     def delete_search(self, name: str) -> None:
         self.library.delete_search(name)
 
+    # ================================================================ reader facade (ui branch)
+    # Thin wrappers so ``absreader.ui`` never reaches into ``catalog.library`` or
+    # ``catalog.index``. Each only forwards; move the bodies freely when the
+    # library and index are restructured, the names are what the reader uses.
+
+    def changed_papers(self, seq: int, limit: int = 500) -> list[Paper] | None:
+        """Papers changed after ``seq``; None when more than ``limit`` did (reload instead)."""
+        keys = self.changed_keys_since(seq)
+        return None if len(keys) > limit else self.papers(keys)
+
+    def indexed_count(self) -> int:
+        """How many papers the search index holds (0 while none is built)."""
+        return self.index.doc_count()
+
+    def list_query(self, spec: ListSpec, query: str = "") -> str:
+        """The query a list plus typed words search for (a saved search's query grouped in)."""
+        saved = ""
+        if spec.kind == "saved":
+            try:
+                saved = self.library.get_search(spec.name).query
+            except NotFound:
+                saved = ""
+        return combine_queries(saved, query)
+
+    def saved_search_counts(self) -> dict[str, int]:
+        """How many papers each saved search finds, by name."""
+        return {
+            saved.name: self.select(ListSpec("saved", saved.name), limit=1).total
+            for saved in self.library.saved_searches()
+        }
+
+    def bibtex_entry(self, paper: Paper) -> tuple[str, str]:
+        """A BibTeX entry for ``paper``: its citation key and the entry's text."""
+        from absreader.core.export import citation_key, to_bibtex_entry
+
+        key = citation_key(paper, set())
+        return key, to_bibtex_entry(paper, key)
+
+    # ============================================================ end of reader facade
+
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0

@@ -10,12 +10,12 @@ notification.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -23,18 +23,28 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from absreader.core.catalog import Catalog
-from absreader.core.library import LibraryError
+from absreader.core.catalog import Catalog, LibraryError
 from absreader.core.models import ImportReport
 from absreader.paths import Paths, styles_dir
 from absreader.ui.commands import ReaderCommands
 from absreader.ui.config import ReaderConfig, load_config
-from absreader.ui.jobs import JobTracker, describe_reports, job_paths_size
+from absreader.ui.jobs import (
+    BatchCommitted,
+    FirstPapersArrived,
+    FirstRunFinished,
+    JobFinished,
+    JobProgressed,
+    JobStarted,
+    JobTracker,
+    describe_reports,
+    job_paths_size,
+)
 from absreader.ui.keys import KeyInfo, binding_ids, describe_keys
 from absreader.ui.screens.main import MainScreen
 from absreader.ui.state import UiState, load_state, save_state
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
+from absreader.ui.widgets.reading import ReadingPanes
 from absreader.ui.widgets.sidebar import ListSidebar
 
 if TYPE_CHECKING:  # the dialogs load when first used, not with the reader
@@ -54,8 +64,9 @@ class AbsReaderApp(App[int]):
     CSS_PATH = [styles_dir() / "reader.tcss", styles_dir() / "dialogs.tcss"]
     COMMANDS = App.COMMANDS | {ReaderCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", tooltip="Quit absreader", id="quit"),
-        Binding("question_mark", "help", "Help", tooltip="Show every key", id="help"),
+        # Not in the footer's list: the key hints beside it always show these two.
+        Binding("q", "quit", "Quit", tooltip="Quit absreader", id="quit", show=False),
+        Binding("question_mark", "help", "Help", tooltip="Show every key", id="help", show=False),
         Binding(  # feeds
             "F", "fetch_now", "Fetch now", tooltip="Fetch new papers from your feeds",
             id="fetch_now", show=False,
@@ -84,7 +95,6 @@ class AbsReaderApp(App[int]):
         self.catalog = catalog
         self.first_run_files = first_run_files
         self.show_timings = show_timings
-        self.write_lock = threading.Lock()
         self.state: UiState = load_state(paths.state_file)
         self.config: ReaderConfig = ReaderConfig()
         self.key_overrides: dict[str, str] = {}
@@ -96,15 +106,13 @@ class AbsReaderApp(App[int]):
         self.first_paint_at: float | None = None
         self.notified: list[tuple[str, str, str]] = []
         self._synced = False
-        self._watch_timer: Timer | None = None
-        self._known_count: int | None = None
 
     # ------------------------------------------------------------------ start-up
 
     @classmethod
     def key_owners(cls) -> list[type[DOMNode]]:
         """The classes whose bindings the user sees (help, palette, keymap)."""
-        return [MainScreen, PaperList, ListSidebar, DetailPane, cls]
+        return [MainScreen, ReadingPanes, PaperList, ListSidebar, DetailPane, cls]
 
     def key_infos(self) -> list[KeyInfo]:
         return describe_keys(self, self.key_owners(), self.key_overrides)
@@ -153,44 +161,7 @@ class AbsReaderApp(App[int]):
         if not self._synced:
             self._synced = True
             self.call_after_refresh(self.sync_index)
-        if self._watch_timer is None:
             self.call_after_refresh(self._maybe_fetch_on_start)  # feeds: once, after the first paint
-            results = self.main_screen.results
-            self._known_count = results.library_total if results else None
-            self._watch_timer = self.set_interval(LIVE_REFRESH * 2, self._watch_library)
-
-    def _watch_library(self) -> None:
-        """Notice papers another process (``absreader import``) added, and show them."""
-        if not self.jobs.running:
-            self.run_worker(
-                self._count_papers,
-                thread=True,
-                group="watch",
-                exclusive=True,
-                exit_on_error=False,
-                description="Watching the library",
-            )
-
-    def _count_papers(self) -> None:
-        count = self.catalog.library.count()
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._papers_counted, count)
-
-    def _papers_counted(self, count: int) -> None:
-        known, self._known_count = self._known_count, count
-        if known is not None and count != known and not self.jobs.running:
-            self.main_screen.library_grew()
-
-    def index_searchable(self) -> bool:
-        """False while a job runs and there is no index to search yet (nothing built so far).
-
-        Outside a job a missing index is rebuilt by the first search (the
-        catalog repairs itself); during an import that would build it twice,
-        or wait for the job's own build, so the reader says so instead.
-        """
-        if not self.jobs.running:
-            return True
-        return self.catalog.index.doc_count() > 0
 
     def on_ready(self) -> None:
         self.first_paint_at = time.perf_counter()
@@ -338,7 +309,6 @@ class AbsReaderApp(App[int]):
 
     def _first_run(self, files: list[Path]) -> None:
         total = job_paths_size(files) or None
-        status = self.main_screen.status
         visible = False
         refreshed = 0.0
         for kind, done, of, label in self.jobs.follow(self.catalog.first_run(files), total):
@@ -350,23 +320,28 @@ class AbsReaderApp(App[int]):
                 # The first committed batch (or the indexing, if nothing was new).
                 visible = True
                 refreshed = time.monotonic()
-                self.call_from_thread(self._first_papers_in, label, of)
+                self.post_message(FirstPapersArrived(label, of))
             elif kind == "import" and time.monotonic() - refreshed >= LIVE_REFRESH:
                 refreshed = time.monotonic()
-                self.call_from_thread(self.main_screen.library_grew)
+                self.post_message(BatchCommitted())
             if kind == "index" and of and done >= of:
                 label = "Indexing done"
-            self.call_from_thread(status.job_progress, done, of, label)
-        self.call_from_thread(self._first_run_done, self.jobs.reports)
+            self.post_message(JobProgressed(done, of, label))
+        self.post_message(FirstRunFinished(list(self.jobs.reports)))
 
-    def _first_papers_in(self, label: str, total: float | None) -> None:
+    @on(FirstPapersArrived)
+    def _first_papers_in(self, event: FirstPapersArrived) -> None:
         """Leave the progress screen: the list shows what is in, the job goes on below."""
         if self.progress_screen is not None:
             if self.screen is self.progress_screen:
                 self.pop_screen()
             self.progress_screen = None
-        self.main_screen.status.start_job(label, total)
+        self.main_screen.status.start_job(event.label, event.total)
         self.main_screen.start()
+
+    @on(FirstRunFinished)
+    def _first_run_finished(self, event: FirstRunFinished) -> None:
+        self._first_run_done(event.reports)
 
     def _first_run_done(self, reports: list[ImportReport] | None) -> None:
         self.jobs.running = None
@@ -396,7 +371,7 @@ class AbsReaderApp(App[int]):
         """The index sync, then one small search that opens and warms it (in the worker)."""
         yield from self.catalog.sync_index()
         try:
-            self.catalog.index.search(WARM_UP_QUERY, limit=1, as_you_type=True)
+            self.catalog.search(WARM_UP_QUERY, limit=1, as_you_type=True)
         except Exception as exc:  # noqa: BLE001 - a warm-up only; the next search reports
             self.log.warning("warming the index failed", exc)
 
@@ -428,7 +403,6 @@ class AbsReaderApp(App[int]):
             )
             return None
         self.jobs.running = label
-        status = self.main_screen.status
 
         def work() -> None:
             shown = False
@@ -439,7 +413,7 @@ class AbsReaderApp(App[int]):
                 if kind == "report":
                     continue
                 if not shown:
-                    self.call_from_thread(status.start_job, label, of)
+                    self.post_message(JobStarted(label, of))
                     shown = True
                 if (
                     kind == "import"
@@ -448,40 +422,48 @@ class AbsReaderApp(App[int]):
                 ):
                     # A batch was committed: show its papers while the rest comes in.
                     refreshed = time.monotonic()
-                    self.call_from_thread(self.main_screen.library_grew)
-                self.call_from_thread(status.job_progress, done, of, text)
-            changed = shown or bool(self.jobs.reports)
-            self.call_from_thread(
-                self._job_done, label, self.jobs.reports, after_search and changed, quiet
-            )
+                    self.post_message(BatchCommitted())
+                self.post_message(JobProgressed(done, of, text))
+            changed = after_search and (shown or bool(self.jobs.reports))
+            self.post_message(JobFinished(label, list(self.jobs.reports), changed, quiet))
 
         return self.run_worker(
             work, thread=True, name="job", group="job", exit_on_error=False, description=label
         )
 
-    def _job_done(
-        self, label: str, reports: list[ImportReport], after_search: bool, quiet: bool
-    ) -> None:
+    @on(JobStarted)
+    def _job_started(self, event: JobStarted) -> None:
+        self.main_screen.status.start_job(event.label, event.total)
+
+    @on(JobProgressed)
+    def _job_progressed(self, event: JobProgressed) -> None:
+        self.main_screen.status.job_progress(event.done, event.total, event.label)
+
+    @on(BatchCommitted)
+    def _batch_committed(self) -> None:
+        self.main_screen.library_grew()
+
+    @on(JobFinished)
+    def _job_done(self, event: JobFinished) -> None:
         self.jobs.running = None
         self.main_screen.status.end_job()
         if self.jobs.fetch_reports:  # feeds
             self._fetch_done(self.jobs.fetch_reports)
             self.jobs.fetch_reports = []
-        elif reports:
-            summary, problems = describe_reports(reports)
+        elif event.reports:
+            summary, problems = describe_reports(event.reports)
             self.notify(summary, title="Import finished", markup=False, timeout=6)
             for problem in problems:
                 self.notify(problem, severity="warning", markup=False, timeout=8)
-        elif not quiet:
-            self.notify(f"{label}: done.", markup=False, timeout=3)
+        elif not event.quiet:
+            self.notify(f"{event.label}: done.", markup=False, timeout=3)
         notice = self.catalog.notice
         if notice:
             self.catalog.notice = None  # shown once: here and in the status line
             self.notify(notice, timeout=6)
             self.main_screen.status.set_notice(notice)
-        if after_search:
+        if event.changed:
             self.main_screen.library_grew(force=True)
-        self._known_count = None  # the watcher starts counting afresh
 
     # ------------------------------------------------------------------ failures
 

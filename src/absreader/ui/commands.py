@@ -1,21 +1,22 @@
-"""The command palette: every keyed action, each reading list, import and themes."""
+"""The command palette: every keyed action by its human label, each reading list, import.
+
+Themes are the palette's own single "Theme" entry (Textual's system commands),
+not one entry per theme.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 from textual.markup import escape
 
 from absreader.core.catalog import ListSpec
-from absreader.ui.text import safe
-
-if TYPE_CHECKING:
-    from absreader.ui.app import AbsReaderApp
+from absreader.ui.text import plural, safe
 
 SKIP = {"cursor_down", "cursor_up", "first", "last", "page_down", "page_up", "command_palette",
         "next_pane", "previous_pane", "back", "open", "submit_search"}  # fmt: skip
@@ -33,16 +34,27 @@ class Command:
 class ReaderCommands(Provider):
     """Actions from the bindings, "Go to tag X", saved searches, import, rebuild, themes."""
 
+    def _target(self, owner: type[DOMNode]) -> DOMNode | None:
+        """The node on screen whose class declared a binding (the app, the screen, a pane)."""
+        app = self.app
+        main = app.main_screen  # type: ignore[attr-defined]
+        if isinstance(app, owner):
+            return app
+        if isinstance(main, owner):
+            return main
+        found = main.query(owner)
+        return found.first() if found else None
+
     def commands(self) -> Iterator[Command]:
-        app: AbsReaderApp = self.app  # type: ignore[assignment]
-        main = app.main_screen
-        for info in app.key_infos():
+        app = self.app
+        main = app.main_screen  # type: ignore[attr-defined]
+        for info in app.key_infos():  # type: ignore[attr-defined]
             if info.id in SKIP:
                 continue
-            target = main if info.owner is type(main) else app
-            method = getattr(target, f"action_{info.action}", None)
+            target = self._target(info.owner)
+            method = getattr(target, f"action_{info.action}", None) if target else None
             if method is not None:
-                yield Command(info.description, f"{info.keys} · {info.id}", method)
+                yield Command(info.description, f"Key: {info.keys}", method)
         yield Command(
             "Go to: All papers", "Show every paper", partial(main.show_list, ListSpec("all"))
         )
@@ -62,24 +74,23 @@ class ReaderCommands(Provider):
             for tag in lists.tags:
                 yield Command(
                     f"Go to tag: {safe(tag.name)}",
-                    f"{tag.count} papers",
+                    plural(tag.count, "paper"),
                     partial(main.show_list, ListSpec("tag", tag.name)),
                 )
             for saved in lists.saved:
+                count = main.saved_counts.get(saved.name)
+                found = f" · {plural(count, 'paper')}" if count is not None else ""
                 yield Command(
                     f"Go to saved search: {safe(saved.name)}",
-                    safe(saved.query),
+                    safe(saved.query) + found,
                     partial(main.show_list, ListSpec("saved", saved.name)),
                 )
-        yield Command("Import file…", "Import papers from a file or folder", app.action_import_file)
+        yield Command("Import file…", "Import papers from a file or folder", app.action_import_file)  # type: ignore[attr-defined]
         yield Command(
-            "Rebuild search index", "Rebuild the index from the library", app.action_rebuild_index
+            "Rebuild search index",
+            "Rebuild the index from the library",
+            app.action_rebuild_index,  # type: ignore[attr-defined]
         )
-        for name in sorted(app.available_themes):
-            if name != app.theme:
-                yield Command(
-                    f"Theme: {name}", "Switch the colour theme", partial(app.set_theme, name)
-                )
 
     async def discover(self) -> Hits:
         for command in self.commands():

@@ -3,14 +3,18 @@
 The catalog yields :class:`ImportProgress`, :class:`ImportReport` and
 :class:`IndexProgress`; :meth:`JobTracker.follow` turns them into uniform
 ``(kind, done, total, label)`` updates, throttled so a big import does not
-flood the interface, and keeps the reports for the summary.
+flood the interface, and keeps the reports for the summary. The messages at
+the end are how a job's worker tells the app what happened.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from textual.message import Message
 
 from absreader.core.index_types import IndexProgress
 from absreader.core.models import ImportReport
@@ -106,10 +110,11 @@ def describe_reports(reports: Sequence[ImportReport]) -> tuple[str, list[str]]:
     skipped = sum(r.skipped for r in reports)
     files = len(reports)
     summary = (
-        f"{added:,} new papers, {merged:,} merged from {files} file{'s' if files != 1 else ''}"
+        f"{added:,} new {'paper' if added == 1 else 'papers'}, {merged:,} merged "
+        f"from {files} file{'s' if files != 1 else ''}"
     )
     if skipped:
-        summary += f", {skipped:,} records skipped"
+        summary += f", {skipped:,} record{'s' if skipped != 1 else ''} skipped"
     problems: list[str] = []
     for report in reports:
         name = Path(report.path).name
@@ -120,3 +125,54 @@ def describe_reports(reports: Sequence[ImportReport]) -> tuple[str, list[str]]:
             problems.append(f"{name}: {count} record{'s' if count != 1 else ''} could not be read "
                             f"(first: {report.problems[0]})")  # fmt: skip
     return summary, problems
+
+
+# ----------------------------------------------------------------------------- messages
+# A job's worker posts these to the app; only the app's handlers touch widgets.
+
+
+@dataclass
+class JobStarted(Message):
+    """A job's first update: show it in the status line."""
+
+    label: str
+    total: float | None
+
+
+@dataclass
+class JobProgressed(Message):
+    """A job moved on: ``done`` of ``total`` (bytes or papers), and what it is doing."""
+
+    done: float
+    total: float | None
+    label: str
+
+
+@dataclass
+class BatchCommitted(Message):
+    """An import committed a batch: the list may show its papers now."""
+
+
+@dataclass
+class JobFinished(Message):
+    """A job ended; ``reports`` are its import reports (none for indexing)."""
+
+    label: str
+    reports: list[ImportReport]
+    changed: bool
+    quiet: bool
+
+
+@dataclass
+class FirstPapersArrived(Message):
+    """The first run committed its first batch (or reached the indexing)."""
+
+    label: str
+    total: float | None
+
+
+@dataclass
+class FirstRunFinished(Message):
+    """The first run ended; ``reports`` is None when it failed."""
+
+    reports: list[ImportReport] | None

@@ -48,6 +48,8 @@ class Results:
     first_keys: list[str] = field(default_factory=list)
     #: False when the query could not be searched yet (no index so far): the list is shown.
     searched: bool = True
+    #: The library's change counter just before the search (what the results include).
+    seq: int = 0
 
     @property
     def is_search(self) -> bool:
@@ -73,8 +75,9 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
     notice = None
     spec = request.spec
     query = request.query
+    seq = catalog.current_seq()
     needs_index = bool(query.strip()) or spec.kind == "saved"
-    if request.indexing and needs_index and catalog.index.doc_count() == 0:
+    if request.indexing and needs_index and catalog.indexed_count() == 0:
         searched = False
         query, spec = "", _unsearched(spec)
         notice = NOT_INDEXED
@@ -92,6 +95,7 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
         as_you_type=request.as_you_type,
         first_keys=list(page.keys),
         searched=searched,
+        seq=seq,
     )
 
 

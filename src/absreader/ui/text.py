@@ -81,3 +81,8 @@ def one_line(value: str, limit: int = 80) -> str:
     """A short single-line version of ``value`` for notifications and prompts."""
     text = " ".join(safe(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 paper``, ``2 papers``, ``1,024 papers``."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"

@@ -1,7 +1,11 @@
-"""The reader's main screen: search bar, reading lists, result list and detail pane.
+"""The reader's main screen: search bar, reading panes, status line and footer.
 
-This module owns the layout, the keys and the search-as-you-type flow; what the
-paper keys do (bookmark, tag, note...) lives in :mod:`.paper_actions`.
+This module owns the layout, the search-as-you-type flow, Esc, the reading
+lists and following the library. Every worker's answer arrives as a message
+(:class:`MainScreen.SearchFinished`, :class:`MainScreen.ListsLoaded`, the
+panes' ``PaperChanged``, the watcher's ``LibraryWatch.Changed``); only the
+handlers touch widgets. The paper keys live in
+:class:`~absreader.ui.widgets.reading.ReadingPanes`.
 """
 
 from __future__ import annotations
@@ -23,159 +27,94 @@ from textual.worker import Worker, get_current_worker
 from absreader.core.catalog import Lists, ListSpec
 from absreader.core.models import Paper
 from absreader.ui.results import PAGE_SIZE, Results, SearchRequest, run_search
-from absreader.ui.screens.detail_flow import DetailFollower
-from absreader.ui.screens.paper_actions import PAPER_ACTIONS, PaperActions
-from absreader.ui.text import safe
-from absreader.ui.widgets.bars import SearchBar, StatusLine
+from absreader.ui.text import one_line, paper_title, plural, safe
+from absreader.ui.widgets.bars import KeyHints, SearchBar, StatusLine
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
+from absreader.ui.widgets.reading import ReadingPanes
 from absreader.ui.widgets.sidebar import ListSidebar
+from absreader.ui.widgets.watch import LibraryWatch
 
 #: Typing pauses this long before a search runs; the first key after a pause searches at once.
 SEARCH_DELAY = 0.07
 NARROW_WIDTH = 100
 
 
-class MainScreen(DetailFollower, PaperActions, Screen[None]):
+class MainScreen(Screen[None]):
     """Search, browse and read; every key here is a binding with an id."""
 
     BINDINGS = [
         # Priority, so keys typed right after "/" already reach the search bar.
-        Binding(
-            "slash",
-            "search",
-            "Search",
-            tooltip="Type a search (Esc clears it)",
-            id="search",
-            priority=True,
-        ),
-        Binding(
-            "ctrl+d",
-            "accept_suggestion",
-            "Did you mean",
-            tooltip="Search for the suggested spelling",
-            id="accept_suggestion",
-            priority=True,
-        ),
+        Binding("slash", "search", "Search", tooltip="Type a search (Esc clears it)",
+                id="search", priority=True),
+        Binding("ctrl+d", "accept_suggestion", "Did you mean",
+                tooltip="Search for the suggested spelling", id="accept_suggestion",
+                priority=True),
         # Keys that move the focus are priority bindings too: a key typed right
         # after them must already go to the pane they moved to.
-        Binding(
-            "enter",
-            "submit_search",
-            "First result",
-            tooltip="Enter in the search bar: go to the first result",
-            id="submit_search",
-            priority=True,
-        ),
-        Binding(
-            "escape",
-            "back",
-            "Back",
-            tooltip="Back: clear the search, close the paper",
-            id="back",
-            priority=True,
-        ),
-        Binding(
-            "tab",
-            "next_pane",
-            "Next pane",
-            show=False,
-            tooltip="Focus the next pane",
-            id="next_pane",
-            priority=True,
-        ),
-        Binding(
-            "shift+tab",
-            "previous_pane",
-            "Previous pane",
-            show=False,
-            tooltip="Focus the previous pane",
-            id="previous_pane",
-            priority=True,
-        ),
+        Binding("enter", "submit_search", "First result",
+                tooltip="Enter in the search bar: go to the first result", id="submit_search",
+                priority=True),
+        Binding("escape", "back", "Back", tooltip="Back one step: close the paper, then "
+                "clear the search", id="back", priority=True),
+        Binding("tab", "next_pane", "Next pane", show=False, tooltip="Focus the next pane",
+                id="next_pane", priority=True),
+        Binding("shift+tab", "previous_pane", "Previous pane", show=False,
+                tooltip="Focus the previous pane", id="previous_pane", priority=True),
         Binding("l", "lists", "Lists", tooltip="Show the reading lists", id="lists"),
-        Binding(
-            "b", "bookmark", "Bookmark", tooltip="Bookmark the paper (again: remove)", id="bookmark"
-        ),
-        Binding("t", "tag", "Tags", tooltip="Add or remove tags", id="tag"),
-        Binding(
-            "r", "toggle_read", "Read", tooltip="Mark the paper read / unread", id="toggle_read"
-        ),
-        Binding("n", "note", "Note", tooltip="Write a note on the paper", id="note"),
-        Binding(
-            "o",
-            "open_browser",
-            "Browser",
-            tooltip="Open the arXiv page in the browser",
-            id="open_browser",
-        ),
-        Binding(
-            "y", "copy_id", "Copy id", tooltip="Copy the arXiv id to the clipboard", id="copy_id"
-        ),
-        Binding(
-            "Y",
-            "copy_bibtex",
-            "BibTeX",
-            tooltip="Copy a BibTeX entry to the clipboard",
-            id="copy_bibtex",
-        ),
-        Binding(
-            "m",
-            "more_like_this",
-            "More like",
-            tooltip="Show papers like this one",
-            id="more_like_this",
-        ),
-        Binding(
-            "s",
-            "save_search",
-            "Save search",
-            tooltip="Save the search as a reading list",
-            id="save_search",
-        ),
-    ]
+    ]  # fmt: skip
 
     @dataclass
-    class ResultsReady(Message):
+    class SearchFinished(Message):
         """A search finished (it may be stale by the time it arrives)."""
 
         request: SearchRequest
         results: Results
+
+    @dataclass
+    class ListsLoaded(Message):
+        """Fresh sidebar counts (saved searches' counts by name)."""
+
+        lists: Lists
+        saved_counts: dict[str, int]
 
     def __init__(self) -> None:
         super().__init__(id="main")
         self.spec = ListSpec()
         self.results: Results | None = None
         self.lists: Lists | None = None
+        self.saved_counts: dict[str, int] = {}
         self.searches_run = 0
         self.results_shown_at: float | None = None
         self._binding_state: tuple[bool, bool] | None = None
-        self._detail_timer: Timer | None = None
-        self._detail_next: Paper | None = None
-        self._detail_dirty = False
         self._generation = 0
         self._requested_query: str | None = None
         self._timer: Timer | None = None
         self._last_search_at = 0.0
         self._lists_loading = False
-        self._pending_select: str | None = None
         self._stack: list[tuple[Results, str | None]] = []
-        self._spans: tuple[str, str, dict[str, list[tuple[int, int]]]] | None = None
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         yield SearchBar(id="search-bar")
-        with Horizontal(id="body"):
+        with ReadingPanes(id="body"):
             yield ListSidebar(id="sidebar")
             yield PaperList(id="papers")
             yield DetailPane(id="detail")
-        yield StatusLine(id="status", show_timings=self.app.show_timings)
-        yield Footer(id="footer")
+        yield LibraryWatch(id="watch")
+        yield StatusLine(id="status", show_timings=self.app.show_timings)  # type: ignore[attr-defined]
+        with Horizontal(id="footer-row"):
+            yield Footer(id="footer")
+            yield KeyHints(id="key-hints")
 
     @property
     def search_input(self) -> Input:
         return self.query_one("#search", Input)
+
+    @property
+    def panes(self) -> ReadingPanes:
+        return self.query_one(ReadingPanes)
 
     @property
     def paper_list(self) -> PaperList:
@@ -199,7 +138,7 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         return self.paper_list.current
 
     def on_mount(self) -> None:
-        state = self.app.state
+        state = self.app.state  # type: ignore[attr-defined]
         self.spec = state.spec
         self.search_input.value = state.query
         self._requested_query = state.query
@@ -211,31 +150,8 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         self._apply_width(self.size.width)
 
     def start(self) -> None:
-        """Show the first results (after the first run, if any); the lists load after them.
-
-        The sidebar counts wait for the first page to be painted: they are not
-        what a person looks at first, and the first page must not queue behind them.
-        """
-        self.flush_search(select_key=self.app.state.selected)
-
-    def library_grew(self, *, force: bool = False) -> None:
-        """The library changed under the list (an import committed a batch): follow it.
-
-        The counts always refresh; the list is searched again keeping the
-        cursor's paper, unless that would move the reader (typing, reading a
-        "more like this" list, or scrolled past the first page).
-        """
-        self.refresh_lists()
-        if self.results is None or self.search_pending:
-            return
-        if not force and (
-            self._stack or not self.results.is_search or self.paper_list.cursor >= PAGE_SIZE
-        ):
-            self.update_status()
-            return
-        current = self.current_paper
-        key = current.key if current else self.app.state.selected
-        self.flush_search(select_key=key)
+        """Show the first results (after the first run, if any); the lists load after them."""
+        self.flush_search(select_key=self.app.state.selected)  # type: ignore[attr-defined]
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_width(event.size.width)
@@ -245,6 +161,9 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         self.set_class(narrow, "-narrow")
         if not narrow:
             self.remove_class("-detail-open", "-sidebar-open")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.report_worker(event.worker, event.state)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ searching
 
@@ -269,9 +188,14 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         self.flush_search()
 
     def flush_search(
-        self, *, focus_list: bool = False, select_key: str | None = None, as_you_type: bool = True
+        self,
+        *,
+        focus_list: bool = False,
+        select_key: str | None = None,
+        as_you_type: bool = True,
+        keep_stack: bool = False,
     ) -> None:
-        """Search now for what the search bar holds, in the current list."""
+        """Search (in a worker) for what the search bar holds, in the current list."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -279,35 +203,30 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         self._last_search_at = time.monotonic()
         query = self.search_input.value
         self._requested_query = query
-        self._stack.clear()
-        request = SearchRequest(
-            self._generation,
-            query,
-            self.spec,
-            as_you_type,
-            select_key,
-            focus_list,
-            indexing=bool(self.app.jobs.running),
-        )
+        if not keep_stack:
+            self._stack.clear()
+        request = SearchRequest(self._generation, query, self.spec, as_you_type, select_key,
+                                focus_list, indexing=bool(self.app.jobs.running))  # type: ignore[attr-defined]  # fmt: skip
         self.searches_run += 1
         self._search(request)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="Search")
     def _search(self, request: SearchRequest) -> None:
-        results = run_search(self.app.catalog, request)
+        results = run_search(self.app.catalog, request)  # type: ignore[attr-defined]
         if not get_current_worker().is_cancelled:
-            self.post_message(self.ResultsReady(request, results))
+            self.post_message(self.SearchFinished(request, results))
 
-    @on(ResultsReady)
-    def _results_ready(self, event: ResultsReady) -> None:
+    @on(SearchFinished)
+    def _search_finished(self, event: SearchFinished) -> None:
         if event.request.generation != self._generation:
             return  # a newer search is on its way
         self.show_results(event.results, select_key=event.request.select_key)
-        self.app.remember(spec=self.spec, query=event.request.query)
+        self.app.remember(spec=self.spec, query=event.request.query)  # type: ignore[attr-defined]
+        self.query_one(LibraryWatch).follow(event.results.seq)
         if self.lists is None and not self._lists_loading:
             self.call_after_refresh(self.refresh_lists)  # after the first page is painted
             self._lists_loading = True
-        self.app.first_results_shown()
+        self.app.first_results_shown()  # type: ignore[attr-defined]
         if event.request.focus_list:
             self.set_focus(self.paper_list)
 
@@ -317,49 +236,59 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
         """Put ``results`` in the list and update the status line and hints."""
         self.results = results
         self.results_shown_at = time.perf_counter()
-        catalog = self.app.catalog
+        catalog = self.app.catalog  # type: ignore[attr-defined]
         self.paper_list.empty_message = (
             "No papers match. Esc clears the search."
             if results.query
             else "No papers in this list."
         )
-        self.paper_list.show(
-            results.total,
-            results.first,
-            lambda offset, limit: results.fetch(catalog, offset, limit),
-            select_key=select_key,
-            select_index=select_index,
-        )
-        key = self.app.get_key_display(self._binding("accept_suggestion"))
+        self.paper_list.show(results.total, results.first,
+                             lambda offset, limit: results.fetch(catalog, offset, limit),
+                             select_key=select_key, select_index=select_index)  # fmt: skip
+        key = self._key_for("accept_suggestion")
         self.query_one("#search-bar", SearchBar).show_suggestion(results.suggestion, key)
         self.update_status()
         self.update_bindings()
 
-    def _binding(self, binding_id: str) -> Binding:
+    def _key_for(self, binding_id: str) -> str:
+        """How the footer writes the key bound to ``binding_id`` (after the user's keymap)."""
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and binding.id == binding_id:
-                keys = self.app.key_overrides.get(binding_id)
-                return Binding(keys.split(",")[0], binding.action) if keys else binding
+                keys = self.app.key_overrides.get(binding_id)  # type: ignore[attr-defined]
+                if keys:
+                    binding = Binding(keys.split(",")[0], binding.action)
+                return self.app.get_key_display(binding)
         raise KeyError(binding_id)
 
     def update_status(self) -> None:
+        """The status line and the list's title, from the results and the sidebar's counts."""
         results = self.results
         if results is None:
             return
+        library_total = self.lists.all if self.lists is not None else results.library_total
         if results.is_search:
             where = results.spec.label
             if results.query:
                 # (Not searchable yet: said here too, the notice may be squeezed by a job.)
                 where += " · search" if results.searched else " · indexing: not searched yet"
-            self.status.set_counts(results.total, results.library_total, results.elapsed_ms, where)
+            self.status.set_counts(results.total, library_total, results.elapsed_ms, where)
         else:
             where = f"like: {results.title[:60]} (esc returns)"
-            self.status.set_counts(results.total, results.library_total, None, where)
+            self.status.set_counts(results.total, library_total, None, where)
         self.status.set_notice(results.notice)
         title = Text(safe(results.spec.label if results.is_search else "More like this"))
         if results.query:
             title.append(f" · {safe(results.query)[:40]}")
+        title.append(f" · {plural(results.total, 'paper')}")
         self.paper_list.border_title = title
+
+    @property
+    def detail_query(self) -> tuple[ListSpec, str]:
+        """What the detail pane highlights: the list (a saved search's words) and the query."""
+        results = self.results
+        if results and results.is_search and results.searched:
+            return (results.spec, results.query)
+        return (ListSpec(), "")
 
     def action_search(self) -> None:
         self.remove_class("-sidebar-open")
@@ -373,9 +302,14 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
             self.flush_search()
 
     def action_submit_search(self) -> None:
-        """Enter in the search bar: the results for exactly what was typed, first one selected."""
+        """Enter in the search bar: the results for exactly what was typed, first one selected.
+
+        The search runs in a worker like every other; the list has the focus at
+        once and its cursor goes to the first result when the answer arrives.
+        """
         query = self.search_input.value
         current = self.results
+        self.set_focus(self.paper_list)
         if (
             self.search_pending
             or current is None
@@ -383,43 +317,97 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
             or current.query != query
             or current.spec != self.spec
         ):
-            # Run it here (a search takes milliseconds): a key pressed right after
-            # Enter must act on these results, not on the list from before.
-            if self._timer is not None:
-                self._timer.stop()
-                self._timer = None
-            self._generation += 1
-            self._requested_query = query
-            self._stack.clear()
-            request = SearchRequest(
-                self._generation, query, self.spec, indexing=bool(self.app.jobs.running)
-            )
-            try:
-                results = run_search(self.app.catalog, request)
-            except Exception as exc:  # noqa: BLE001 - shown as one readable line
-                self.app.notify(f"Search failed: {exc}", severity="error")
-                return
-            self.show_results(results)
-            self.app.remember(spec=self.spec, query=query)
-        self.set_focus(self.paper_list)
-        self.paper_list.cursor = 0
+            self.flush_search(focus_list=True, as_you_type=False)
+        else:
+            self.paper_list.cursor = 0
+
+    # ------------------------------------------------------------------ the panes' messages
+
+    def on_paper_list_highlighted(self, event: PaperList.Highlighted) -> None:
+        if event.paper is not None:
+            self.app.remember(selected=event.paper.key)  # type: ignore[attr-defined]
+        self.detail.follow(event.paper, self.detail_query)
+        self.update_bindings()
+
+    @property
+    def detail_pending(self) -> bool:
+        """Whether the detail pane is behind the cursor (while keys repeat)."""
+        return self.detail.pending
+
+    def flush_detail(self) -> None:
+        """Bring the detail pane to the paper under the cursor now."""
+        self.detail.flush()
+
+    def on_paper_list_opened(self, event: PaperList.Opened) -> None:
+        self.detail.follow(event.paper)
+        self.detail.flush()  # the paper opened, now (not the one the pane was catching up from)
+        if self.has_class("-narrow"):
+            self.add_class("-detail-open")
+        self.set_focus(self.detail)
+        self.panes.mark_read(event.paper)
+
+    @on(ReadingPanes.PaperChanged)
+    def _paper_changed(self, event: ReadingPanes.PaperChanged) -> None:
+        self.paper_changed(event.paper)
+        self.refresh_lists()
+        if event.done:
+            self.app.notify(event.done, markup=False, timeout=3)
+
+    def paper_changed(self, paper: Paper) -> None:
+        """Redraw ``paper`` wherever it is shown: its row and the detail pane."""
+        self.paper_list.update_paper(paper)
+        self.detail.update_paper(paper)
+
+    @on(ReadingPanes.SimilarFound)
+    def _similar_found(self, event: ReadingPanes.SimilarFound) -> None:
+        results = event.results
+        if not results.total:
+            self.app.notify("No similar papers found.", markup=False)
+            return
+        self.push_results(results)
+        title = one_line(paper_title(event.paper), 50)
+        self.app.notify(f"{plural(results.total, 'paper')} like “{title}” · esc returns",
+                        markup=False, timeout=3)  # fmt: skip
 
     # ------------------------------------------------------------------ reading lists
 
-    @work(
-        thread=True, exclusive=True, group="lists", exit_on_error=False, description="Reading lists"
-    )
+    @work(thread=True, exclusive=True, group="lists", exit_on_error=False,
+          description="Reading lists")  # fmt: skip
     def refresh_lists(self) -> None:
         """Reload the sidebar counts (after any change to tags, bookmarks or read state)."""
-        lists = self.app.catalog.lists()
+        catalog = self.app.catalog  # type: ignore[attr-defined]
+        lists = catalog.lists()
+        counts = catalog.saved_search_counts() if lists.saved else {}
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._lists_loaded, lists)
+            self.post_message(self.ListsLoaded(lists, counts))
 
-    def _lists_loaded(self, lists: Lists) -> None:
+    @on(ListsLoaded)
+    def _lists_loaded(self, event: ListsLoaded) -> None:
+        self.set_lists(event.lists, event.saved_counts)
+
+    def set_lists(self, lists: Lists, saved_counts: dict[str, int]) -> None:
+        """Show fresh counts; a list whose count no longer matches the rows is searched again."""
         self.lists = lists
-        self.sidebar.set_lists(lists, self.spec)
+        self.saved_counts = saved_counts
+        self.sidebar.set_lists(lists, self.spec, saved_counts)
         if not self.sidebar.has_list(self.spec):
             self.show_list(ListSpec())
+            return
+        self.update_status()
+        # Papers that joined the list are searched in; papers that left it (read in
+        # Unread, say) stay on screen until the list is chosen again.
+        results = self.results
+        count = self.sidebar.count_of(self.spec)
+        if (
+            results is not None
+            and results.is_search
+            and not results.query
+            and results.searched
+            and count is not None
+            and not self.search_pending
+            and (count > results.total or (count != results.total and self.spec.kind == "all"))
+        ):
+            self.library_grew(recount=False)  # fmt: skip
 
     def show_list(self, spec: ListSpec) -> None:
         """Switch to reading list ``spec`` (the query stays and narrows it)."""
@@ -432,28 +420,72 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
     def _list_chosen(self, event: ListSidebar.Chosen) -> None:
         self.show_list(event.spec)
 
+    @on(ReadingPanes.SearchSaved)
+    def _search_saved(self, event: ReadingPanes.SearchSaved) -> None:
+        self.refresh_lists()
+        self.app.notify(f"Saved search “{one_line(event.name, 40)}” in the sidebar.",
+                        markup=False, timeout=3)  # fmt: skip
+
+    # ------------------------------------------------------------------ following the library
+
+    @on(LibraryWatch.Changed)
+    def _library_changed(self, event: LibraryWatch.Changed) -> None:
+        """Another process (or this one) changed the library: redraw what changed."""
+        grew = self.lists is None or event.lists.all != self.lists.all
+        for paper in event.changed or []:
+            self.paper_changed(paper)
+        self.set_lists(event.lists, event.saved_counts)
+        filtered = self.results is not None and (self.results.query or self.spec.kind != "all")
+        loaded = self.paper_list.row_of
+        joined = filtered and any(loaded(p.key) is None for p in event.changed or [])
+        if event.changed is None or grew or joined:
+            # New papers, or papers that may have joined a filtered list.
+            self.library_grew(recount=False)
+
+    def library_grew(self, *, force: bool = False, recount: bool = True) -> None:
+        """The library changed under the list: search again keeping the cursor's paper.
+
+        Not when that would move the reader (typing, reading a "more like
+        this" list, or scrolled past the first page), unless ``force``. The
+        sidebar is recounted too (unless the caller has fresh counts).
+        """
+        if recount:
+            self.refresh_lists()
+        if self.results is None or self.search_pending:
+            return
+        if not force and (
+            self._stack or not self.results.is_search or self.paper_list.cursor >= PAGE_SIZE
+        ):
+            self.update_status()
+            return
+        current = self.current_paper
+        key = current.key if current else self.app.state.selected  # type: ignore[attr-defined]
+        self.flush_search(select_key=key)
+
     # ------------------------------------------------------------------ moving around
 
     def action_back(self) -> None:
-        """Esc: close what is open, clear the search, or leave "more like this"."""
+        """Esc goes back one step: close what is open, leave "more like this", clear the search."""
         focused = self.focused
+        current = self.current_paper
+        key = current.key if current else None
         if self.has_class("-sidebar-open"):
             self.remove_class("-sidebar-open")
             self.set_focus(self.paper_list)
         elif focused is self.search_input:
             if self.search_input.value:
                 self.search_input.value = ""
-                self.flush_search()
+                self.flush_search(select_key=key)
             self.set_focus(self.paper_list)
         elif self.has_class("-detail-open") or focused is self.detail or focused is self.sidebar:
-            self.remove_class("-detail-open")
+            self.remove_class("-detail-open")  # back to the list, the same paper selected
             self.set_focus(self.paper_list)
         elif self._stack:
-            results, key = self._stack.pop()
-            self.show_results(results, select_key=key)
+            results, selected = self._stack.pop()
+            self.show_results(results, select_key=selected)
         elif self.search_input.value:
             self.search_input.value = ""
-            self.flush_search(focus_list=True)
+            self.flush_search(focus_list=True, select_key=key)
 
     def push_results(self, results: Results) -> None:
         """Show ``results`` (more like this) until Esc returns to the list before."""
@@ -489,18 +521,11 @@ class MainScreen(DetailFollower, PaperActions, Screen[None]):
             self._binding_state = state
             self.refresh_bindings()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.app.report_worker(event.worker, event.state)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in PAPER_ACTIONS:
-            if self.focused is self.search_input:
-                return False
-            return True if self.current_paper is not None else None
         if action == "search" and self.focused is self.search_input:
             return False  # let the input have its "/"
         if action == "submit_search":
             return self.focused is self.search_input
         if action == "accept_suggestion":
             return bool(self.results and self.results.suggestion)
-        return not (action in ("save_search", "lists") and self.focused is self.search_input)
+        return not (action == "lists" and self.focused is self.search_input)

@@ -1,9 +1,10 @@
-"""The search bar on top and the status line at the bottom."""
+"""The search bar on top, the status line at the bottom, and the ever-present key hints."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, ProgressBar, Static
 
@@ -60,7 +61,7 @@ class StatusLine(Horizontal):
         """``N of M papers · 12 ms · where``."""
         text = Text()
         text.append(f"{shown:,}", style="bold")
-        text.append(f" of {total:,} papers")
+        text.append(f" of {total:,} {'paper' if total == 1 else 'papers'}")
         if elapsed_ms is not None and self.show_timings:
             text.append(f" · {elapsed_ms:.0f} ms", style="dim")
         if where:
@@ -95,3 +96,39 @@ class StatusLine(Horizontal):
     @property
     def job_running(self) -> bool:
         return bool(self.query_one("#status-progress", ProgressBar).display)
+
+
+class KeyHints(Static):
+    """``? Help  q Quit`` beside the footer, under the keys the user mapped them to.
+
+    The footer drops what does not fit; these two never drop, whatever the width.
+    """
+
+    DEFAULT_CSS = """
+    KeyHints {
+        width: auto;
+        height: 1;
+        padding: 0 1;
+        background: $footer-background;
+        color: $footer-description-foreground;
+    }
+    """
+
+    #: (binding id, action, default key, label)
+    HINTS = (("help", "help", "question_mark", "Help"), ("quit", "quit", "q", "Quit"))
+
+    def on_mount(self) -> None:
+        self.show_keys(getattr(self.app, "key_overrides", {}))
+
+    def show_keys(self, keymap: dict[str, str]) -> None:
+        """Show each hint under its key (the first key the keymap gives it)."""
+        text = Text()
+        for binding_id, action, default, label in self.HINTS:
+            key = (keymap.get(binding_id) or default).split(",")[0].strip()
+            shown = self.app.get_key_display(Binding(key, action))
+            if text:
+                text.append("  ")
+            text.append(shown, style="bold")
+            text.append(f" {label}")
+        self.keys_text = text.plain
+        self.update(text)

@@ -1,22 +1,38 @@
 """The detail pane: one paper's metadata, tags and note, then its abstract.
 
 All fields are untrusted and are built into Rich ``Text`` literally; the
-query's terms are highlighted from the index's character spans.
+query's terms are highlighted from the index's character spans, which a worker
+fetches and posts back as :class:`DetailPane.HighlightsLoaded`.
+
+The pane follows the list's cursor itself (:meth:`DetailPane.follow`): the
+list moves at once, the pane (a relayout) follows at most every
+``DETAIL_DELAY`` while a key repeats and always ends on the paper under the
+cursor.
 """
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from dataclasses import dataclass
+
+from rich.console import RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
+from absreader.core.catalog import ListSpec
 from absreader.core.models import Paper
 from absreader.ui.text import Spans, highlighted, join_tags, link_url, literal, paper_title, safe
+
+DETAIL_DELAY = 0.08
+SpanMap = dict[str, list[tuple[int, int]]]
 
 
 class DetailPane(VerticalScroll, can_focus=True):
@@ -41,10 +57,87 @@ class DetailPane(VerticalScroll, can_focus=True):
     }
     """
 
+    @dataclass
+    class HighlightsLoaded(Message):
+        """The spans of a query's words in a paper arrived from the index."""
+
+        paper: Paper
+        query: tuple[ListSpec, str]
+        spans: SpanMap
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.paper: Paper | None = None
-        self.spans: dict[str, list[tuple[int, int]]] = {}
+        self.spans: SpanMap = {}
+        #: What to highlight: the list (a saved search's query counts) and the typed words.
+        self.query: tuple[ListSpec, str] = (ListSpec(), "")
+        self._next: Paper | None = None
+        self._dirty = False
+        self._timer: Timer | None = None
+        self._loaded: tuple[str, tuple[ListSpec, str], SpanMap] | None = None
+
+    # ------------------------------------------------------------------ following the cursor
+
+    def follow(self, paper: Paper | None, query: tuple[ListSpec, str] | None = None) -> None:
+        """Show ``paper`` soon (at once after a pause, then at most every DETAIL_DELAY)."""
+        if query is not None:
+            self.query = query
+        self._next = paper
+        if self._timer is None:
+            self.flush()
+            self._timer = self.set_timer(DETAIL_DELAY, self._tick)
+        else:
+            self._dirty = True
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self._dirty:
+            self.flush()
+            self._timer = self.set_timer(DETAIL_DELAY, self._tick)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the pane is behind the cursor (while keys repeat)."""
+        return self._dirty
+
+    def flush(self) -> None:
+        """Show the paper the cursor is on now, with its highlights if they are known."""
+        self._dirty = False
+        paper = self._next
+        spans = None
+        if paper and self._loaded and self._loaded[:2] == (paper.key, self.query):
+            spans = self._loaded[2]
+        if paper is None or paper != self.paper or dict(spans or {}) != self.spans:
+            self.show(paper, spans)  # (the same paper again, e.g. while typing: no relayout)
+        wants = bool(self.query[1].strip()) or self.query[0].kind == "saved"
+        if paper is not None and wants and spans is None:
+            self._load_highlights(paper, self.query)
+
+    def update_paper(self, paper: Paper) -> None:
+        """``paper`` changed (a key, another process): redraw it if it is the one shown."""
+        if self._next is not None and self._next.key == paper.key:
+            self._next = paper
+        if self.paper is not None and self.paper.key == paper.key and paper != self.paper:
+            self.show(paper, self.spans)
+
+    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False,
+          description="Highlighting")  # fmt: skip
+    def _load_highlights(self, paper: Paper, query: tuple[ListSpec, str]) -> None:
+        catalog = self.app.catalog  # type: ignore[attr-defined]
+        words = catalog.list_query(*query)
+        spans = catalog.highlights(paper, words, as_you_type=True) if words else {}
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.HighlightsLoaded(paper, query, spans))
+
+    @on(HighlightsLoaded)
+    def _highlights_loaded(self, event: HighlightsLoaded) -> None:
+        event.stop()
+        self._loaded = (event.paper.key, event.query, event.spans)
+        shown = self.paper
+        if shown is not None and shown.key == event.paper.key and event.query == self.query:
+            self.show(shown, event.spans)
+
+    # ------------------------------------------------------------------ drawing
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title", markup=False)
@@ -57,9 +150,7 @@ class DetailPane(VerticalScroll, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
 
-    def show(
-        self, paper: Paper | None, spans: dict[str, list[tuple[int, int]]] | None = None
-    ) -> None:
+    def show(self, paper: Paper | None, spans: SpanMap | None = None) -> None:
         """Show ``paper`` (or an empty state), highlighting ``spans`` when given."""
         same = self.paper is not None and paper is not None and paper.key == self.paper.key
         self.paper = paper
@@ -128,8 +219,12 @@ class DetailPane(VerticalScroll, can_focus=True):
             row("Note", paper.note)
         return table
 
-    def abstract_text(self, paper: Paper, spans: Spans | None) -> RenderableType:
+    def abstract_text(self, paper: Paper, spans: Spans | None) -> Text:
+        """The abstract as one ``Text`` (the blank line above it is the widget's margin).
+
+        One ``Text``, not a Rich ``Group``: Textual measures a Group by counting
+        newlines, and a last line without one (``end=""``) was never given room.
+        """
         if not paper.abstract:
             return Text("No abstract.", style=self._style("detail--muted"))
-        body = highlighted(paper.abstract, spans, self._style("detail--highlight"))
-        return Group(Text(""), body)
+        return highlighted(paper.abstract, spans, self._style("detail--highlight"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual import events, work
+from textual import events, on, work
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -105,6 +105,14 @@ class PaperList(ScrollView, can_focus=True):
         def control(self) -> PaperList:
             return self.paper_list
 
+    @dataclass
+    class PageLoaded(Message):
+        """A page of rows arrived from the catalog (``generation`` tells stale ones apart)."""
+
+        generation: int
+        page: int
+        papers: list[Paper]
+
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
@@ -187,14 +195,17 @@ class PaperList(ScrollView, can_focus=True):
     def _load_page(self, generation: int, page: int, fetch: Fetcher) -> None:
         papers = fetch(page * PAGE_SIZE, PAGE_SIZE)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._page_loaded, generation, page, papers)
+            self.post_message(self.PageLoaded(generation, page, papers))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report = getattr(self.app, "report_worker", None)
         if report is not None:
             report(event.worker, event.state)
 
-    def _page_loaded(self, generation: int, page: int, papers: list[Paper]) -> None:
+    @on(PageLoaded)
+    def _page_loaded(self, event: PageLoaded) -> None:
+        event.stop()
+        generation, page, papers = event.generation, event.page, event.papers
         if generation != self._generation:
             return
         start = page * PAGE_SIZE

@@ -62,11 +62,26 @@ class ListSidebar(OptionList):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.lists: Lists | None = None
+        self.saved_counts: dict[str, int] = {}
         self.current = ListSpec()
 
-    def set_lists(self, lists: Lists, current: ListSpec) -> None:
+    def count_of(self, spec: ListSpec) -> int | None:
+        """The count the sidebar shows for ``spec`` (None when it shows none)."""
+        lists = self.lists
+        if lists is None:
+            return None
+        if spec.kind in ("all", "unread", "bookmarked"):
+            return int(getattr(lists, spec.kind))
+        if spec.kind == "tag":
+            return next((t.count for t in lists.tags if t.name == spec.name), None)
+        return self.saved_counts.get(spec.name)
+
+    def set_lists(
+        self, lists: Lists, current: ListSpec, saved_counts: dict[str, int] | None = None
+    ) -> None:
         """Rebuild the options from fresh counts, keeping ``current`` highlighted."""
         self.lists = lists
+        self.saved_counts = dict(saved_counts or {})
         self.current = current
         options: list[Option | None] = [
             Option(_row("All", lists.all, "◆ "), id="all"),
@@ -85,7 +100,10 @@ class ListSidebar(OptionList):
                 Option(Text("Saved searches", style="bold dim"), id="-saved", disabled=True)
             )
             options += [
-                Option(_row(saved.name, None, "⌕ "), id=option_id(ListSpec("saved", saved.name)))
+                Option(
+                    _row(saved.name, self.saved_counts.get(saved.name), "⌕ "),
+                    id=option_id(ListSpec("saved", saved.name)),
+                )
                 for saved in lists.saved
             ]
         self.clear_options()
