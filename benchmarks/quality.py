@@ -14,7 +14,7 @@ reads grades as ranks (Cranfield's 1 = most relevant).
 In one run and over the same documents it scores:
 
 * **absreader**: the documents imported as papers (title, abstract, authors),
-  indexed by :class:`absreader.core.index.SearchIndex`, and each query's text
+  indexed by :class:`absreader.core.search.index.SearchIndex`, and each query's text
   searched exactly as typed, as the command line does (``as_you_type=False``)
   and as the reader does while typing (``as_you_type=True``).
 * **Whoosh BM25F OR**: a plain Whoosh index (stemming analyser, title and
@@ -47,8 +47,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from absreader.core.index import SearchIndex  # noqa: E402
 from absreader.core.models import Paper  # noqa: E402
+from absreader.core.search.index import SearchIndex  # noqa: E402
 
 DEPTH = 1000
 _SECTION = re.compile(r"^\.([A-Z])\b\s*(.*)$")

@@ -61,7 +61,7 @@ def digest(path: Path) -> str:
 
 
 def index_state(home: Path) -> str:
-    from absreader.core.index import SearchIndex
+    from absreader.core.search.index import SearchIndex
 
     index = SearchIndex(paths_of(home).index_dir)
     try:
@@ -272,18 +272,18 @@ class Child:
 WORKER = r"""
 import os, sys
 from pathlib import Path
-import absreader.core.importer, absreader.core.index
+import absreader.core.importer, absreader.core.search.index
 absreader.core.importer.BATCH_SIZE = 500
-absreader.core.index.FIRST_SEGMENT = 500
-absreader.core.index.SEGMENT_SIZE = 1000
-absreader.core.index.PROGRESS_EVERY = 100
+absreader.core.search.index.FIRST_SEGMENT = 500
+absreader.core.search.index.SEGMENT_SIZE = 1000
+absreader.core.search.index.PROGRESS_EVERY = 100
 if os.environ.get("UPDATE_ONLY"):  # take a big import in by updating, never by a rebuild
     import absreader.core.catalog
     absreader.core.catalog.REBUILD_MIN_CHANGED = 10**9
 from absreader.paths import get_paths
 from absreader.core.catalog import Catalog
 from absreader.core.importer import ImportOptions, ImportProgress
-from absreader.core.index import IndexProgress
+from absreader.core.search.index import IndexProgress
 from absreader.core.models import ImportReport, Record
 
 mode, args = sys.argv[1], sys.argv[2:]

@@ -13,7 +13,7 @@ from absreader.core.catalog import Catalog, ListSpec
 from absreader.core.feeds.config import ConfigError, load_fetch_config
 from absreader.core.feeds.runner import FetchOptions, FetchProgress, FetchReport
 from absreader.core.feeds.spec import parse_source
-from absreader.core.index_types import IndexProgress
+from absreader.core.search.types import IndexProgress
 from absreader.paths import Paths
 from tests.feeds_helpers import HF_DAY, QUANTUM, atom_page, hf_daily, rss, start_server
 

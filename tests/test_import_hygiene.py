@@ -16,7 +16,7 @@ CORE_MODULES = [
     "absreader.core.library",
     "absreader.core.importer",
     "absreader.core.catalog",
-    "absreader.core.index",
+    "absreader.core.search.index",
     "absreader.core.export",
     "absreader.core.sources",
     "absreader.cli",

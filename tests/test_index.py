@@ -10,9 +10,9 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from absreader.core.index import SearchIndex
-from absreader.core.index_schema import normalise_tag, stem_of, words
 from absreader.core.models import Paper
+from absreader.core.search.format.schema import normalise_tag, stem_of, words
+from absreader.core.search.index import SearchIndex
 from test_index_support import (
     field_terms,
     has_phrase,
@@ -384,7 +384,7 @@ def test_many_updates_stay_correct(tmp_path: Path, papers: list[Paper]) -> None:
 def test_multi_segment_build_then_optimise(
     tmp_path: Path, papers: list[Paper], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from absreader.core import index as index_module
+    from absreader.core.search import index as index_module
 
     monkeypatch.setattr(index_module, "FIRST_SEGMENT", 50)
     monkeypatch.setattr(index_module, "SEGMENT_SIZE", 100)
@@ -486,7 +486,7 @@ def test_evaluator_agrees_with_whoosh(built: SearchIndex) -> None:
         wq.Term("author", "muller"),
     ]
     snapshot = built._open()
-    from absreader.core import index_eval
+    from absreader.core.search import evaluate as index_eval
 
     with ix.searcher() as searcher:
         for q in queries:
@@ -504,8 +504,8 @@ def test_evaluator_agrees_with_whoosh_after_updates(
     tmp_path: Path, papers: list[Paper], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Several segments with deleted documents: still the same answers as Whoosh."""
-    from absreader.core import index as index_module
-    from absreader.core import index_eval
+    from absreader.core.search import evaluate as index_eval
+    from absreader.core.search import index as index_module
 
     monkeypatch.setattr(index_module, "FIRST_SEGMENT", 120)
     monkeypatch.setattr(index_module, "SEGMENT_SIZE", 120)

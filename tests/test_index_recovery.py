@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from absreader.core import index as index_module
-from absreader.core.index import IndexUnavailable, SearchIndex
 from absreader.core.models import Paper
+from absreader.core.search import index as index_module
+from absreader.core.search.index import IndexUnavailable, SearchIndex
 from test_index_support import sample_papers, with_personal
 
 TESTS = Path(__file__).resolve().parent
@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from test_index_support import synthetic_papers
-    from absreader.core import index as m
+    from absreader.core.search import index as m
     m.FIRST_SEGMENT = 300
     m.SEGMENT_SIZE = 300
     m.PROGRESS_EVERY = 100

@@ -14,8 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from absreader.core.clean import clean_line, clean_text, display_title, normalise_title
-from absreader.core.index_schema import STEMMED_FIELDS, stem_of, words
 from absreader.core.models import Paper
+from absreader.core.search.format.schema import STEMMED_FIELDS, stem_of, words
 
 __test__ = False
 

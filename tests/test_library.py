@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from absreader.core.library import Library, LibraryError, NotFound
+from absreader.core.library.schema import SCHEMA_VERSION
 from absreader.core.models import Record
-from absreader.core.schema import SCHEMA_VERSION
 
 ABSTRACT = (
     "Scaling up the size of vision models has been the de facto standard to obtain more "

@@ -44,7 +44,7 @@ def test_list_and_tag_search_agree_on_spellings(sample) -> None:
 
 def test_old_library_tags_merge_under_the_one_rule(tmp_path: Path) -> None:
     """A schema-2 library with "to read" and "to-read" as two lists opens as one list."""
-    from absreader.core.schema import MIGRATIONS
+    from absreader.core.library.schema import MIGRATIONS
 
     path = tmp_path / "library.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)

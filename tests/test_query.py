@@ -9,11 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from absreader.core.highlight import find_spans, merge_spans
-from absreader.core.index import SearchIndex
-from absreader.core.index_vocab import Vocabulary, edits1
 from absreader.core.models import Paper
-from absreader.core.query import MAX_QUERY_CHARS, TITLE_BOOST, QueryBuilder, parse_date, tokenize
+from absreader.core.search.index import SearchIndex
+from absreader.core.search.query.highlight import find_spans, merge_spans
+from absreader.core.search.query.parser import (
+    MAX_QUERY_CHARS,
+    TITLE_BOOST,
+    QueryBuilder,
+    parse_date,
+    tokenize,
+)
+from absreader.core.search.vocabulary import Vocabulary, edits1
 from test_index_support import sample_papers
 
 

@@ -63,7 +63,7 @@ def search(home: Path, query: str, limit: int = 200) -> tuple[int, set[str]]:
 
 
 def index_docs(home: Path) -> int:
-    from absreader.core.index import SearchIndex
+    from absreader.core.search.index import SearchIndex
 
     index = SearchIndex(paths_of(home).index_dir)
     try:

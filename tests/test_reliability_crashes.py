@@ -101,7 +101,7 @@ def next_start_search(home: Path, query: str, expect_notice: str | None = None) 
 def assert_index_matches_library(home: Path) -> None:
     stats = json.loads(cli_process(home, "stats", "--json").stdout)
     assert stats["index"] == "ok"
-    from absreader.core.index import SearchIndex
+    from absreader.core.search.index import SearchIndex
 
     index = SearchIndex(paths_of(home).index_dir)
     try:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from absreader.core import index as index_module
 from absreader.core import index_commit
-from absreader.core.index import SearchIndex
 from absreader.core.models import Paper
+from absreader.core.search import index as index_module
+from absreader.core.search.index import SearchIndex
 from test_index_support import sample_papers, with_personal
 
 QUERIES = ["model", '"language models"', "unlearning diffusion", "tag:to-read", "vision -model",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from absreader.core.catalog import Catalog
-from absreader.core.index_types import IndexUnavailable
+from absreader.core.search.types import IndexUnavailable
 from absreader.paths import Paths
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"

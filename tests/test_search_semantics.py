@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from absreader.core import query as query_module
-from absreader.core.index import SearchIndex
-from absreader.core.index_schema import words
-from absreader.core.index_vocab import Vocabulary
 from absreader.core.models import Paper
+from absreader.core.search.format.schema import words
+from absreader.core.search.index import SearchIndex
+from absreader.core.search.vocabulary import Vocabulary
 from test_index_support import has_word, sample_papers
 
 

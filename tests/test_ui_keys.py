@@ -11,10 +11,10 @@ from textual.widgets import SelectionList, TextArea
 
 from absreader.core.catalog import Catalog, ListSpec
 from absreader.ui.commands import ReaderCommands
+from absreader.ui.dialogs.note import NoteEditor
+from absreader.ui.dialogs.prompt import PromptScreen
+from absreader.ui.dialogs.tags import TagEditor
 from absreader.ui.screens.help import HelpScreen
-from absreader.ui.screens.note import NoteEditor
-from absreader.ui.screens.prompt import PromptScreen
-from absreader.ui.screens.tags import TagEditor
 
 pytest.register_assert_rewrite("conftest_ui")
 from conftest_ui import (  # noqa: E402

@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from absreader.core.catalog import Catalog, LibraryError, ListSpec
-from absreader.ui.screens.confirm import ChoiceScreen
-from absreader.ui.screens.note import NoteEditor
+from absreader.ui.dialogs.confirm import ChoiceScreen
+from absreader.ui.dialogs.note import NoteEditor
 
 pytest.register_assert_rewrite("conftest_ui")
 from conftest_ui import (  # noqa: E402

@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from absreader.core import index_eval
-from absreader.core.index import SearchIndex
-from absreader.core.index_schema import make_schema
-from absreader.core.index_vocab import Vocabulary
 from absreader.core.models import Paper
-from absreader.core.query import QueryBuilder
+from absreader.core.search import evaluate as index_eval
+from absreader.core.search.format.schema import make_schema
+from absreader.core.search.index import SearchIndex
+from absreader.core.search.query.parser import QueryBuilder
+from absreader.core.search.vocabulary import Vocabulary
 
 WORDS = [
     "model", "models", "learning", "learned", "network", "graph", "graphs", "retrieval",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from absreader.commands.context import CommandError, Context, positive_int
 from absreader.commands.progress import ProgressLine
+from absreader.core.catalog import IndexProgress, LibraryError, check_tag
 from absreader.core.feeds.config import ENV, ConfigError
 from absreader.core.feeds.spec import (
     DEFAULT_MAX,
@@ -15,8 +16,6 @@ from absreader.core.feeds.spec import (
     SourceSpecError,
     parse_source,
 )
-from absreader.core.index_types import IndexProgress
-from absreader.core.library import LibraryError, check_tag
 
 if TYPE_CHECKING:
     from absreader.core.feeds.events import FetchReport

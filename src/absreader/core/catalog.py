@@ -17,11 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from absreader.core.index_lock import IndexLock
-from absreader.core.index_state import quick_state
-from absreader.core.index_types import IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.library import Library, LibraryError, NotFound, check_tag, normalise_tag
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
+from absreader.core.search.lock import IndexLock
+from absreader.core.search.state import quick_state
+from absreader.core.search.types import IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.selection import (
     LIST_KINDS,
     SORT_LABELS,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from absreader.core.feeds.spec import SourceSpec
     from absreader.core.feeds.state import FeedStore
     from absreader.core.importer import ImportOptions, ImportProgress
-    from absreader.core.index import SearchIndex
+    from absreader.core.search.index import SearchIndex
 
 # Above this many changed papers (or a fifth of the library) a sync rebuilds instead.
 REBUILD_MIN_CHANGED = 2000
@@ -75,7 +75,7 @@ class Catalog:
         if self._index is None:
             with self._index_lock:
                 if self._index is None:
-                    from absreader.core.index import SearchIndex
+                    from absreader.core.search.index import SearchIndex
 
                     self._clear_index_path()
                     self._index = SearchIndex(self.paths.index_dir)
@@ -229,7 +229,7 @@ class Catalog:
         closing the generator stops the child cleanly. Raises IndexUnavailable
         if the child fails. Afterwards this catalog's index reopens the new one.
         """
-        from absreader.core.index_job import run_in_subprocess
+        from absreader.core.search.build_job import run_in_subprocess
 
         for event in run_in_subprocess(self.paths, rebuild=rebuild):
             if isinstance(event, IndexProgress):
@@ -639,6 +639,7 @@ __all__ = [
     "Catalog",
     "Filters",
     "IndexProgress",
+    "IndexUnavailable",
     "LibraryError",
     "ListSpec",
     "Lists",

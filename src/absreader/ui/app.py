@@ -220,7 +220,7 @@ class AbsReaderApp(App[int]):
 
     def action_import_file(self) -> None:
         """Ask for a path, then import it in the background."""
-        from absreader.ui.screens.prompt import PathSuggester, PromptScreen
+        from absreader.ui.dialogs.prompt import PathSuggester, PromptScreen
 
         def check(text: str) -> str | None:
             if not text:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from absreader.core.index_types import IndexProgress
+from absreader.core.catalog import IndexProgress
 from absreader.core.models import ImportReport
 
 Update = tuple[str, float, float | None, str]

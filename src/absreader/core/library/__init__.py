@@ -12,8 +12,8 @@ from absreader.core.library.merge import UpsertStats
 from absreader.core.library.personal import MAX_NOTE_LENGTH
 from absreader.core.library.records import Clean, clean_note, clean_record
 from absreader.core.library.saved import MAX_SEARCH_NAME
+from absreader.core.library.schema import SCHEMA_VERSION
 from absreader.core.library.tags import MAX_TAG_LENGTH, check_tag, normalise_tag
-from absreader.core.schema import SCHEMA_VERSION
 
 __all__ = [
     "MAX_NOTE_LENGTH",

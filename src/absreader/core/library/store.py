@@ -25,7 +25,7 @@ from absreader.core.library.errors import (
     open_error,
     replaced,
 )
-from absreader.core.schema import migrate
+from absreader.core.library.schema import migrate
 
 _MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30000

@@ -29,7 +29,7 @@ from absreader.ui.text import link_url, one_line, safe
 from absreader.ui.widgets.paper_list import PaperList
 
 if TYPE_CHECKING:
-    from absreader.ui.screens.tags import TagChange
+    from absreader.ui.dialogs.tags import TagChange
 
 PAPER_ACTIONS = frozenset(
     {"bookmark", "tag", "toggle_read", "note", "open_browser", "copy_id", "copy_bibtex",
@@ -161,7 +161,7 @@ class ReadingPanes(Horizontal):
             parts = [f"+{t}" for t in change.add] + [f"-{t}" for t in change.remove]
             self.change_paper(paper, "Tagging", edit, one_line("Tags: " + " ".join(parts)))
 
-        from absreader.ui.screens.tags import TagEditor
+        from absreader.ui.dialogs.tags import TagEditor
 
         self.app.push_screen(TagEditor(paper, existing), apply)
 
@@ -169,7 +169,7 @@ class ReadingPanes(Horizontal):
         paper = self._paper_or_warn()
         if paper is None:
             return
-        from absreader.ui.screens.note import NoteEditor
+        from absreader.ui.dialogs.note import NoteEditor
 
         def saved(updated: Paper | None) -> None:
             if updated is not None:
@@ -264,7 +264,7 @@ class ReadingPanes(Horizontal):
             self.run_worker(work, thread=True, group="write", exit_on_error=False,
                             description="Saving the search")  # fmt: skip
 
-        from absreader.ui.screens.prompt import PromptScreen
+        from absreader.ui.dialogs.prompt import PromptScreen
 
         hint = f"Query: {one_line(query, 60)} · ↵ saves (the same name replaces) · esc cancels"
         self.app.push_screen(

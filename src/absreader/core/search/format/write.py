@@ -30,7 +30,7 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
-from absreader.core.index_schema import (
+from absreader.core.search.format.schema import (
     KEYWORD_FIELDS,
     MAX_POSITION,
     ONE,
@@ -39,7 +39,7 @@ from absreader.core.index_schema import (
     PackedValues,
     position_bitmap,
 )
-from absreader.core.index_segments import (
+from absreader.core.search.format.segments import (
     _INT,
     _TERMINFO,
     BLOCK,
@@ -56,7 +56,7 @@ from absreader.core.index_segments import (
     bitmap_threshold,
     ids_bitmap,
 )
-from absreader.core.index_similar import SIGNATURE_FIELDS, DocFrequency, Signatures
+from absreader.core.search.format.signatures import SIGNATURE_FIELDS, DocFrequency, Signatures
 
 _PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats bytes
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -83,7 +83,7 @@ def _write_postings(
 
     ``tfs`` are the term frequencies (the weights; None means all 1). Text
     fields also pass every posting's first position and relative position
-    bitmap (see :func:`~absreader.core.index_schema.position_bitmap`) and
+    bitmap (see :func:`~absreader.core.search.format.schema.position_bitmap`) and
     ``doclens``, the field length of every document in the segment.
     """
     start = postfile.tell()
@@ -187,13 +187,13 @@ def _write_single(
     return head + pack_long(start) + pack_int(postfile.tell() - start)
 
 
-def _write_sidecar(storage: FileStorage, segment: W3Segment, keys: list[str], lens: dict) -> None:
+def write_sidecar(storage: FileStorage, segment: W3Segment, keys: list[str], lens: dict) -> None:
     data = {"v": 1, "keys": keys, "lens": {f: a.tobytes() for f, a in lens.items()}}
     with storage.create_file(segment.make_filename(SIDECAR_EXT)) as f:
         f.write(marshal.dumps(data))
 
 
-class _TermsWriter:
+class TermsWriter:
     """Writes a segment's term index, postings and the ``.absx`` extras.
 
     Terms must arrive in (field, term) order. Frequent terms also get a bitmap
@@ -370,10 +370,10 @@ class SegmentBuilder:
             self.cancel()
             return None
         self._perdoc.close()
-        _cleanup_temp(self.storage)
+        cleanup_temp(self.storage)
         segment = self.segment
         segment.set_doc_count(len(self._keys))
-        writer = _TermsWriter(
+        writer = TermsWriter(
             self.storage, segment, len(self._keys), self._lens, self.df_of, self.signatures
         )
         for fieldname in sorted(f for f, terms in self._pool.items() if terms):
@@ -385,7 +385,7 @@ class SegmentBuilder:
                 else:
                     writer.add(fieldname, term, *post)
         writer.close()
-        _write_sidecar(self.storage, segment, self._keys, self._lens)
+        write_sidecar(self.storage, segment, self._keys, self._lens)
         self._pool.clear()
         return segment
 
@@ -393,11 +393,11 @@ class SegmentBuilder:
         """Drop the documents added so far (files already written are left for cleanup)."""
         if not self._perdoc.is_closed:
             self._perdoc.close()
-        _cleanup_temp(self.storage)
+        cleanup_temp(self.storage)
         self._pool.clear()
 
 
-def _cleanup_temp(storage: FileStorage) -> None:
+def cleanup_temp(storage: FileStorage) -> None:
     # The W3 per-document writer buffers columns in "<index>.tmp" beside the index.
     temp = Path(storage.folder) / f"{INDEX_NAME}.tmp"
     if temp.is_dir():

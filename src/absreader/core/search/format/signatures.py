@@ -1,8 +1,7 @@
-"""More like this: each paper's most telling words, and the queries made of them.
+"""Per-document signatures (each paper's most telling words), as stored beside a segment.
 
-From a Paper, its title and abstract are analysed afresh; from a key, the
-signature stored when the paper was indexed is used (the index keeps no text).
-Only mid-frequency words count: too common says nothing, seen once matches none.
+"More like this" (``search/similar.py``) reads them; the segment writer and the
+merger write them.
 """
 
 from __future__ import annotations
@@ -11,17 +10,6 @@ import math
 from array import array
 from collections.abc import Callable
 from typing import Any
-
-from whoosh import query as wq
-
-from absreader.core.index_eval import Snapshot
-from absreader.core.index_schema import analyse
-from absreader.core.models import Paper
-from absreader.core.query import STOP_WORDS
-
-#: Terms of a Paper used for "more like this".
-TERMS = 20
-
 
 #: ``(field, term) -> documents containing it`` in the whole index (for small segments);
 #: ``("", "")`` asks for the number of documents in the whole index.
@@ -133,35 +121,3 @@ def pack_signatures(docs: list[list[tuple[str, float]]]) -> dict[str, Any]:
         "which": which.tobytes(),
         "weight": weights.tobytes(),
     }
-
-
-def text_query(snap: Snapshot, paper: Paper) -> list[wq.Query]:
-    """Weighted terms of the paper's own text (tf x idf over mid-frequency words)."""
-    doc = analyse(paper)
-    n = max(snap.doc_count_all, 1)
-    weighted = []
-    for fieldname in ("title", "abstract"):
-        for term, positions in doc.positions.get(fieldname, {}).items():
-            if term in STOP_WORDS or not term.isalpha() or len(term) < 3:
-                continue
-            df = snap.doc_frequency(fieldname, term)
-            if df < 2 or df > max(2, n // 8):
-                continue
-            weight = len(positions) * snap.idf(fieldname, term)
-            if fieldname == "title":
-                weight *= TITLE_WEIGHT
-            weighted.append((weight, fieldname, term))
-    weighted.sort(reverse=True)
-    return [wq.Term(f, t, boost=w) for w, f, t in weighted[:TERMS]]
-
-
-def signature_query(snap: Snapshot, docnum: int) -> list[wq.Query]:
-    """Weighted terms of an indexed paper's stored signature (global docnum)."""
-    i = max(j for j, base in enumerate(snap.bases) if base <= docnum)
-    seg = snap.segments[i]
-    parts: list[wq.Query] = []
-    for term, weight in seg.signature(docnum - snap.bases[i]):
-        for fieldname in ("title", "abstract"):
-            if snap.doc_frequency(fieldname, term):
-                parts.append(wq.Term(fieldname, term, boost=weight))
-    return parts

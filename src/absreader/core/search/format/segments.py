@@ -2,7 +2,7 @@
 
 A segment is an ordinary Whoosh ``W3`` segment (``whoosh.index.open_dir`` reads
 it and Whoosh's searcher agrees with absreader's), written by
-:mod:`absreader.core.index_write` with whole arrays per block, plus three
+:mod:`absreader.core.search.format.write` with whole arrays per block, plus three
 sidecars: ``.absr`` (keys and exact field lengths), ``.absx`` (bitmaps and
 champion lists of frequent terms, documents ordered by length) and ``.absm``
 ("more like this" signatures). :class:`SegmentData` decodes a whole posting
@@ -32,7 +32,7 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from absreader.core.index_schema import PackedValues
+from absreader.core.search.format.schema import PackedValues
 
 INDEX_NAME = "MAIN"
 CODEC = W3Codec()
@@ -66,7 +66,7 @@ class SegmentCorrupt(Exception):
 
 
 _BIG_ENDIAN = sys.byteorder == "big"
-_ONES = array("H", [1])
+ONES = array("H", [1])
 
 
 def _read_sidecar(storage: FileStorage, segment: W3Segment) -> tuple[list[str], dict]:
@@ -314,10 +314,10 @@ def decode_blocks(raw: bytes, want_positions: bool) -> Postings:
             bids, bweights, bvalues = loads(data)
             count = info[0]
             if bweights is not None and tfs is None:
-                tfs = _ONES * len(ids)
+                tfs = ONES * len(ids)
             if tfs is not None:
                 if bweights is None:
-                    tfs.extend(_ONES * count)
+                    tfs.extend(ONES * count)
                 elif isinstance(bweights, float):
                     tfs.extend(array("H", [int(bweights)]) * count)
                 else:

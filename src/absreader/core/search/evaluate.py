@@ -42,9 +42,9 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.index_schema import TEXT_FIELDS
-from absreader.core.index_segments import K1, B, SegmentData, quantised_length
-from absreader.core.index_terms import SegTerm, bits_of, byte_per_doc, iter_bits
+from absreader.core.search.format.schema import TEXT_FIELDS
+from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
+from absreader.core.search.format.terms import SegTerm, bits_of, byte_per_doc, iter_bits
 
 #: ``(field, term, boost)``: one term whose score counts towards ranking.
 ScoringTerm = tuple[str, str, float]

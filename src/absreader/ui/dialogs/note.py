@@ -22,7 +22,7 @@ from textual.widgets import Button, Static, TextArea
 from textual.worker import Worker
 
 from absreader.core.models import Paper
-from absreader.ui.screens.confirm import ChoiceScreen
+from absreader.ui.dialogs.confirm import ChoiceScreen
 from absreader.ui.text import literal, one_line, paper_title
 
 

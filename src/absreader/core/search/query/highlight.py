@@ -8,8 +8,8 @@ marks ``modelling``, ``cafe`` marks ``café``). No HTML, no size limit: a
 
 from __future__ import annotations
 
-from absreader.core.index_schema import term_for, word_spans
-from absreader.core.query import ParsedQuery
+from absreader.core.search.format.schema import term_for, word_spans
+from absreader.core.search.query.parser import ParsedQuery
 
 Span = tuple[int, int]
 

@@ -15,8 +15,8 @@ from itertools import repeat
 from operator import lshift
 from typing import Any
 
-from absreader.core.index_schema import bitmap_positions
-from absreader.core.index_segments import SegmentData, ids_bitmap
+from absreader.core.search.format.schema import bitmap_positions
+from absreader.core.search.format.segments import SegmentData, ids_bitmap
 
 _NONZERO = re.compile(rb"[^\x00]+")
 _BITS = [tuple(i for i in range(8) if b >> i & 1) for b in range(256)]

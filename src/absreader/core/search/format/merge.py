@@ -18,10 +18,16 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.index_schema import TEXT_FIELDS
-from absreader.core.index_segments import _ONES, CODEC, INDEX_NAME, SIGNATURES_EXT, SegmentData
-from absreader.core.index_similar import pack_signatures
-from absreader.core.index_write import _cleanup_temp, _TermsWriter, _write_sidecar
+from absreader.core.search.format.schema import TEXT_FIELDS
+from absreader.core.search.format.segments import (
+    CODEC,
+    INDEX_NAME,
+    ONES,
+    SIGNATURES_EXT,
+    SegmentData,
+)
+from absreader.core.search.format.signatures import pack_signatures
+from absreader.core.search.format.write import TermsWriter, cleanup_temp, write_sidecar
 
 
 def merge_segments(
@@ -76,7 +82,7 @@ def _merge(
         perdoc.add_field("key", schema["key"], key, 0)
         perdoc.finish_doc()
     perdoc.close()
-    _cleanup_temp(storage)
+    cleanup_temp(storage)
     if not keys:
         return None
     segment.set_doc_count(len(keys))
@@ -85,7 +91,7 @@ def _merge(
         for field, term, info in data.iter_terms():
             yield field, term, i, info
 
-    writer = _TermsWriter(storage, segment, len(keys), lens, None, not keep_signatures)
+    writer = TermsWriter(storage, segment, len(keys), lens, None, not keep_signatures)
     merged = heapq.merge(*(stream(i, d) for i, d in enumerate(datas)))
     current: tuple[str, str] | None = None
     parts: list[tuple[int, Any]] = []
@@ -100,7 +106,7 @@ def _merge(
         bitmaps: list[bytes] = []
         for i, info in parts:
             pids, ptfs, pfirsts, pmaps = datas[i].postings(info.extent(), positional)
-            counts = ptfs if ptfs is not None else _ONES * len(pids)
+            counts = ptfs if ptfs is not None else ONES * len(pids)
             dmap = docmaps[i]
             if isinstance(dmap, int):
                 ids.extend(map(dmap.__add__, pids) if dmap else pids)
@@ -139,5 +145,5 @@ def _merge(
             carried.extend(data.signature(old) for old in olds)
         with storage.create_file(segment.make_filename(SIGNATURES_EXT)) as f:
             f.write(marshal.dumps(pack_signatures(carried)))
-    _write_sidecar(storage, segment, keys, lens)
+    write_sidecar(storage, segment, keys, lens)
     return segment

@@ -14,8 +14,8 @@ replaces a good index and is detected (``state() == "incomplete"``) when there
 was none. Updates add small segments to the live generation and merge them
 back into one when many papers were added. Searching needs no lock.
 
-See :mod:`absreader.core.query` for the query language,
-:mod:`absreader.core.index_eval` for how matching and ranking stay fast.
+See :mod:`absreader.core.search.query.parser` for the query language,
+:mod:`absreader.core.search.evaluate` for how matching and ranking stay fast.
 """
 
 from __future__ import annotations
@@ -34,17 +34,11 @@ from typing import Any
 
 from whoosh import query as wq
 
-from absreader.core import index_eval
-from absreader.core.index_commit import (
-    BatchWriter,
-    read_meta,
-    write_atomic,
-    write_lock,
-    write_meta,
-)
-from absreader.core.index_eval import Ranking, Snapshot
-from absreader.core.index_schema import SCHEMA, SCHEMA_VERSION, analyse
-from absreader.core.index_segments import (
+from absreader.core.models import Paper
+from absreader.core.search import evaluate as index_eval
+from absreader.core.search.evaluate import Ranking, Snapshot
+from absreader.core.search.format.schema import SCHEMA, SCHEMA_VERSION, analyse
+from absreader.core.search.format.segments import (
     EXTRAS_EXT,
     SIDECAR_EXT,
     SIGNATURES_EXT,
@@ -55,12 +49,18 @@ from absreader.core.index_segments import (
     read_toc,
     write_toc,
 )
-from absreader.core.index_similar import signature_query, text_query
-from absreader.core.index_state import quick_state
-from absreader.core.index_types import Hit, IndexProgress, IndexUnavailable, SearchResult
-from absreader.core.index_vocab import Vocabulary
-from absreader.core.models import Paper
-from absreader.core.query import ParsedQuery, QueryBuilder, suggest_text
+from absreader.core.search.generations import (
+    BatchWriter,
+    read_meta,
+    write_atomic,
+    write_lock,
+    write_meta,
+)
+from absreader.core.search.query.parser import ParsedQuery, QueryBuilder, suggest_text
+from absreader.core.search.similar import signature_query, text_query
+from absreader.core.search.state import quick_state
+from absreader.core.search.types import Hit, IndexProgress, IndexUnavailable, SearchResult
+from absreader.core.search.vocabulary import Vocabulary
 
 CURRENT_FILE = "CURRENT"
 #: Papers per segment while building (the first one is small, to be searchable soon).
@@ -378,7 +378,7 @@ class SearchIndex:
         self, paper: Paper, query: str, *, as_you_type: bool = False
     ) -> dict[str, list[tuple[int, int]]]:
         """Character spans of ``paper.title`` and ``paper.abstract`` the query matches."""
-        from absreader.core.highlight import highlight_parsed
+        from absreader.core.search.query.highlight import highlight_parsed
 
         vocab = None
         if _needs_vocab(query, as_you_type):

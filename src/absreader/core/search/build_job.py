@@ -2,7 +2,7 @@
 
 The parent side, :func:`run_in_subprocess`, starts::
 
-    python -m absreader.core.index_job --data DIR --cache DIR --config DIR [--rebuild]
+    python -m absreader.core.build_child --data DIR --cache DIR --config DIR [--rebuild]
 
 and turns the JSON lines the child prints on stdout into ``IndexProgress``.
 The child opens its own :class:`~absreader.core.catalog.Catalog` on the same
@@ -18,18 +18,14 @@ folder is removed and the live index, if any, is untouched.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from absreader.core.index_types import IndexProgress, IndexUnavailable
+from absreader.core.search.types import IndexProgress, IndexUnavailable
 from absreader.paths import Paths
 
 #: How long a stopped child gets to clean up before it is killed.
@@ -43,7 +39,7 @@ def command(
     args = [
         python or sys.executable,
         "-m",
-        "absreader.core.index_job",
+        "absreader.core.build_child",
         "--data",
         str(paths.data_dir),
         "--cache",
@@ -115,67 +111,3 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 # ---------------------------------------------------------------- the child
-
-
-def _emit(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data) + "\n")
-    sys.stdout.flush()
-
-
-def _terminated(signum: int, frame: Any) -> None:
-    del signum, frame
-    raise KeyboardInterrupt
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The child: build or sync the index of the library at the given paths."""
-    parser = argparse.ArgumentParser(prog="absreader.core.index_job")
-    parser.add_argument("--data", required=True, type=Path)
-    parser.add_argument("--cache", required=True, type=Path)
-    parser.add_argument("--config", required=True, type=Path)
-    parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--nice", type=int, default=0)
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminated)
-    if args.nice and hasattr(os, "nice"):
-        # Our own priority, set here: preexec_fn is unsafe in a threaded parent (the reader).
-        os.nice(args.nice)
-    from absreader.core.catalog import Catalog
-    from absreader.core.library import LibraryError
-
-    paths = Paths(args.data, args.cache, args.config)
-    try:
-        catalog = Catalog.open(paths)
-    except LibraryError as exc:
-        _emit({"error": str(exc)})
-        return 1
-    try:
-        events = catalog.rebuild_index() if args.rebuild else catalog.sync_index()
-        last = 0.0
-        for event in events:
-            # At most ~20 lines a second: the parent only redraws a progress bar.
-            now = time.monotonic()
-            if event.phase == "indexing" and now - last < 0.05 and event.done < event.total:
-                continue
-            last = now
-            _emit({"done": event.done, "total": event.total, "phase": event.phase})
-        _emit(
-            {
-                "phase": "finished",
-                "papers": catalog.index.doc_count(),
-                "state": catalog.index.state(),
-                "notice": catalog.notice,
-            }
-        )
-        return 0
-    except KeyboardInterrupt:
-        return 130
-    except (OSError, IndexUnavailable, LibraryError) as exc:
-        _emit({"error": str(exc)})
-        return 1
-    finally:
-        catalog.close()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -15,7 +15,7 @@ group: ``title:(a OR b)``), ``is:bookmarked`` ``is:read`` ``is:unread``
 case), ``-word``, ``word*`` (prefix), ``word~`` / ``word~2`` (fuzzy). Dates:
 ``date:2024``, ``date:2024-03``, ``date:2024-03-20``, ranges
 ``date:2023..2024-06``, ``date:>=2024-01``, ``date:<2020``. Pasted text is
-read as words: see :mod:`absreader.core.index_lexer` for where syntax is
+read as words: see :mod:`absreader.core.search.query.lexer` for where syntax is
 recognised.
 
 While typing, the last word is a prefix that must match (in both tiers): one
@@ -37,7 +37,14 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from absreader.core.ids import parse_arxiv_id
-from absreader.core.index_lexer import (
+from absreader.core.search.format.schema import (
+    IS_FLAGS,
+    normalise_tag,
+    term_for,
+    word_spans,
+    words,
+)
+from absreader.core.search.query.lexer import (
     FIELD_NAMES,
     IS_ALIASES,
     STOP_WORDS,
@@ -45,14 +52,7 @@ from absreader.core.index_lexer import (
     parse_date,
     tokenize,
 )
-from absreader.core.index_schema import (
-    IS_FLAGS,
-    normalise_tag,
-    term_for,
-    word_spans,
-    words,
-)
-from absreader.core.index_vocab import Vocabulary
+from absreader.core.search.vocabulary import Vocabulary
 
 MAX_QUERY_CHARS = 1000
 MAX_ATOMS = 64

@@ -1,6 +1,6 @@
 """Committing papers to a generation: segments, deletions, merges, and ``meta.json``.
 
-Used by :class:`absreader.core.index.SearchIndex` under its write lock. Every
+Used by :class:`absreader.core.search.index.SearchIndex` under its write lock. Every
 commit writes a new Whoosh table of contents atomically; ``meta.json`` is
 replaced atomically too (and written last by a build: the completion marker).
 """
@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from absreader.core.index_lock import IndexLock
-from absreader.core.index_merge import merge_segments
-from absreader.core.index_schema import SCHEMA, AnalysedDoc
-from absreader.core.index_segments import SegmentData, write_toc
-from absreader.core.index_state import META_FILE, read_meta  # noqa: F401 - re-exported
-from absreader.core.index_write import SegmentBuilder
+from absreader.core.search.format.merge import merge_segments
+from absreader.core.search.format.schema import SCHEMA, AnalysedDoc
+from absreader.core.search.format.segments import SegmentData, write_toc
+from absreader.core.search.format.write import SegmentBuilder
+from absreader.core.search.lock import IndexLock
+from absreader.core.search.state import META_FILE, read_meta  # noqa: F401 - re-exported
 
 #: Most documents merged into one segment. A merge holds its documents' postings
 #: and "more like this" candidates in memory (about 4 KB a paper), so capping it

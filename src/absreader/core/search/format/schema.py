@@ -26,11 +26,11 @@ from whoosh.lang.porter import stem as _porter_stem
 
 from absreader.core.clean import fold
 from absreader.core.ids import parse_arxiv_id
-
-# SCHEMA_VERSION lives in index_state, which commands that do not search read without Whoosh.
-from absreader.core.index_state import SCHEMA_VERSION  # noqa: F401 - re-exported
 from absreader.core.library.tags import normalise_tag
 from absreader.core.models import Paper
+
+# SCHEMA_VERSION lives in search/state.py, which commands that do not search read without Whoosh.
+from absreader.core.search.state import SCHEMA_VERSION  # noqa: F401 - re-exported
 
 #: Fields holding running text, with positions (phrases work in all of them).
 TEXT_FIELDS = ("title", "abstract", "author", "note")

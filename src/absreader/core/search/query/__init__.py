@@ -1,0 +1,1 @@
+"""Queries: the lexer, the parser (text to query) and the highlighter."""

@@ -1,0 +1,1 @@
+"""Modal dialogs: the tag editor, the note editor, prompts and confirmations."""
