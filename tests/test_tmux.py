@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 pytest.register_assert_rewrite("conftest_ui")
-from conftest_ui import Tmux, build_home, need_tmux, record  # noqa: E402
+from conftest_ui import DEADLINE, Tmux, build_home, need_tmux, record  # noqa: E402, F401 (test_tmux_typing imports them from here)
 
 pytest_plugins = ["conftest_ui"]
 
