@@ -13,8 +13,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import run_cli_process
+from tests.conftest_ui import Tmux, reader_command
 from tests.feeds_helpers import Fake, hf_daily, start_server
-from tests.test_tmux import Tmux, reader_command
 
 pytestmark = pytest.mark.tmux
 

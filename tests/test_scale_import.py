@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from absreader.core import dedupe, schema
-from absreader.core.library import Library
+from absreader.core import dedupe
+from absreader.core.library import Library, schema
 from absreader.core.models import Record
 
 ABSTRACT = (

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from absreader.core import index_commit
 from absreader.core.models import Paper
+from absreader.core.search import generations as index_commit
 from absreader.core.search import index as index_module
 from absreader.core.search.index import SearchIndex
 from test_index_support import sample_papers, with_personal

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from absreader.core import query as query_module
 from absreader.core.models import Paper
 from absreader.core.search.format.schema import words
 from absreader.core.search.index import SearchIndex
+from absreader.core.search.query import parser as query_module
 from absreader.core.search.vocabulary import Vocabulary
 from test_index_support import has_word, sample_papers
 
