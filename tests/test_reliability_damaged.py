@@ -481,6 +481,18 @@ async def test_reader_meeting_damage_mid_session_says_so_and_keeps_running(
     app = app_for(paths_of(home))
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
+        # Another process commits (the change counter moves): the reader reads what
+        # changed, through the damaged index.
+        other = sqlite3.connect(library)
+        with other:
+            other.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'seq'")
+        other.close()
+        before = digest(library)
+        for _ in range(100):  # the watcher looks twice a second
+            if any(severity == "error" for severity, _, _ in app.notified):
+                break
+            await pilot.pause(0.1)
+        await settle(pilot)
         assert app.is_running
         errors = [message for severity, _, message in app.notified if severity == "error"]
         assert errors, app.notified

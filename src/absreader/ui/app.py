@@ -106,6 +106,7 @@ class AbsReaderApp(App[int]):
         self.first_paint_at: float | None = None
         self.notified: list[tuple[str, str, str]] = []
         self._synced = False
+        self._fetch_queued = False  # feeds: F pressed while another job ran
 
     # ------------------------------------------------------------------ start-up
 
@@ -253,6 +254,11 @@ class AbsReaderApp(App[int]):
                 "No feeds yet: subscribe with `absreader feeds add arxiv:cs.LG` (or hf-daily).",
                 severity="warning",
             )
+            return
+        if self.jobs.running:
+            # Usually the start-up index sync: fetch right after it instead of refusing.
+            self._fetch_queued = True
+            self.notify(f"Fetching new papers after: {self.jobs.running}.", timeout=4)
             return
         self.run_job("Fetching new papers", self.catalog.fetch, after_search=True)
 
@@ -464,6 +470,9 @@ class AbsReaderApp(App[int]):
             self.main_screen.status.set_notice(notice)
         if event.changed:
             self.main_screen.library_grew(force=True)
+        if self._fetch_queued:  # feeds: F pressed while this job ran
+            self._fetch_queued = False
+            self.action_fetch_now()
 
     # ------------------------------------------------------------------ failures
 
