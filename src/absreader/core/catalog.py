@@ -131,20 +131,33 @@ class Catalog:
         return state == "started" or (state is None and self.is_empty())
 
     def first_run(
-        self, files: Sequence[Path] | None = None
+        self, files: Sequence[Path] | None = None, *, index_in_child: bool = False
     ) -> Iterator[ImportProgress | ImportReport | IndexProgress]:
         """Import the sample data (or ``files``) on the first start, then build the index.
 
         The run is marked started before and done after the import, so a first
         run killed part-way is simply run again at the next start (importing a
-        file twice is harmless: its records merge into themselves).
+        file twice is harmless: its records merge into themselves). The reader
+        builds the index in a child process (``index_in_child``), so its own
+        memory and keystrokes stay flat.
         """
         self.library.set_meta(FIRST_RUN, "started")
         from absreader.core.importer import import_files
 
         yield from import_files(self.library, self.sample_files() if files is None else files)
         self.library.set_meta(FIRST_RUN, "done")
-        yield from self.sync_index()
+        yield from self.update_index(in_child=index_in_child)
+
+    def update_index(self, *, in_child: bool = False, rebuild: bool = False) -> Iterator[IndexProgress]:
+        """``sync_index`` (or ``rebuild_index``); with ``in_child``, a full build runs in a
+        child process (the reader's way: its memory and keystroke latency stay flat),
+        while a small catch-up stays in this process."""
+        if in_child and (rebuild or self.needs_full_build()):
+            yield from self.build_in_subprocess(rebuild=rebuild)
+        elif rebuild:
+            yield from self.rebuild_index()
+        else:
+            yield from self.sync_index()
 
     def index_state(self, *, quick: bool = False) -> str:
         """The index's state; ``quick`` reads only its marker files (no Whoosh import)."""

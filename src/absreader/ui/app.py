@@ -287,7 +287,11 @@ class AbsReaderApp(App[int]):
             self.notify(report.error, severity="warning", timeout=10)
 
     def action_rebuild_index(self) -> None:
-        self.run_job("Rebuilding the index", self.catalog.rebuild_index, after_search=True)
+        self.run_job(
+            "Rebuilding the index",
+            lambda: self.catalog.update_index(in_child=True, rebuild=True),
+            after_search=True,
+        )
 
     # ------------------------------------------------------------------ first run
 
@@ -317,7 +321,7 @@ class AbsReaderApp(App[int]):
         total = job_paths_size(files) or None
         visible = False
         refreshed = 0.0
-        for kind, done, of, label in self.jobs.follow(self.catalog.first_run(files), total):
+        for kind, done, of, label in self.jobs.follow(self.catalog.first_run(files, index_in_child=True), total):
             if get_current_worker().is_cancelled:
                 return
             if kind == "report":
@@ -375,7 +379,7 @@ class AbsReaderApp(App[int]):
 
     def _sync_and_warm(self) -> Iterator[object]:
         """The index sync, then one small search that opens and warms it (in the worker)."""
-        yield from self.catalog.sync_index()
+        yield from self.catalog.update_index(in_child=True)
         try:
             self.catalog.search(WARM_UP_QUERY, limit=1, as_you_type=True)
         except Exception as exc:  # noqa: BLE001 - a warm-up only; the next search reports
