@@ -50,6 +50,8 @@ class Results:
     searched: bool = True
     #: The library's change counter just before the search (what the results include).
     seq: int = 0
+    #: "12 have all words · 188 have some" when the search went on past the papers with all.
+    status: str | None = None
 
     @property
     def is_search(self) -> bool:
@@ -96,6 +98,7 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
         first_keys=list(page.keys),
         searched=searched,
         seq=seq,
+        status=page.status,
     )
 
 

@@ -271,6 +271,8 @@ class MainScreen(Screen[None]):
             if results.query:
                 # (Not searchable yet: said here too, the notice may be squeezed by a job.)
                 where += " · search" if results.searched else " · indexing: not searched yet"
+                if results.status:
+                    where += f" · {results.status}"
             self.status.set_counts(results.total, library_total, results.elapsed_ms, where)
         else:
             where = f"like: {results.title[:60]} (esc returns)"
