@@ -278,8 +278,8 @@ absreader.core.search.index.FIRST_SEGMENT = 500
 absreader.core.search.index.SEGMENT_SIZE = 1000
 absreader.core.search.index.PROGRESS_EVERY = 100
 if os.environ.get("UPDATE_ONLY"):  # take a big import in by updating, never by a rebuild
-    import absreader.core.catalog
-    absreader.core.catalog.REBUILD_MIN_CHANGED = 10**9
+    import absreader.core.indexed
+    absreader.core.indexed.REBUILD_MIN_CHANGED = 10**9
 from absreader.paths import get_paths
 from absreader.core.catalog import Catalog
 from absreader.core.importer import ImportOptions, ImportProgress

@@ -8,20 +8,16 @@ leaves the index behind, and the next sync repairs it.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from absreader.core.indexed import IndexedLibrary
 from absreader.core.library import Library, LibraryError, NotFound, check_tag, normalise_tag
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
-from absreader.core.search.lock import IndexLock
-from absreader.core.search.state import quick_state
-from absreader.core.search.types import IndexProgress, IndexUnavailable, SearchResult
+from absreader.core.search.types import IndexProgress, IndexUnavailable
 from absreader.core.selection import (
     LIST_KINDS,
     SORT_LABELS,
@@ -40,10 +36,7 @@ if TYPE_CHECKING:
     from absreader.core.feeds.spec import SourceSpec
     from absreader.core.feeds.state import FeedStore
     from absreader.core.importer import ImportOptions, ImportProgress
-    from absreader.core.search.index import SearchIndex
 
-# Above this many changed papers (or a fifth of the library) a sync rebuilds instead.
-REBUILD_MIN_CHANGED = 2000
 #: Library meta entry: "started" while the first run's sample import runs, then "done".
 FIRST_RUN = "first_run"
 
@@ -52,15 +45,11 @@ T = TypeVar("T")
 ALL = ListSpec()
 
 
-class Catalog:
-    """Library plus index, for the CLI and the reader."""
+class Catalog(IndexedLibrary):
+    """Library plus index, for the CLI and the reader: the one door to both."""
 
     def __init__(self, paths: Paths, library: Library) -> None:
-        self.paths = paths
-        self.library = library
-        self._index: SearchIndex | None = None
-        self._index_lock = threading.Lock()
-        self.notice: str | None = None
+        super().__init__(paths, library)
         self._restrict_cache: tuple[tuple[Filters, int], frozenset[str]] | None = None
         self._feeds: FeedStore | None = None
 
@@ -69,34 +58,8 @@ class Catalog:
         """Open the library (creating it if needed); the index is opened lazily."""
         return cls(paths, Library.open(paths.library_file))
 
-    @property
-    def index(self) -> SearchIndex:
-        """The search index, loaded on first use (Whoosh stays out of the reader's start-up)."""
-        if self._index is None:
-            with self._index_lock:
-                if self._index is None:
-                    from absreader.core.search.index import SearchIndex
-
-                    self._clear_index_path()
-                    self._index = SearchIndex(self.paths.index_dir)
-        return self._index
-
-    def _clear_index_path(self) -> None:
-        """Something that is not a folder where the index belongs is moved aside (with a notice)."""
-        folder = self.paths.index_dir
-        if folder.is_dir() or not (folder.exists() or folder.is_symlink()):
-            return
-        aside = folder.with_name(f"{folder.name}.not-a-folder.{time.strftime('%Y%m%d-%H%M%S')}")
-        try:
-            os.replace(folder, aside)
-        except OSError as exc:
-            self.notice = f"{folder} is not a folder and could not be moved aside ({exc.strerror})"
-            return
-        self.notice = f"{folder} was not a folder; moved it to {aside.name} and rebuilt the index"
-
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
+        self.close_index()
         if self._feeds is not None:
             self._feeds.close()
         self.library.close()
@@ -148,161 +111,9 @@ class Catalog:
         self.library.set_meta(FIRST_RUN, "done")
         yield from self.update_index(in_child=index_in_child)
 
-    def update_index(self, *, in_child: bool = False, rebuild: bool = False) -> Iterator[IndexProgress]:
-        """``sync_index`` (or ``rebuild_index``); with ``in_child``, a full build runs in a
-        child process (the reader's way: its memory and keystroke latency stay flat),
-        while a small catch-up stays in this process."""
-        if in_child and (rebuild or self.needs_full_build()):
-            yield from self.build_in_subprocess(rebuild=rebuild)
-        elif rebuild:
-            yield from self.rebuild_index()
-        else:
-            yield from self.sync_index()
-
-    def index_state(self, *, quick: bool = False) -> str:
-        """The index's state; ``quick`` reads only its marker files (no Whoosh import)."""
-        if quick and self._index is None:
-            return quick_state(self.paths.index_dir)
-        return self.index.state()
-
-    def index_matches_library(self) -> bool:
-        """True when the index holds exactly the library's papers."""
-        return self.index.doc_count() == self.library.count()
-
     def paper_count(self) -> int:
         """How many papers the library holds."""
         return self.library.count()
-
-    def sync_index(self) -> Iterator[IndexProgress]:
-        """Build the index if it is missing or broken, else apply the library's changes.
-
-        One process at a time: a second reader starting on an empty cache waits
-        here while the first builds, then finds the index built and only
-        catches up. An index that cannot be written (disk full, read-only
-        cache) leaves a notice instead of failing the command; the library
-        already holds every change.
-        """
-        with self._sync_lock():
-            try:
-                yield from self._sync()
-            except OSError as exc:
-                self.notice = (
-                    f"could not update the search index ({exc.strerror or exc}); "
-                    "searches may miss recent changes until it is rebuilt"
-                )
-
-    def _sync(self) -> Iterator[IndexProgress]:
-        state = self.index.state()
-        if state != "ok":
-            if state in ("incomplete", "corrupt", "outdated"):
-                self.notice = f"search index was {state}; rebuilt it from the library"
-            yield from self._rebuild()
-            return
-        before = self.library.count()  # papers are never deleted: counts only grow
-        since = self.index.synced_seq
-        current = self.library.current_seq()
-        if current > since and self.library.count_changed_since(since) > max(
-            REBUILD_MIN_CHANGED, before // 5
-        ):
-            # Many changes (a big import): a fresh build beside the live index is
-            # faster than updating document by document, and search keeps working.
-            yield from self._rebuild()
-            return
-        if current > since:
-            changed = self.library.changed_since(since)
-            deleted = self.library.deleted_since(since)
-            try:
-                yield from self.index.update(changed, deleted, current)
-            except IndexUnavailable as exc:
-                self.notice = f"search index was {exc.state}; rebuilt it from the library"
-                yield from self._rebuild()
-                return
-        indexed = self.index.doc_count()
-        if not before <= indexed <= self.library.count():
-            # Unreadable (counts as 0) or lost papers: the index is not what it claims.
-            self.notice = "search index did not match the library; rebuilt it from the library"
-            yield from self._rebuild()
-
-    def needs_full_build(self) -> bool:
-        """Would ``sync_index()`` build the whole index (none yet, broken, or many changes)?"""
-        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
-            return True
-        since, current = self.index.synced_seq, self.library.current_seq()
-        return current > since and self.library.count_changed_since(since) > max(
-            REBUILD_MIN_CHANGED, self.library.count() // 5
-        )
-
-    def build_in_subprocess(self, *, rebuild: bool = False) -> Iterator[IndexProgress]:
-        """``sync_index()`` (or with ``rebuild``, ``rebuild_index()``) in a child process.
-
-        For the reader: a first build or a rebuild of a large library holds
-        hundreds of MB and both cores for minutes; in a child (at lower
-        priority) the reader's memory and keystroke latency stay flat, and it
-        searches the build's committed segments meanwhile. Yields progress;
-        closing the generator stops the child cleanly. Raises IndexUnavailable
-        if the child fails. Afterwards this catalog's index reopens the new one.
-        """
-        from absreader.core.search.build_job import run_in_subprocess
-
-        for event in run_in_subprocess(self.paths, rebuild=rebuild):
-            if isinstance(event, IndexProgress):
-                yield event
-            else:
-                if event.get("notice"):
-                    self.notice = str(event["notice"])
-                if self._index is not None:
-                    self._index.close()  # the next search opens the new generation
-
-    def rebuild_index(self) -> Iterator[IndexProgress]:
-        """Rebuild the whole index from the library (beside the live one, then swapped in)."""
-        with self._sync_lock():
-            yield from self._rebuild()
-
-    def _rebuild(self) -> Iterator[IndexProgress]:
-        seq = self.library.current_seq()
-        yield from self.index.build(
-            self.library.iter_papers(), self.library.count(), seq, unique=True
-        )
-
-    def _sync_lock(self, wait: bool = True) -> AbstractContextManager[bool]:
-        """Hold the index's one lock (True), or yield False at once if ``wait`` is off and
-        another process or thread holds it (see ``index_lock``)."""
-        folder = self.paths.index_dir
-        return IndexLock.for_path(folder.parent / f"{folder.name}.lock").hold(wait)
-
-    def search(
-        self,
-        query: str,
-        *,
-        limit: int = 50,
-        offset: int = 0,
-        as_you_type: bool = False,
-        restrict: frozenset[str] | None = None,
-    ) -> SearchResult:
-        """Search the index; a damaged or missing one is rebuilt from the library first."""
-
-        def run() -> SearchResult:
-            return self.index.search(
-                query, limit=limit, offset=offset, as_you_type=as_you_type, restrict=restrict
-            )
-
-        return self._with_index(run)
-
-    def _with_index(self, run: Callable[[], T]) -> T:
-        """``run()``; if the index cannot answer, rebuild it (once, under the lock) and retry."""
-        try:
-            return run()
-        except IndexUnavailable:
-            pass
-        with self._sync_lock():
-            try:
-                return run()  # another thread or process may have repaired it meanwhile
-            except IndexUnavailable as exc:
-                if exc.state != "missing":
-                    self.notice = f"search index was {exc.state}; rebuilt it from the library"
-                for _ in self._rebuild():
-                    pass
-        return run()
 
     # ---------------------------------------------------------------- reading
 
@@ -534,25 +345,6 @@ class Catalog:
         return self.library.data_version()
 
     # ---------------------------------------------------------------- changes: one path
-
-    def _changed(self, result: T) -> T:
-        """Every write comes through here after its transaction: bring the index up to date.
-
-        Cheap for a few papers. A missing or broken index is left for the next
-        search to rebuild, and if another process or thread holds the index
-        lock (building or updating), that one or the next sync takes this
-        change in: a write never waits on a build.
-        """
-        if self.index_state(quick=True) != "ok" or self.index.state() != "ok":
-            return result  # no usable index: the next search or sync builds it from the library
-        with self._sync_lock(wait=False) as locked:
-            if locked:
-                try:
-                    for _ in self._sync():
-                        pass
-                except (OSError, IndexUnavailable):
-                    pass  # the change is in the library; the next sync brings the index up
-        return result
 
     def set_bookmarked(self, key: str, on: bool = True) -> Paper:
         return self._changed(self.library.set_bookmarked(key, on))
