@@ -217,6 +217,35 @@ async def test_o_opens_browser_and_failure_is_notified(sample_paths, monkeypatch
         assert any("Could not open a browser" in m for _, _, m in app.notified)
 
 
+async def test_p_opens_the_pdf_and_O_the_doi(sample_paths, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    app = app_for(sample_paths)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        paper = await with_arxiv_id(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert opened == [f"https://arxiv.org/pdf/{paper.arxiv_id}"]
+        await pilot.press("O")  # the sample papers carry no DOI: said, nothing opened
+        await settle(pilot)
+        assert opened == [f"https://arxiv.org/pdf/{paper.arxiv_id}"]
+        assert any("has no DOI" in m for _, _, m in app.notified)
+
+
+def test_doi_url_forms() -> None:
+    from absreader.core.models import Paper
+
+    def url(doi: str | None) -> str | None:
+        return Paper(key="k", title="t", display_title="t", untitled=False, abstract="",
+                     doi=doi).doi_url  # fmt: skip
+
+    assert url("10.1000/xyz") == "https://doi.org/10.1000/xyz"
+    assert url("https://doi.org/10.1000/xyz") == "https://doi.org/10.1000/xyz"
+    assert url("doi:10.1000/xyz") == "https://doi.org/10.1000/xyz"
+    assert url("not a doi") is None and url(None) is None
+
+
 async def test_y_and_Y_copy_id_and_bibtex(sample_paths) -> None:
     app = app_for(sample_paths)
     async with app.run_test() as pilot:

@@ -103,6 +103,20 @@ class Paper:
             return f"https://arxiv.org/abs/{self.arxiv_id}"
         return self.url
 
+    @property
+    def pdf_url(self) -> str | None:
+        """The arXiv PDF, when the paper has an arXiv id."""
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def doi_url(self) -> str | None:
+        """The DOI resolver's address for the paper's DOI, when it has one."""
+        doi = (self.doi or "").strip()
+        for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
+            if doi.lower().startswith(prefix):
+                doi = doi[len(prefix):]
+        return f"https://doi.org/{doi}" if doi.startswith("10.") else None
+
     def to_json(self) -> dict[str, Any]:
         """The JSON record shape every ``--json`` output uses (and backups restore)."""
         return {

@@ -33,6 +33,8 @@ SECTIONS = {
     "toggle_read": "Paper",
     "note": "Paper",
     "open_browser": "Paper",
+    "open_pdf": "Paper",
+    "open_doi": "Paper",
     "copy_id": "Paper",
     "copy_bibtex": "Paper",
     "more_like_this": "Paper",

@@ -61,9 +61,10 @@ def paper_ident(paper: Paper) -> str:
     return paper.key
 
 
-def link_url(paper: Paper) -> str | None:
-    """A web address that is safe to attach as a terminal hyperlink, or None."""
-    url = paper.abs_url
+def link_url(paper: Paper, which: str = "abs") -> str | None:
+    """A web address (``abs`` page, ``pdf`` or ``doi``) that is safe to open or to attach
+    as a terminal hyperlink, or None."""
+    url = {"abs": paper.abs_url, "pdf": paper.pdf_url, "doi": paper.doi_url}[which]
     if not url:
         return None
     url = safe(url).strip()

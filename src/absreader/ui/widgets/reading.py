@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from absreader.ui.dialogs.tags import TagChange
 
 PAPER_ACTIONS = frozenset(
-    {"bookmark", "tag", "toggle_read", "note", "open_browser", "copy_id", "copy_bibtex",
-     "more_like_this"}
+    {"bookmark", "tag", "toggle_read", "note", "open_browser", "open_pdf", "open_doi", "copy_id",
+     "copy_bibtex", "more_like_this"}
 )  # fmt: skip
 
 Change = Callable[[Catalog, str], Paper]
@@ -51,6 +51,10 @@ class ReadingPanes(Horizontal):
         Binding("n", "note", "Note", tooltip="Write a note on the paper", id="note"),
         Binding("o", "open_browser", "Browser", tooltip="Open the arXiv page in the browser",
                 id="open_browser", show=False),
+        Binding("p", "open_pdf", "PDF", tooltip="Open the PDF in the browser",
+                id="open_pdf", show=False),
+        Binding("O", "open_doi", "DOI", tooltip="Open the paper's DOI in the browser",
+                id="open_doi", show=False),
         Binding("y", "copy_id", "Copy id", tooltip="Copy the arXiv id to the clipboard",
                 id="copy_id", show=False),
         Binding("Y", "copy_bibtex", "BibTeX", tooltip="Copy a BibTeX entry to the clipboard",
@@ -178,12 +182,22 @@ class ReadingPanes(Horizontal):
         self.app.push_screen(NoteEditor(paper), saved)
 
     def action_open_browser(self) -> None:
+        self._open("abs", "This paper has no web address.")
+
+    def action_open_pdf(self) -> None:
+        self._open("pdf", "This paper has no arXiv id, so no PDF link.")
+
+    def action_open_doi(self) -> None:
+        self._open("doi", "This paper has no DOI.")
+
+    def _open(self, which: str, missing: str) -> None:
+        """Open the paper's ``which`` address in the browser (in a worker)."""
         paper = self._paper_or_warn()
         if paper is None:
             return
-        url = link_url(paper)
+        url = link_url(paper, which)
         if url is None:
-            self.app.notify("This paper has no web address.", severity="warning", markup=False)
+            self.app.notify(missing, severity="warning", markup=False)
             return
 
         def work() -> None:
