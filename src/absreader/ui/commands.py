@@ -15,7 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.markup import escape
 
-from absreader.core.catalog import ListSpec
+from absreader.core.catalog import SORT_LABELS, SORTS, ListSpec
 from absreader.ui.text import plural, safe
 
 SKIP = {"cursor_down", "cursor_up", "first", "last", "page_down", "page_up", "command_palette",
@@ -85,6 +85,12 @@ class ReaderCommands(Provider):
                     safe(saved.query) + found,
                     partial(main.show_list, ListSpec("saved", saved.name)),
                 )
+        for sort in SORTS:
+            yield Command(
+                f"Sort: {SORT_LABELS[sort]}",
+                "Order this list (kept for it)" if sort != "relevance" else "Best matches first (searches)",
+                partial(main.set_sort, sort),
+            )
         yield Command("Import file…", "Import papers from a file or folder", app.action_import_file)  # type: ignore[attr-defined]
         yield Command(
             "Rebuild search index",

@@ -28,6 +28,7 @@ SECTIONS = {
     "next_pane": "Move",
     "previous_pane": "Move",
     "lists": "Move",
+    "cycle_sort": "Lists",
     "bookmark": "Paper",
     "tag": "Paper",
     "toggle_read": "Paper",

@@ -28,6 +28,8 @@ class SearchRequest:
     focus_list: bool = False
     #: A job (import, indexing) is running: the index may not be searchable yet.
     indexing: bool = False
+    #: The order (one of the catalog's SORTS); None: relevance for a search, newest for a list.
+    sort: str | None = None
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Results:
     seq: int = 0
     #: "12 have all words · 188 have some" when the search went on past the papers with all.
     status: str | None = None
+    sort: str | None = None
 
     @property
     def is_search(self) -> bool:
@@ -62,7 +65,8 @@ class Results:
         if self.fixed_keys is not None:
             return catalog.papers(self.fixed_keys[offset : offset + limit])
         query, spec = (self.query, self.spec) if self.searched else ("", _unsearched(self.spec))
-        page = catalog.page(query, spec, limit=limit, offset=offset, as_you_type=self.as_you_type)
+        page = catalog.page(query, spec, limit=limit, offset=offset, as_you_type=self.as_you_type,
+                            sort=self.sort)  # fmt: skip
         return catalog.papers(page.keys)
 
 
@@ -83,7 +87,8 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
         searched = False
         query, spec = "", _unsearched(spec)
         notice = NOT_INDEXED
-    page = catalog.page(query, spec, limit=limit, offset=0, as_you_type=request.as_you_type)
+    page = catalog.page(query, spec, limit=limit, offset=0, as_you_type=request.as_you_type,
+                        sort=request.sort)  # fmt: skip
     papers = catalog.papers(page.keys)
     return Results(
         query=request.query,
@@ -99,6 +104,7 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
         searched=searched,
         seq=seq,
         status=page.status,
+        sort=request.sort,
     )
 
 

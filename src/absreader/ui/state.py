@@ -11,10 +11,10 @@ import contextlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from absreader.core.catalog import LIST_KINDS, ListSpec
+from absreader.core.catalog import LIST_KINDS, SORTS, ListSpec
 
 
 @dataclass
@@ -26,6 +26,8 @@ class UiState:
     query: str = ""
     selected: str | None = None
     theme: str | None = None
+    #: The order chosen for each list (``kind:name`` -> one of the catalog's SORTS).
+    sorts: dict[str, str] = field(default_factory=dict)
 
     @property
     def spec(self) -> ListSpec:
@@ -56,7 +58,17 @@ def load_state(path: Path) -> UiState:
         value = data.get(name)
         if isinstance(value, str):
             setattr(state, name, value[:1000])
+    sorts = data.get("sorts")
+    if isinstance(sorts, dict):
+        state.sorts = {
+            k[:200]: v for k, v in list(sorts.items())[:500] if isinstance(k, str) and v in SORTS
+        }
     return state
+
+
+def list_id(spec: ListSpec) -> str:
+    """How a list is named in the remembered sorts."""
+    return f"{spec.kind}:{spec.name}"
 
 
 def save_state(path: Path, state: UiState) -> None:

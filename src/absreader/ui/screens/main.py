@@ -24,9 +24,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, get_current_worker
 
-from absreader.core.catalog import Lists, ListSpec
+from absreader.core.catalog import SORT_LABELS, SORTS, Lists, ListSpec
 from absreader.core.models import Paper
 from absreader.ui.results import PAGE_SIZE, Results, SearchRequest, run_search
+from absreader.ui.state import list_id
 from absreader.ui.text import one_line, paper_title, plural, safe
 from absreader.ui.widgets.bars import KeyHints, SearchBar, StatusLine
 from absreader.ui.widgets.detail import DetailPane
@@ -62,6 +63,9 @@ class MainScreen(Screen[None]):
         Binding("shift+tab", "previous_pane", "Previous pane", show=False,
                 tooltip="Focus the previous pane", id="previous_pane", priority=True),
         Binding("l", "lists", "Lists", tooltip="Show the reading lists", id="lists"),
+        Binding("S", "cycle_sort", "Sort", tooltip="Order the list: relevance, newest, oldest, "
+                "title, recently added, unread first (remembered per list)", id="cycle_sort",
+                show=False),
     ]  # fmt: skip
 
     @dataclass
@@ -183,6 +187,30 @@ class MainScreen(Screen[None]):
             self._timer.stop()
         self._timer = self.set_timer(SEARCH_DELAY, self._debounced)
 
+    def sort_for(self, query: str) -> str | None:
+        """The order chosen for the current list (relevance only means something when searching)."""
+        sort = self.app.state.sorts.get(list_id(self.spec))  # type: ignore[attr-defined]
+        if sort == "relevance" and not query.strip():
+            return None
+        return sort
+
+    def action_cycle_sort(self) -> None:
+        """Show the list in the next order, and remember it for this list."""
+        searching = bool(self.search_input.value.strip())
+        choices = [s for s in SORTS if searching or s != "relevance"]
+        current = self.sort_for(self.search_input.value) or choices[0]
+        chosen = choices[(choices.index(current) + 1) % len(choices)] if current in choices else choices[0]
+        self.set_sort(chosen)
+
+    def set_sort(self, sort: str) -> None:
+        """Order the current list by ``sort`` (one of SORTS) and remember it."""
+        sorts = dict(self.app.state.sorts)  # type: ignore[attr-defined]
+        sorts[list_id(self.spec)] = sort
+        self.app.remember(sorts=sorts)  # type: ignore[attr-defined]
+        self.app.notify(f"Sorted: {SORT_LABELS[sort]}", markup=False, timeout=2)
+        current = self.paper_list.current
+        self.flush_search(select_key=current.key if current else None, keep_stack=True)
+
     def _debounced(self) -> None:
         self._timer = None
         self.flush_search()
@@ -206,7 +234,8 @@ class MainScreen(Screen[None]):
         if not keep_stack:
             self._stack.clear()
         request = SearchRequest(self._generation, query, self.spec, as_you_type, select_key,
-                                focus_list, indexing=bool(self.app.jobs.running))  # type: ignore[attr-defined]  # fmt: skip
+                                focus_list, indexing=bool(self.app.jobs.running),  # type: ignore[attr-defined]
+                                sort=self.sort_for(query))  # fmt: skip
         self.searches_run += 1
         self._search(request)
 
@@ -273,6 +302,8 @@ class MainScreen(Screen[None]):
                 where += " · search" if results.searched else " · indexing: not searched yet"
                 if results.status:
                     where += f" · {results.status}"
+            if results.sort:
+                where += f" · {SORT_LABELS[results.sort].lower()}"
             self.status.set_counts(results.total, library_total, results.elapsed_ms, where)
         else:
             where = f"like: {results.title[:60]} (esc returns)"
