@@ -40,3 +40,18 @@ async def test_s_cycles_the_order_and_it_is_remembered(sample_paths) -> None:  #
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         assert app.main_screen.paper_list.loaded_keys[:10] == expected(sample_paths, "title")
+
+
+async def test_position_indicator_follows_the_cursor(sample_paths) -> None:  # noqa: F811
+    app = app_for(sample_paths)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        total = app.main_screen.paper_list.total
+        assert any(f"1 / {total:,}" in line for line in screen_lines(app))
+        for _ in range(4):
+            await pilot.press("j")
+        await settle(pilot)
+        assert any(f"5 / {total:,}" in line for line in screen_lines(app))
+        await pilot.press("G")
+        await settle(pilot)
+        assert any(f"{total:,} / {total:,}" in line for line in screen_lines(app))

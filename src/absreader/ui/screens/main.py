@@ -361,6 +361,14 @@ class MainScreen(Screen[None]):
             self.app.remember(selected=event.paper.key)  # type: ignore[attr-defined]
         self.detail.follow(event.paper, self.detail_query)
         self.update_bindings()
+        self.show_position()
+
+    def show_position(self) -> None:
+        """Where the cursor is in the list, on the list's frame: ``123 / 650``."""
+        total = self.paper_list.total
+        self.paper_list.border_subtitle = (
+            f"{self.paper_list.cursor + 1:,} / {total:,}" if total else ""
+        )
 
     @property
     def detail_pending(self) -> bool:
