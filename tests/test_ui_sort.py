@@ -55,3 +55,22 @@ async def test_position_indicator_follows_the_cursor(sample_paths) -> None:  # n
         await pilot.press("G")
         await settle(pilot)
         assert any(f"{total:,} / {total:,}" in line for line in screen_lines(app))
+
+
+async def test_an_older_read_of_a_paper_never_overwrites_a_newer_one(sample_paths) -> None:  # noqa: F811
+    """Two workers answer out of order (open marks read, b bookmarks): the screen keeps the
+    newer state of the paper."""
+    app = app_for(sample_paths)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        older = screen.paper_list.current
+        newer = app.catalog.set_bookmarked(older.key, True)
+        screen.paper_changed(newer)
+        screen.paper_changed(older)  # the late, stale answer
+        # At once (before the library watcher's next look could repair it):
+        assert screen.paper_list.current.bookmarked
+        assert screen.detail.paper.bookmarked
+        await settle(pilot)
+        assert screen.paper_list.current.bookmarked
+        assert any("★ bookmarked" in line for line in screen_lines(app))

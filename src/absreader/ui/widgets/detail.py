@@ -115,9 +115,14 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     def update_paper(self, paper: Paper) -> None:
         """``paper`` changed (a key, another process): redraw it if it is the one shown."""
-        if self._next is not None and self._next.key == paper.key:
+        if self._next is not None and self._next.key == paper.key and paper.seq >= self._next.seq:
             self._next = paper
-        if self.paper is not None and self.paper.key == paper.key and paper != self.paper:
+        if (
+            self.paper is not None
+            and self.paper.key == paper.key
+            and paper != self.paper
+            and paper.seq >= self.paper.seq  # never an older read over a newer one
+        ):
             self.show(paper, self.spans)
 
     @work(thread=True, exclusive=True, group="highlight", exit_on_error=False,

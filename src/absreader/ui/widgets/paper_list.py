@@ -176,6 +176,9 @@ class PaperList(ScrollView, can_focus=True):
         row = self._index.get(paper.key)
         if row is None:
             return
+        shown = self._rows.get(row)
+        if shown is not None and shown.key == paper.key and paper.seq < shown.seq:
+            return  # an older read of the paper, arriving late: the row already shows newer
         self._rows[row] = paper
         self._strips.clear()
         self.refresh_row(row)
