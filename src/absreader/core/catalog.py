@@ -158,12 +158,9 @@ class Catalog(IndexedLibrary):
         filters = Filters.of(spec)
         total_library = self.library.count()
         text = query.strip()
-        saved_query = ""
-        if filters.saved is not None:
-            try:
-                saved_query = self.library.get_search(filters.saved).query
-            except NotFound:
-                return Page([], 0, total_library, text, None, None, _ms(start))
+        saved_query = self._saved_query(filters.saved) if filters.saved is not None else ""
+        if saved_query is None:  # a saved search that no longer exists selects nothing
+            return Page([], 0, total_library, text, None, None, _ms(start))
         combined = combine_queries(saved_query, text)
         if filters.new:
             return self._select_new(filters, combined, limit, offset, as_you_type, sort, start)
@@ -340,10 +337,6 @@ class Catalog(IndexedLibrary):
         """Keys of papers changed after ``seq``: what an open reader redraws."""
         return self.library.changed_keys_since(seq)
 
-    def data_version(self) -> int:
-        """Changes whenever another connection (another process) commits to the library."""
-        return self.library.data_version()
-
     # ---------------------------------------------------------------- changes: one path
 
     def set_bookmarked(self, key: str, on: bool = True) -> Paper:
@@ -409,13 +402,15 @@ class Catalog(IndexedLibrary):
 
     def list_query(self, spec: ListSpec, query: str = "") -> str:
         """The query a list plus typed words search for (a saved search's query grouped in)."""
-        saved = ""
-        if spec.kind == "saved":
-            try:
-                saved = self.library.get_search(spec.name).query
-            except NotFound:
-                saved = ""
-        return combine_queries(saved, query)
+        saved = self._saved_query(spec.name) if spec.kind == "saved" else ""
+        return combine_queries(saved or "", query)
+
+    def _saved_query(self, name: str) -> str | None:
+        """A saved search's query, or None if there is none by that name."""
+        try:
+            return self.library.get_search(name).query
+        except NotFound:
+            return None
 
     def saved_search_counts(self) -> dict[str, int]:
         """How many papers each saved search finds, by name."""

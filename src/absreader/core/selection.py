@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from absreader.core.models import SavedSearch, TagInfo
 
@@ -102,9 +102,6 @@ class Filters:
         """True if the library's own filters (not a query) leave papers out."""
         return bool(self.tags or self.bookmarked or self.unread or self.categories or self.years)
 
-    def narrowed(self, *, categories: tuple[str, ...] = (), years: tuple[tuple[int, int], ...] = ()) -> Filters:
-        """These filters with facet choices (categories, years) added."""
-        return replace(self, categories=self.categories + categories, years=self.years + years)
 
 
 def combine_queries(saved: str, typed: str) -> str:

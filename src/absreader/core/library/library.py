@@ -248,11 +248,6 @@ class Library:
         """The change counter: every committed write raises it."""
         return int(self._one("SELECT value FROM meta WHERE name = 'seq'"))
 
-    def data_version(self) -> int:
-        """SQLite's ``PRAGMA data_version`` on this thread's reader: changes when any other
-        connection commits. The cheapest "did anything change?" there is."""
-        return int(self._store.reader().execute("PRAGMA data_version").fetchone()[0])
-
     def changed_since(self, seq: int, batch: int = 1000) -> Iterator[Paper]:
         """Papers changed after ``seq`` (for incremental index updates), in row order."""
         with self._store.read() as conn:
