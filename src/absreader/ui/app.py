@@ -42,10 +42,12 @@ from absreader.ui.jobs import (
 from absreader.ui.keys import KeyInfo, binding_ids, describe_keys
 from absreader.ui.screens.main import MainScreen
 from absreader.ui.state import UiState, load_state, save_state
+from absreader.ui.undo import Reverse, UndoStack
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
 from absreader.ui.widgets.reading import ReadingPanes
 from absreader.ui.widgets.sidebar import ListSidebar
+from absreader.ui.widgets.watch import LibraryWatch
 
 if TYPE_CHECKING:  # the dialogs load when first used, not with the reader
     from absreader.ui.screens.progress import ProgressScreen
@@ -67,6 +69,10 @@ class AbsReaderApp(App[int]):
         # Not in the footer's list: the key hints beside it always show these two.
         Binding("q", "quit", "Quit", tooltip="Quit absreader", id="quit", show=False),
         Binding("question_mark", "help", "Help", tooltip="Show every key", id="help", show=False),
+        Binding(
+            "u", "undo", "Undo", tooltip="Undo the last mark-all-read, bulk change or delete",
+            id="undo", show=False,
+        ),
         Binding(  # feeds
             "F", "fetch_now", "Fetch now", tooltip="Fetch new papers from your feeds",
             id="fetch_now", show=False,
@@ -107,6 +113,7 @@ class AbsReaderApp(App[int]):
         self.notified: list[tuple[str, str, str]] = []
         self._synced = False
         self._fetch_queued = False  # feeds: F pressed while another job ran
+        self.undo = UndoStack()
 
     # ------------------------------------------------------------------ start-up
 
@@ -218,6 +225,31 @@ class AbsReaderApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_infos()))
+
+    def push_undo(self, label: str, reverse: Reverse) -> None:
+        """Remember a committed sweeping action; ``u`` takes it back."""
+        self.undo.push(label, reverse)
+
+    def changed_in_bulk(self, said: str = "") -> None:
+        """Many papers changed by this reader: say so, and redraw them now."""
+        if said:
+            self.notify(said, markup=False, timeout=4)
+        if self.main_screen.is_mounted:
+            self.main_screen.query_one(LibraryWatch).look_now()
+
+    def action_undo(self) -> None:
+        step = self.undo.pop()
+        if step is None:
+            self.notify("Nothing to undo.", severity="warning", markup=False, timeout=3)
+            return
+        catalog = self.catalog
+
+        def work() -> None:
+            said = step.reverse(catalog)
+            self.call_from_thread(self.changed_in_bulk, said or f"Undone: {step.label}")
+
+        self.run_worker(work, thread=True, group="write", exit_on_error=False,
+                        description=f"Undoing {step.label!r}")  # fmt: skip
 
     def action_import_file(self) -> None:
         """Ask for a path, then import it in the background."""

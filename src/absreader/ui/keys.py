@@ -39,6 +39,7 @@ SECTIONS = {
     "copy_id": "Paper",
     "copy_bibtex": "Paper",
     "more_like_this": "Paper",
+    "undo": "Paper",
     "save_search": "Lists",
     "help": "App",
     "command_palette": "App",

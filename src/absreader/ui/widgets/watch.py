@@ -59,6 +59,10 @@ class LibraryWatch(Widget):
         if self._timer is None:
             self._timer = self.set_interval(WATCH_INTERVAL, self._tick)
 
+    def look_now(self) -> None:
+        """Look at the library at once (after a change this reader made in bulk)."""
+        self._tick()
+
     def _tick(self) -> None:
         if self._busy or self.seen is None or self.app.jobs.running:  # type: ignore[attr-defined]
             return  # (a job of this reader follows the library itself)
