@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
-import stat
-import tempfile
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 
 from absreader.commands.context import CommandError, Context
 from absreader.commands.lists import selected_keys
 from absreader.core.export import FORMATS, write_export
+from absreader.core.export_file import SUFFIXES, ExportError, refusal, write_file
 from absreader.core.models import Paper
-
-_SUFFIXES = {".bib": "bibtex", ".md": "markdown", ".markdown": "markdown", ".json": "json",
-             ".csv": "csv", ".ris": "ris"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +39,7 @@ def _papers(ctx: Context, keys: list[str]) -> Iterator[Paper]:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     fmt = args.format
     if fmt is None:
-        fmt = _SUFFIXES.get(Path(args.output).suffix.lower(), "bibtex") if args.output else "bibtex"
+        fmt = SUFFIXES.get(Path(args.output).suffix.lower(), "bibtex") if args.output else "bibtex"
     catalog = ctx.catalog
     backup = fmt == "json" and args.all
     if backup:
@@ -82,29 +76,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _refuse_own_folders(path: Path, ctx: Context) -> None:
-    """Refuse to write an export into absreader's data, cache or config folder.
+    """Refuse to write an export into absreader's data, cache or config folder (the core's rule).
 
     Symlinks are resolved first, so ``papers.bib -> .../library.sqlite3`` is caught
     too: an export there would replace the library (or the index, or the config)
     with a text file.
     """
-    try:
-        target = path.resolve(strict=False)
-    except (OSError, RuntimeError):  # a symlink loop: nothing sensible to write there
-        raise CommandError(f"{path}: cannot write there (a symlink loop); nothing was written") from None
-    paths = ctx.paths
-    for what, folder in (("data", paths.data_dir), ("cache", paths.cache_dir),
-                         ("config", paths.config_dir)):
-        try:
-            root = folder.resolve(strict=False)
-        except (OSError, RuntimeError):
-            continue
-        if target == root or root in target.parents:
-            raise CommandError(
-                f"{path}: refusing to export into absreader's {what} folder ({root}), which holds "
-                "the library, its index and settings; nothing was written. Choose a file "
-                "outside it, e.g. -o ~/papers.bib"
-            )
+    problem = refusal(path, ctx.paths)
+    if problem:
+        raise CommandError(problem + ("" if "symlink loop" in problem else ", e.g. -o ~/papers.bib"))
 
 
 def _title(args: argparse.Namespace) -> str:
@@ -121,36 +101,7 @@ def _title(args: argparse.Namespace) -> str:
 
 def _write_file(path: Path, write) -> int:
     """Write through a temporary file beside the target, then rename: never half a file."""
-    if path.is_dir():
-        raise CommandError(f"{path}: is a directory")
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        # mkstemp makes the file private (0600); give it the mode a plain write would.
-        with suppress(OSError):
-            os.chmod(tmp, _file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            count = write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise CommandError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
-
-
-def _file_mode(path: Path) -> int:
-    """An existing file's permissions, else what the umask gives a new file."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return write_file(path, write)
+    except ExportError as exc:
+        raise CommandError(str(exc)) from None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from absreader.core.indexed import IndexedLibrary
 from absreader.core.library import Library, LibraryError, NotFound, check_tag, normalise_tag
+from absreader.core.library.bulk import TagsChanged
 from absreader.core.models import ImportReport, Paper, SavedSearch, TagInfo
 from absreader.core.search.types import IndexProgress, IndexUnavailable
 from absreader.core.selection import (
@@ -175,8 +176,10 @@ class Catalog(IndexedLibrary):
         if limit is None or sort not in (None, "relevance"):
             result, keys = None, []
             while True:
+                # Pages double (500, 500, 1000, 2000...): a few searches even for 100k hits.
                 result = self.search(
-                    combined, limit=500, offset=len(keys), as_you_type=as_you_type, restrict=restrict
+                    combined, limit=max(500, len(keys)), offset=len(keys), as_you_type=as_you_type,
+                    restrict=restrict,
                 )
                 keys.extend(h.key for h in result.hits)
                 if not result.hits or len(keys) >= result.total:
@@ -194,13 +197,21 @@ class Catalog(IndexedLibrary):
             result.strict_total, result.status,
         )  # fmt: skip
 
-    def facets(self, spec: ListSpec | Filters = ALL) -> dict:
-        """The top categories and the years of a list, with counts (from the library's
-        indexes, not a scan): ``{"categories": [(cat, n)...], "years": [(year, n)...]}``."""
+    def facets(self, spec: ListSpec | Filters = ALL, query: str = "", *, top: int = 12) -> dict:
+        """The top categories and the years of a list narrowed by ``query``, with counts (from
+        the library's indexes, not a scan): ``{"categories": [(cat, n)...], "years": [(year, n)...]}``.
+
+        Categories are counted over the papers every filter but the categories keeps,
+        years over those every filter but the years keeps, so the counts say what
+        choosing one more would add (the choices of a kind are OR'ed, the kinds AND'ed).
+        A query (or a saved search, or the New list) first finds its papers in the index.
+        """
         filters = Filters.of(spec)
-        if filters.saved is not None:
-            return {"categories": [], "years": []}
-        return self.library.facets(**filters.library_filters())
+        keys = None
+        if query.strip() or filters.saved is not None or filters.new:
+            base = replace(filters, categories=(), years=())
+            keys = self.select(base, query, limit=None).keys
+        return self.library.facets(keys=keys, top=top, **filters.library_filters())
 
     def page(
         self,
@@ -354,6 +365,57 @@ class Catalog(IndexedLibrary):
     def remove_tags(self, key: str, names: Sequence[str]) -> Paper:
         return self._changed(self.library.remove_tags(key, names))
 
+    # Many papers in one transaction each; every one returns exactly what changed (for undo).
+
+    def set_read_many(self, keys: Sequence[str], read: bool = True) -> list[str]:
+        """Mark these papers read (or unread); the keys whose state changed."""
+        return self._changed(self.library.set_flag_many(keys, "read", read))
+
+    def set_bookmarked_many(self, keys: Sequence[str], on: bool = True) -> list[str]:
+        """Bookmark (or unbookmark) these papers; the keys whose state changed."""
+        return self._changed(self.library.set_flag_many(keys, "bookmarked", on))
+
+    def change_tags_many(
+        self, keys: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> TagsChanged:
+        """Put these papers on the ``add`` lists, off the ``remove`` lists; what changed."""
+        return self._changed(self.library.change_tags_many(keys, add, remove))
+
+    def undo_tags(self, done: TagsChanged) -> TagsChanged:
+        """Reverse a ``change_tags_many``: exactly its papers, and drop the lists it created."""
+        undone = TagsChanged()
+        for name, keys in done.added.items():
+            undone.removed.update(self.library.change_tags_many(keys, remove=[name]).removed)
+        for name, keys in done.removed.items():
+            undone.added.update(self.library.change_tags_many(keys, add=[name]).added)
+        self.library.drop_empty_tags(done.created)
+        return self._changed(undone)
+
+    def unread_among(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are unread (one query)."""
+        return self.library.unread_among(keys)
+
+    def export_to(
+        self, keys: Sequence[str], path: Path, fmt: str | None = None, *, title: str | None = None
+    ) -> int:
+        """Write the papers ``keys`` to the file ``path`` (format from its suffix unless given);
+        how many were written. ExportError (nothing written) for a refused or unwritable path."""
+        from absreader.core.export import write_export
+        from absreader.core.export_file import ExportError, format_for, refusal, write_file
+
+        fmt = fmt or format_for(path)
+        if fmt is None:
+            raise ExportError(f"{path}: say the format by the suffix (.bib, .ris, .json, .csv, .md)")
+        problem = refusal(path, self.paths)
+        if problem:
+            raise ExportError(problem)
+
+        def papers() -> Iterator[Paper]:
+            for start in range(0, len(keys), 500):
+                yield from self.papers(keys[start : start + 500])
+
+        return write_file(path, lambda out: write_export(papers(), fmt, out, title=title))
+
     def delete_papers(self, keys: Sequence[str]) -> int:
         """Delete papers and their personal data (``restore_deleted`` undoes it)."""
         return self._changed(self.library.delete_papers(keys))
@@ -447,6 +509,7 @@ __all__ = [
     "Page",
     "SORTS",
     "SORT_LABELS",
+    "TagsChanged",
     "check_tag",
     "parse_years",
     "combine_queries",

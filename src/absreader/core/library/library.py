@@ -19,8 +19,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from absreader.core.library import editing, merge, papers, personal, saved, trash
+from absreader.core.library import bulk, editing, merge, papers, personal, saved, trash
 from absreader.core.library import tags as tag_rules
+from absreader.core.library.bulk import TagsChanged
 from absreader.core.library.errors import LibraryError, NotFound
 from absreader.core.library.merge import UpsertStats
 from absreader.core.library.store import Store
@@ -218,16 +219,56 @@ class Library:
     def facets(
         self,
         *,
+        keys: Sequence[str] | None = None,
         tags: Sequence[str] = (),
         bookmarked: bool | None = None,
         unread: bool | None = None,
         categories: Sequence[str] = (),
         years: Sequence[tuple[int, int]] = (),
+        top: int = 12,
     ) -> dict:
-        """Top categories and the years of a list, with counts (from indexes)."""
-        where, params = papers.filter_sql(tags, bookmarked, unread, categories, years)
+        """Top categories and the years of a list (or of ``keys`` within it), with counts
+        (from indexes). Categories are counted with every filter but the categories, years
+        with every filter but the years: choosing one more of a kind widens the list (OR)."""
+        cat_where, cat_params = papers.filter_sql(tags, bookmarked, unread, (), years)
+        year_where, year_params = papers.filter_sql(tags, bookmarked, unread, categories, ())
         with self._store.read() as conn:
-            return papers.facets(conn, where, params)
+            return papers.facets(
+                conn, (cat_where, cat_params), (year_where, year_params), top=top, keys=keys
+            )
+
+    # ---------------------------------------------------------------- many papers at once
+
+    def set_flag_many(self, keys: Sequence[str], column: str, on: bool) -> list[str]:
+        """Set ``read`` or ``bookmarked`` on many papers in one transaction; the keys changed."""
+        if not keys:
+            return []
+        with self._store.write() as (conn, seq):
+            return bulk.set_flag(conn, seq, keys, column, on)
+
+    def unread_among(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are unread."""
+        if not keys:
+            return set()
+        with self._store.read() as conn:
+            return bulk.unread_among(conn, keys)
+
+    def change_tags_many(
+        self, keys: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> TagsChanged:
+        """Tag and untag many papers in one transaction; exactly what changed."""
+        for name in add:
+            tag_rules.check_tag(name)  # a bad name fails before anything is written
+        if not keys or not (add or remove):
+            return TagsChanged()
+        with self._store.write() as (conn, seq):
+            return bulk.change_tags(conn, seq, keys, add, remove)
+
+    def drop_empty_tags(self, names: Sequence[str]) -> None:
+        """Delete these tags if they are empty (undoing a bulk change that created them)."""
+        if names:
+            with self._store.write() as (conn, _seq):
+                bulk.drop_empty_tags(conn, names)
 
     def get_meta(self, name: str) -> str | None:
         """A value the application keeps in the library (None when unset)."""

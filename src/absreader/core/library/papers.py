@@ -139,19 +139,33 @@ def order_keys(conn: sqlite3.Connection, keys: Sequence[str], order: str) -> lis
     return [r[0] for r in rows]
 
 
-def facets(conn: sqlite3.Connection, where: str, params: Sequence[Any], top: int = 12) -> dict:
-    """The most common categories and the years of the papers ``where`` selects, with counts."""
-    inner = f"SELECT id FROM papers{where}" if where else None
-    if inner:
+def facets(
+    conn: sqlite3.Connection,
+    for_categories: tuple[str, Sequence[Any]],
+    for_years: tuple[str, Sequence[Any]],
+    top: int = 12,
+    keys: Sequence[str] | None = None,
+) -> dict:
+    """The most common categories and the years of the papers selected, with counts.
+
+    Each of ``for_categories`` and ``for_years`` is a ``filter_sql`` answer (WHERE
+    clause and parameters); ``keys``, when given, narrows both to those papers.
+    """
+
+    def narrowed(where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+        if keys is None:
+            return where, list(params)
+        clause = "key IN (SELECT value FROM json_each(?))"
+        glue = f"{where} AND {clause}" if where else f" WHERE {clause}"
+        return glue, [*params, json.dumps(list(keys))]
+
+    where, params = narrowed(*for_categories)
+    if where:
         cats = conn.execute(
-            f"SELECT category, count(*) FROM paper_categories WHERE paper_id IN ({inner}) "
+            f"SELECT category, count(*) FROM paper_categories WHERE paper_id IN "
+            f"(SELECT id FROM papers{where}) "
             "GROUP BY category ORDER BY count(*) DESC, category LIMIT ?",
             (*params, top),
-        ).fetchall()
-        years = conn.execute(
-            f"SELECT year, count(*) FROM papers{where} AND year IS NOT NULL "
-            "GROUP BY year ORDER BY year DESC",
-            params,
         ).fetchall()
     else:
         cats = conn.execute(
@@ -159,9 +173,12 @@ def facets(conn: sqlite3.Connection, where: str, params: Sequence[Any], top: int
             "ORDER BY count(*) DESC, category LIMIT ?",
             (top,),
         ).fetchall()
-        years = conn.execute(
-            "SELECT year, count(*) FROM papers WHERE year IS NOT NULL GROUP BY year ORDER BY year DESC"
-        ).fetchall()
+    where, params = narrowed(*for_years)
+    years = conn.execute(
+        f"SELECT year, count(*) FROM papers{where or ' WHERE 1'} AND year IS NOT NULL "
+        "GROUP BY year ORDER BY year DESC",
+        params,
+    ).fetchall()
     return {"categories": [tuple(r) for r in cats], "years": [tuple(r) for r in years]}
 
 
