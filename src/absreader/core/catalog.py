@@ -197,7 +197,10 @@ class Catalog(IndexedLibrary):
             result.strict_total, result.status,
         )  # fmt: skip
 
-    def facets(self, spec: ListSpec | Filters = ALL, query: str = "", *, top: int = 12) -> dict:
+    def facets(
+        self, spec: ListSpec | Filters = ALL, query: str = "", *, top: int = 12,
+        as_you_type: bool = False,
+    ) -> dict:
         """The top categories and the years of a list narrowed by ``query``, with counts (from
         the library's indexes, not a scan): ``{"categories": [(cat, n)...], "years": [(year, n)...]}``.
 
@@ -210,7 +213,7 @@ class Catalog(IndexedLibrary):
         keys = None
         if query.strip() or filters.saved is not None or filters.new:
             base = replace(filters, categories=(), years=())
-            keys = self.select(base, query, limit=None).keys
+            keys = self.select(base, query, limit=None, as_you_type=as_you_type).keys
         return self.library.facets(keys=keys, top=top, **filters.library_filters())
 
     def page(

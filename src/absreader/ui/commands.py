@@ -19,7 +19,8 @@ from absreader.core.catalog import SORT_LABELS, SORTS, ListSpec
 from absreader.ui.text import plural, safe
 
 SKIP = {"cursor_down", "cursor_up", "first", "last", "page_down", "page_up", "command_palette",
-        "next_pane", "previous_pane", "back", "open", "submit_search"}  # fmt: skip
+        "next_pane", "previous_pane", "back", "open", "submit_search", "select_down",
+        "select_up"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,17 @@ class ReaderCommands(Provider):
                     f"Go to saved search: {safe(saved.name)}",
                     safe(saved.query) + found,
                     partial(main.show_list, ListSpec("saved", saved.name)),
+                )
+        yield Command("Clear selection", "Unselect every selected paper (Esc in the list)",
+                      main.paper_list.clear_selection)  # fmt: skip
+        facets = main.sidebar.facets
+        for kind, pairs in (("category", facets.get("categories", [])), ("year", facets.get("years", []))):
+            for value, count in pairs:
+                on = main.facet_choice.has(kind, value)
+                yield Command(
+                    f"Filter: {'stop showing only' if on else 'only'} {kind} {safe(value)}",
+                    f"{plural(count, 'paper')} in the list shown",
+                    partial(main.set_facets, main.facet_choice.toggled(kind, value)),
                 )
         for sort in SORTS:
             yield Command(

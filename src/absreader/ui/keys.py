@@ -28,6 +28,14 @@ SECTIONS = {
     "next_pane": "Move",
     "previous_pane": "Move",
     "lists": "Move",
+    "next_unread": "Move",
+    "previous_unread": "Move",
+    "toggle_select": "Select",
+    "select_down": "Select",
+    "select_up": "Select",
+    "export": "Select",
+    "mark_all_read": "Lists",
+    "clear_filters": "Lists",
     "cycle_sort": "Lists",
     "bookmark": "Paper",
     "tag": "Paper",
@@ -45,7 +53,7 @@ SECTIONS = {
     "command_palette": "App",
     "quit": "App",
 }
-SECTION_ORDER = ("Search", "Move", "Paper", "Lists", "App")
+SECTION_ORDER = ("Search", "Move", "Paper", "Select", "Lists", "App")
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from absreader.core.catalog import Catalog, ListSpec
+from absreader.core.catalog import Catalog, Filters, ListSpec
 from absreader.core.models import Paper
+from absreader.ui.facets import FacetChoice
 
 PAGE_SIZE = 200
 NOT_INDEXED = "Indexing has not reached any papers yet: search starts soon; showing the list."
@@ -30,6 +31,8 @@ class SearchRequest:
     indexing: bool = False
     #: The order (one of the catalog's SORTS); None: relevance for a search, newest for a list.
     sort: str | None = None
+    #: The categories and years chosen in the sidebar's facets.
+    facets: FacetChoice = FacetChoice()
 
 
 @dataclass
@@ -55,18 +58,34 @@ class Results:
     #: "12 have all words · 188 have some" when the search went on past the papers with all.
     status: str | None = None
     sort: str | None = None
+    facets: FacetChoice = field(default_factory=FacetChoice)
 
     @property
     def is_search(self) -> bool:
         return self.fixed_keys is None
 
+    @property
+    def shown(self) -> tuple[str, Filters]:
+        """The query and filters this list was selected with (as searched)."""
+        if self.searched:
+            return self.query, self.facets.applied(Filters.of(self.spec))
+        return "", self.facets.applied(Filters.of(_unsearched(self.spec)))
+
+    def all_keys(self, catalog: Catalog) -> list[str]:
+        """Every key of this list, in its order (for bulk actions; runs in a worker)."""
+        if self.fixed_keys is not None:
+            return list(self.fixed_keys)
+        query, filters = self.shown
+        return catalog.select(filters, query, limit=None, sort=self.sort,
+                              as_you_type=self.as_you_type).keys  # fmt: skip
+
     def fetch(self, catalog: Catalog, offset: int, limit: int = PAGE_SIZE) -> list[Paper]:
         """Papers ``offset`` .. ``offset + limit`` of this list (runs in a worker thread)."""
         if self.fixed_keys is not None:
             return catalog.papers(self.fixed_keys[offset : offset + limit])
-        query, spec = (self.query, self.spec) if self.searched else ("", _unsearched(self.spec))
-        page = catalog.page(query, spec, limit=limit, offset=offset, as_you_type=self.as_you_type,
-                            sort=self.sort)  # fmt: skip
+        query, filters = self.shown
+        page = catalog.page(query, filters, limit=limit, offset=offset,
+                            as_you_type=self.as_you_type, sort=self.sort)  # fmt: skip
         return catalog.papers(page.keys)
 
 
@@ -87,7 +106,8 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
         searched = False
         query, spec = "", _unsearched(spec)
         notice = NOT_INDEXED
-    page = catalog.page(query, spec, limit=limit, offset=0, as_you_type=request.as_you_type,
+    filters = request.facets.applied(Filters.of(spec))
+    page = catalog.page(query, filters, limit=limit, offset=0, as_you_type=request.as_you_type,
                         sort=request.sort)  # fmt: skip
     papers = catalog.papers(page.keys)
     return Results(
@@ -105,6 +125,7 @@ def run_search(catalog: Catalog, request: SearchRequest, limit: int = PAGE_SIZE)
         seq=seq,
         status=page.status,
         sort=request.sort,
+        facets=request.facets,
     )
 
 

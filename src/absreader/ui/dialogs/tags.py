@@ -41,25 +41,36 @@ class TagEditor(ModalScreen[TagChange | None]):
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
 
-    def __init__(self, paper: Paper, existing: list[TagInfo]) -> None:
+    def __init__(
+        self,
+        paper: Paper,
+        existing: list[TagInfo],
+        *,
+        title: str | None = None,
+        carried: list[str] | None = None,
+    ) -> None:
+        """``title`` and ``carried`` (the tags ticked at first) stand in for the paper's own
+        title and tags when the editor tags several papers at once."""
         super().__init__(classes="dialog-screen")
         self.paper = paper
+        self.title_text = title
+        tags = list(paper.tags if carried is None else carried)
         self.counts = {_norm(t.name): t.count for t in existing}
         # Every tag the editor knows, in display form, and whether the paper carries it.
         self.names: dict[str, str] = {}
         self.chosen: dict[str, bool] = {}
-        for name in paper.tags:
+        for name in tags:
             self.names[_norm(name)] = name
             self.chosen[_norm(name)] = True
         for tag in existing:
             self.names.setdefault(_norm(tag.name), tag.name)
             self.chosen.setdefault(_norm(tag.name), False)
-        self.original = {_norm(n) for n in paper.tags}
+        self.original = {_norm(n) for n in tags}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="tag-dialog"):
             title = Text("Tags · ", style="bold")
-            title.append(one_line(paper_title(self.paper), 60))
+            title.append(one_line(self.title_text or paper_title(self.paper), 60))
             yield Static(title, classes="dialog-title", markup=False)
             yield Input(
                 placeholder="Type a tag: ↵ adds it, → completes",

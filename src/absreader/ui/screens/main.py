@@ -5,7 +5,9 @@ lists and following the library. Every worker's answer arrives as a message
 (:class:`MainScreen.SearchFinished`, :class:`MainScreen.ListsLoaded`, the
 panes' ``PaperChanged``, the watcher's ``LibraryWatch.Changed``); only the
 handlers touch widgets. The paper keys live in
-:class:`~absreader.ui.widgets.reading.ReadingPanes`.
+:class:`~absreader.ui.widgets.reading.ReadingPanes`; the triage keys (facets,
+next unread, mark all read, the selection's bulk changes, export) are this
+screen's bindings with their actions in :mod:`absreader.ui.triage`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from absreader.core.models import Paper
 from absreader.ui.results import PAGE_SIZE, Results, SearchRequest, run_search
 from absreader.ui.state import list_id
 from absreader.ui.text import one_line, paper_title, plural, safe
+from absreader.ui.triage import TriageActions
 from absreader.ui.widgets.bars import KeyHints, SearchBar, StatusLine
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
@@ -41,7 +44,7 @@ SEARCH_DELAY = 0.07
 NARROW_WIDTH = 100
 
 
-class MainScreen(Screen[None]):
+class MainScreen(TriageActions, Screen[None]):
     """Search, browse and read; every key here is a binding with an id."""
 
     BINDINGS = [
@@ -66,6 +69,17 @@ class MainScreen(Screen[None]):
         Binding("S", "cycle_sort", "Sort", tooltip="Order the list: relevance, newest, oldest, "
                 "title, recently added, unread first (remembered per list)", id="cycle_sort",
                 show=False),
+        Binding("right_square_bracket", "next_unread", "Next unread", id="next_unread",
+                tooltip="Go to the next unread paper in the list", show=False),
+        Binding("left_square_bracket", "previous_unread", "Previous unread", id="previous_unread",
+                tooltip="Go to the previous unread paper in the list", show=False),
+        Binding("A", "mark_all_read", "All read", id="mark_all_read", show=False,
+                tooltip="Mark all shown as read (the list, search and filters; u undoes)"),
+        Binding("x", "export", "Export", id="export", show=False,
+                tooltip="Export selection… to a file (BibTeX, RIS, JSON, CSV, Markdown; "
+                "nothing selected: the whole list shown)"),
+        Binding("c", "clear_filters", "Clear filters", id="clear_filters", show=False,
+                tooltip="Clear filters: switch off the sidebar's category and year choices"),
     ]  # fmt: skip
 
     @dataclass
@@ -235,7 +249,7 @@ class MainScreen(Screen[None]):
             self._stack.clear()
         request = SearchRequest(self._generation, query, self.spec, as_you_type, select_key,
                                 focus_list, indexing=bool(self.app.jobs.running),  # type: ignore[attr-defined]
-                                sort=self.sort_for(query))  # fmt: skip
+                                sort=self.sort_for(query), facets=self.facet_choice)  # fmt: skip
         self.searches_run += 1
         self._search(request)
 
@@ -249,7 +263,13 @@ class MainScreen(Screen[None]):
     def _search_finished(self, event: SearchFinished) -> None:
         if event.request.generation != self._generation:
             return  # a newer search is on its way
+        before, after = self.results, event.results
+        if before is None or (before.query, before.spec, before.facets) != (
+            after.query, after.spec, after.facets
+        ):
+            self.paper_list.clear_selection()  # another list: the selection was of the last one
         self.show_results(event.results, select_key=event.request.select_key)
+        self.refresh_facets()
         self.app.remember(spec=self.spec, query=event.request.query)  # type: ignore[attr-defined]
         self.query_one(LibraryWatch).follow(event.results.seq)
         if self.lists is None and not self._lists_loading:
@@ -304,6 +324,8 @@ class MainScreen(Screen[None]):
                     where += f" · {results.status}"
             if results.sort:
                 where += f" · {SORT_LABELS[results.sort].lower()}"
+            if results.facets:
+                where += f" · filter: {results.facets.label}"
             self.status.set_counts(results.total, library_total, results.elapsed_ms, where)
         else:
             where = f"like: {results.title[:60]} (esc returns)"
@@ -312,7 +334,12 @@ class MainScreen(Screen[None]):
         title = Text(safe(results.spec.label if results.is_search else "More like this"))
         if results.query:
             title.append(f" · {safe(results.query)[:40]}")
+        if results.is_search and results.facets:
+            title.append(f" · {safe(results.facets.label)[:40]}")
         title.append(f" · {plural(results.total, 'paper')}")
+        selected = len(self.paper_list.selected)
+        if selected:
+            title.append(f" · {selected:,} selected")
         self.paper_list.border_title = title
 
     @property
@@ -426,6 +453,9 @@ class MainScreen(Screen[None]):
     def _lists_loaded(self, event: ListsLoaded) -> None:
         self.set_lists(event.lists, event.saved_counts)
 
+    def on_paper_list_selection_changed(self, event: PaperList.SelectionChanged) -> None:
+        self.update_status()
+
     def set_lists(self, lists: Lists, saved_counts: dict[str, int]) -> None:
         """Show fresh counts; a list whose count no longer matches the rows is searched again."""
         self.lists = lists
@@ -444,6 +474,7 @@ class MainScreen(Screen[None]):
             and results.is_search
             and not results.query
             and results.searched
+            and not results.facets
             and count is not None
             and not self.search_pending
             and (count > results.total or (count != results.total and self.spec.kind == "all"))
@@ -476,7 +507,10 @@ class MainScreen(Screen[None]):
         for paper in event.changed or []:
             self.paper_changed(paper)
         self.set_lists(event.lists, event.saved_counts)
-        filtered = self.results is not None and (self.results.query or self.spec.kind != "all")
+        self.refresh_facets()
+        filtered = self.results is not None and (
+            self.results.query or self.spec.kind != "all" or self.results.facets
+        )
         loaded = self.paper_list.row_of
         joined = filtered and any(loaded(p.key) is None for p in event.changed or [])
         if event.changed is None or grew or joined:
@@ -521,6 +555,9 @@ class MainScreen(Screen[None]):
         elif self.has_class("-detail-open") or focused is self.detail or focused is self.sidebar:
             self.remove_class("-detail-open")  # back to the list, the same paper selected
             self.set_focus(self.paper_list)
+        elif self.paper_list.selected:
+            self.paper_list.clear_selection()
+            self.app.notify("Selection cleared.", markup=False, timeout=2)
         elif self._stack:
             results, selected = self._stack.pop()
             self.show_results(results, select_key=selected)

@@ -4,6 +4,10 @@ The widget's virtual height is the number of results; only the rows on screen
 are rendered, and a page of papers is fetched (in a worker thread) the first
 time one of its rows is needed. Scrolling through 100,000 papers therefore
 costs a handful of small queries, never a widget per row.
+
+The list also holds the multi-selection (keys, in the order chosen): space
+toggles the paper under the cursor, shift+up/down extend it, and a selected
+row carries a ✓ mark.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ Fetcher = Callable[[int, int], list[Paper]]
 
 BOOKMARK_MARK = "★"
 UNREAD_MARK = "●"
+SELECTED_MARK = "✓"
 ROW_HEIGHT = 2
 
 
@@ -49,7 +54,14 @@ class PaperList(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="page_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="page_up"),
         Binding("enter", "open", "Open", tooltip="Read the selected paper", id="open"),
-    ]
+        Binding("space", "toggle_select", "Select", tooltip="Select the paper (again: unselect); "
+                "b, t, r and x then act on every selected paper, Esc clears", id="toggle_select",
+                show=False),
+        Binding("shift+down", "select_down", "Select down", tooltip="Extend the selection down",
+                id="select_down", show=False),
+        Binding("shift+up", "select_up", "Select up", tooltip="Extend the selection up",
+                id="select_up", show=False),
+    ]  # fmt: skip
 
     COMPONENT_CLASSES = {
         "paper-list--cursor",
@@ -60,6 +72,7 @@ class PaperList(ScrollView, can_focus=True):
         "paper-list--id",
         "paper-list--tags",
         "paper-list--loading",
+        "paper-list--selected",
     }
 
     DEFAULT_CSS = """
@@ -78,6 +91,7 @@ class PaperList(ScrollView, can_focus=True):
         & > .paper-list--id { color: $text-muted; }
         & > .paper-list--tags { color: $secondary; }
         & > .paper-list--loading { color: $text-disabled; }
+        & > .paper-list--selected { color: $success; text-style: bold; }
     }
     """
 
@@ -106,6 +120,17 @@ class PaperList(ScrollView, can_focus=True):
             return self.paper_list
 
     @dataclass
+    class SelectionChanged(Message):
+        """Papers were selected or unselected; ``count`` are selected now."""
+
+        paper_list: PaperList
+        count: int
+
+        @property
+        def control(self) -> PaperList:
+            return self.paper_list
+
+    @dataclass
     class PageLoaded(Message):
         """A page of rows arrived from the catalog (``generation`` tells stale ones apart)."""
 
@@ -126,6 +151,8 @@ class PaperList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self._last_highlighted: tuple[int, str | None] | None = None
         self.empty_message = "No papers."
+        #: The selected papers' keys, in the order they were selected.
+        self.selected: dict[str, None] = {}
 
     # ------------------------------------------------------------------ data
 
@@ -184,6 +211,49 @@ class PaperList(ScrollView, can_focus=True):
         self.refresh_row(row)
         if row == self.cursor:
             self._post_highlighted(force=True)
+
+    # ------------------------------------------------------------------ selection
+
+    def set_selected(self, keys: dict[str, None] | list[str]) -> None:
+        """Select exactly ``keys`` (an empty list clears the selection)."""
+        before = len(self.selected)
+        self.selected = dict.fromkeys(keys)
+        self._strips.clear()
+        self.refresh()
+        if before or self.selected:
+            self.post_message(self.SelectionChanged(self, len(self.selected)))
+
+    def clear_selection(self) -> None:
+        self.set_selected([])
+
+    def _select(self, paper: Paper | None, on: bool) -> None:
+        if paper is None:
+            return
+        if on:
+            self.selected[paper.key] = None
+        else:
+            self.selected.pop(paper.key, None)
+        self._strips.clear()
+        self.refresh_row(self.cursor)
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+
+    def action_toggle_select(self) -> None:
+        paper = self.current
+        if paper is not None:
+            self._select(paper, paper.key not in self.selected)
+
+    def action_select_down(self) -> None:
+        self._extend(1)
+
+    def action_select_up(self) -> None:
+        self._extend(-1)
+
+    def _extend(self, step: int) -> None:
+        """Select the paper under the cursor and the next one (``step`` rows away)."""
+        self._select(self.current, True)
+        if 0 <= self.cursor + step < self.total:
+            self.cursor += step
+            self._select(self.current, True)
 
     # ------------------------------------------------------------------ paging
 
@@ -314,7 +384,8 @@ class PaperList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         paper = self._rows.get(row)
         cursor = row == self.cursor
-        key = (row, line, width, cursor, paper.key if paper else None, self.has_focus)
+        chosen = paper is not None and paper.key in self.selected
+        key = (row, line, width, cursor, paper.key if paper else None, self.has_focus, chosen)
         cached = self._strips.get(key)
         if cached is not None:
             return cached
@@ -341,7 +412,10 @@ class PaperList(ScrollView, can_focus=True):
     def _title_line(self, paper: Paper, width: int) -> Text:
         """First line: bookmark and unread marks, then the title."""
         text = Text(end="", no_wrap=True)
-        text.append(" ")
+        if paper.key in self.selected:
+            text.append(SELECTED_MARK, self._style("paper-list--selected"))
+        else:
+            text.append(" ")
         text.append(BOOKMARK_MARK if paper.bookmarked else " ", self._style("paper-list--bookmark"))
         text.append(UNREAD_MARK if not paper.read else " ", self._style("paper-list--unread"))
         text.append(" ")

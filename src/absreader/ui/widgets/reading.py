@@ -126,13 +126,23 @@ class ReadingPanes(Horizontal):
 
     # ------------------------------------------------------------------ the keys
 
+    def _bulk(self) -> bool:
+        """Whether papers are selected: then b, r and t act on all of them (ui/triage.py)."""
+        return bool(self.query_one(PaperList).selected)
+
     def action_bookmark(self) -> None:
+        if self._bulk():
+            self.screen.bulk_flag("bookmarked")  # type: ignore[attr-defined]
+            return
         paper = self._paper_or_warn()
         if paper is not None:
             wanted = not paper.bookmarked  # the opposite of what the screen shows
             self.change_paper(paper, "Bookmarking", lambda c, k: c.set_bookmarked(k, wanted))
 
     def action_toggle_read(self) -> None:
+        if self._bulk():
+            self.screen.bulk_flag("read")  # type: ignore[attr-defined]
+            return
         paper = self._paper_or_warn()
         if paper is not None:
             wanted = not paper.read  # the opposite of what the screen shows
@@ -144,6 +154,9 @@ class ReadingPanes(Horizontal):
             self.change_paper(paper, "Marking read", lambda c, k: c.set_read(k, True))
 
     def action_tag(self) -> None:
+        if self._bulk():
+            self.screen.bulk_tag()  # type: ignore[attr-defined]
+            return
         paper = self._paper_or_warn()
         if paper is None:
             return

@@ -1,4 +1,5 @@
-"""The reading-list sidebar: All, Unread, Bookmarked, New, each tag and saved search."""
+"""The reading-list sidebar: All, Unread, Bookmarked, New, each tag and saved search,
+then the facets of the list shown (its top categories and years, each a filter to toggle)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from absreader.core.catalog import Lists, ListSpec
+from absreader.ui.facets import FacetChoice, facet_options, parse_option
 from absreader.ui.text import safe
 
 
@@ -49,6 +51,18 @@ class ListSidebar(OptionList):
     ]
 
     @dataclass
+    class FacetToggled(Message):
+        """The user switched a facet (``kind`` "category" or "year") on or off."""
+
+        sidebar: ListSidebar
+        kind: str
+        value: str | int
+
+        @property
+        def control(self) -> ListSidebar:
+            return self.sidebar
+
+    @dataclass
     class Chosen(Message):
         """The user picked a reading list."""
 
@@ -64,6 +78,9 @@ class ListSidebar(OptionList):
         self.lists: Lists | None = None
         self.saved_counts: dict[str, int] = {}
         self.current = ListSpec()
+        self.facets: dict = {}
+        self.choice = FacetChoice()
+        self._list_options: list[Option | None] = []
 
     def count_of(self, spec: ListSpec) -> int | None:
         """The count the sidebar shows for ``spec`` (None when it shows none)."""
@@ -106,9 +123,34 @@ class ListSidebar(OptionList):
                 )
                 for saved in lists.saved
             ]
+        self._list_options = options
+        self._rebuild(keep=self.has_focus)
+
+    def set_facets(self, facets: dict, choice: FacetChoice) -> None:
+        """Show the facets of the list shown (the highlighted row stays where it was)."""
+        self.facets = facets
+        self.choice = choice
+        self._rebuild(keep=True)
+
+    def facet_count(self, kind: str, value: str | int) -> int | None:
+        """The count the facet row for ``value`` shows (None when there is no such row)."""
+        pairs = dict(self.facets.get("categories" if kind == "category" else "years", []))
+        if value in pairs:
+            return int(pairs[value])
+        return 0 if self.choice.has(kind, value) else None
+
+    def _rebuild(self, *, keep: bool) -> None:
+        """Lists, then facets; the highlight stays on its row if ``keep``, else on the current list."""
+        highlighted = self.highlighted_option.id if (keep and self.highlighted_option) else None
         self.clear_options()
-        self.add_options(options)
-        self.mark(current)
+        self.add_options([*self._list_options, *facet_options(self.facets, self.choice)])
+        if highlighted is not None:
+            try:
+                self.highlighted = self.get_option_index(highlighted)
+                return
+            except OptionDoesNotExist:
+                pass
+        self.mark(self.current)
 
     def mark(self, spec: ListSpec) -> None:
         """Highlight the option for ``spec`` (if it exists)."""
@@ -131,6 +173,10 @@ class ListSidebar(OptionList):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        facet = parse_option(event.option.id or "")
+        if facet is not None:
+            self.post_message(self.FacetToggled(self, *facet))
+            return
         if event.option.id and not event.option.id.startswith("-"):
             spec = spec_of(event.option.id)
             self.current = spec

@@ -1,0 +1,349 @@
+"""Working through a list fast: facet filters, next/previous unread, mark all read,
+bulk changes to the selected papers, and export.
+
+:class:`TriageActions` is mixed into the main screen (its keys are the screen's
+bindings; the actions live here to keep the screen small). Every catalog call
+runs in a thread worker; the answer comes back with ``call_from_thread`` and
+only then touches widgets. Each bulk change is one transaction through the
+catalog, which returns exactly the papers it changed, and pushes an undo step
+(``u``) that reverses those papers and no others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+
+from absreader.core.catalog import Catalog
+from absreader.core.export_file import format_for, refusal
+from absreader.ui.facets import FacetChoice
+from absreader.ui.text import one_line, plural, safe
+
+if TYPE_CHECKING:
+    from absreader.ui.dialogs.tags import TagChange
+    from absreader.ui.results import Results
+
+#: Marking more papers read than this asks first.
+CONFIRM_ABOVE = 50
+#: Keys looked at per query while looking for the next unread paper beyond the loaded rows.
+SCAN_CHUNK = 2000
+FORMAT_NAMES = {"bibtex": "BibTeX", "ris": "RIS", "json": "JSON", "csv": "CSV", "markdown": "Markdown"}
+
+
+class TriageActions:
+    """The main screen's triage keys: ``]`` ``[`` ``A`` ``x`` ``c``, and the selection's bulk keys."""
+
+    facet_choice: FacetChoice = FacetChoice()
+    _facets_token = 0
+    app: Any
+    results: Results | None
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.app.catalog
+
+    def _in_worker(self, what: str, work: Callable[[], None], group: str = "write") -> None:
+        self.run_worker(work, thread=True, group=group, exit_on_error=False,  # type: ignore[attr-defined]
+                        description=what)  # fmt: skip
+
+    def _say(self, message: str, severity: str = "information") -> None:
+        self.app.notify(message, severity=severity, markup=False, timeout=4)
+
+    @property
+    def selected_keys(self) -> list[str]:
+        """The keys of the selected papers, in the order they were selected."""
+        return list(self.paper_list.selected)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ facets
+
+    def refresh_facets(self) -> None:
+        """Recount the sidebar's facets for the list shown (in a worker)."""
+        results = self.results
+        if results is None or not results.is_search:
+            return
+        self._facets_token += 1
+        token, choice = self._facets_token, self.facet_choice
+        query, filters = results.shown
+        catalog = self.catalog
+
+        def work() -> None:
+            facets = catalog.facets(filters, query, as_you_type=results.as_you_type)
+            self.app.call_from_thread(self._show_facets, token, facets, choice)
+
+        self._in_worker("Counting categories and years", work, group="facets")
+
+    def _show_facets(self, token: int, facets: dict, choice: FacetChoice) -> None:
+        if token == self._facets_token:
+            self.sidebar.set_facets(facets, choice)  # type: ignore[attr-defined]
+
+    def on_list_sidebar_facet_toggled(self, event: Any) -> None:
+        self.set_facets(self.facet_choice.toggled(event.kind, event.value))
+
+    def set_facets(self, choice: FacetChoice) -> None:
+        """Filter the list by ``choice`` (the query and the list stay)."""
+        self.facet_choice = choice
+        current = self.paper_list.current  # type: ignore[attr-defined]
+        self.flush_search(select_key=current.key if current else None)  # type: ignore[attr-defined]
+
+    def action_clear_filters(self) -> None:
+        """Switch every category and year filter off."""
+        if not self.facet_choice:
+            self._say("No category or year filters are on.")
+            return
+        self.set_facets(FacetChoice())
+        self._say("Filters cleared.")
+
+    # ------------------------------------------------------------------ next / previous unread
+
+    def action_next_unread(self) -> None:
+        self._jump_unread(1)
+
+    def action_previous_unread(self) -> None:
+        self._jump_unread(-1)
+
+    def _jump_unread(self, step: int) -> None:
+        """Move the cursor to the nearest unread paper ``step``-wards: the loaded rows first,
+        then the catalog, a chunk of keys at a time."""
+        papers = self.paper_list  # type: ignore[attr-defined]
+        row = papers.cursor + step
+        while 0 <= row < papers.total:
+            paper = papers.paper_at(row)
+            if paper is None:
+                break  # not loaded: ask the catalog from here on
+            if not paper.read:
+                papers.cursor = row
+                return
+            row += step
+        else:
+            self._no_unread(step)
+            return
+        results = self.results
+        if results is None:
+            return
+        catalog = self.catalog
+
+        def work() -> None:
+            keys = results.all_keys(catalog)
+            found = _find_unread(catalog, keys, row, step)
+            self.app.call_from_thread(self._jumped, results, found, step)
+
+        self._in_worker("Looking for unread papers", work, group="unread")
+
+    def _jumped(self, results: Results, row: int | None, step: int) -> None:
+        if results is not self.results:
+            return  # the list changed meanwhile
+        if row is None:
+            self._no_unread(step)
+        else:
+            self.paper_list.cursor = row  # type: ignore[attr-defined]
+
+    def _no_unread(self, step: int) -> None:
+        self._say(f"No unread papers {'below' if step > 0 else 'above'} this one in the list.")
+
+    # ------------------------------------------------------------------ mark all read
+
+    def action_mark_all_read(self) -> None:
+        """Mark every paper of the list shown (list, query and filters) read; ``u`` undoes it."""
+        results = self.results
+        if results is None or not results.total:
+            self._say("No papers shown.")
+            return
+        catalog = self.catalog
+
+        def work() -> None:
+            keys = results.all_keys(catalog)
+            unread = catalog.unread_among(keys)
+            todo = [k for k in keys if k in unread]
+            self.app.call_from_thread(self._confirm_read, todo, len(keys))
+
+        self._in_worker("Finding the unread papers", work, group="unread")
+
+    def _confirm_read(self, keys: list[str], shown: int) -> None:
+        if not keys:
+            self._say(f"All {plural(shown, 'paper')} shown are read already.")
+            return
+        if len(keys) <= CONFIRM_ABOVE:
+            self._mark_read(keys)
+            return
+        from absreader.ui.dialogs.confirm import ChoiceScreen
+
+        body = Text(f"{len(keys):,} of the {plural(shown, 'paper')} shown are unread. "
+                    "u undoes it afterwards.")  # fmt: skip
+        self.app.push_screen(
+            ChoiceScreen(f"Mark {plural(len(keys), 'paper')} read?", body,
+                         [("read", "Mark read"), ("cancel", "Cancel")], id="confirm-read"),
+            lambda choice: self._mark_read(keys) if choice == "read" else None,
+        )  # fmt: skip
+
+    def _mark_read(self, keys: list[str]) -> None:
+        self._set_flag(keys, "read", True)
+
+    # ------------------------------------------------------------------ bulk changes
+
+    def bulk_flag(self, column: str) -> None:
+        """``b`` or ``r`` with a selection: set the flag on every selected paper, or, when
+        all of them carry it already, take it off them all."""
+        keys = self.selected_keys
+        catalog = self.catalog
+
+        def work() -> None:
+            papers = catalog.papers(keys)
+            on = not all(getattr(p, column) for p in papers)
+            self.app.call_from_thread(self._set_flag, keys, column, on)
+
+        self._in_worker("Reading the selection", work)
+
+    def _set_flag(self, keys: list[str], column: str, on: bool) -> None:
+        catalog = self.catalog
+        setter = catalog.set_read_many if column == "read" else catalog.set_bookmarked_many
+        done, undone = _FLAG_WORDS[(column, on)], _FLAG_WORDS[(column, not on)]
+
+        def work() -> None:
+            changed = setter(keys, on)
+            label = done.format(plural(len(changed), "paper"))
+
+            def reverse(c: Catalog) -> str:
+                back = (c.set_read_many if column == "read" else c.set_bookmarked_many)(changed, not on)
+                return "Undone: " + undone.format(plural(len(back), "paper")) + " again"
+
+            self.app.call_from_thread(self._bulk_done, label, reverse if changed else None)
+
+        self._in_worker(done.format("papers"), work)
+
+    def _bulk_done(self, label: str, reverse: Callable[[Catalog], str] | None) -> None:
+        if reverse is not None:
+            self.app.push_undo(label, reverse)
+            label += " · u undoes"
+        self.app.changed_in_bulk(label)
+        self.refresh_lists()  # type: ignore[attr-defined]
+
+    def bulk_tag(self) -> None:
+        """``t`` with a selection: the tag editor for every selected paper at once."""
+        keys = self.selected_keys
+        catalog = self.catalog
+
+        def work() -> None:
+            papers = catalog.papers(keys)
+            common = set.intersection(*(set(p.tags) for p in papers)) if papers else set()
+            carried = [t for t in (papers[0].tags if papers else ()) if t in common]
+            self.app.call_from_thread(self._edit_tags, keys, papers[0] if papers else None, carried)
+
+        self._in_worker("Reading the selection", work)
+
+    def _edit_tags(self, keys: list[str], first: Any, carried: list[str]) -> None:
+        if first is None:
+            return
+        from absreader.ui.dialogs.tags import TagEditor
+
+        lists = getattr(self, "lists", None)
+        title = f"{plural(len(keys), 'selected paper')} (ticked: on all of them)"
+        self.app.push_screen(
+            TagEditor(first, list(lists.tags) if lists else [], title=title, carried=carried),
+            lambda change: self._change_tags(keys, change),
+        )
+
+    def _change_tags(self, keys: list[str], change: TagChange | None) -> None:
+        if not change:
+            return
+        catalog = self.catalog
+
+        def work() -> None:
+            done = catalog.change_tags_many(keys, change.add, change.remove)
+            parts = [f"+{t}" for t in done.added] + [f"-{t}" for t in done.removed]
+            label = one_line(f"Tags {' '.join(parts)} on {plural(len(done.keys), 'paper')}")
+
+            def reverse(c: Catalog) -> str:
+                c.undo_tags(done)
+                return f"Undone: tags on {plural(len(done.keys), 'paper')} as before"
+
+            self.app.call_from_thread(self._bulk_done, label, reverse if done.keys else None)
+
+        self._in_worker("Tagging the selection", work)
+
+    # ------------------------------------------------------------------ export
+
+    def action_export(self) -> None:
+        """Export the selected papers (or, with none selected, the whole list shown) to a file."""
+        results = self.results
+        keys = self.selected_keys
+        if not keys and (results is None or not results.total):
+            self._say("No papers to export.")
+            return
+        what = (plural(len(keys), "selected paper") if keys
+                else f"the {plural(results.total, 'paper')} shown")  # type: ignore[union-attr]  # fmt: skip
+        paths = self.app.paths
+
+        def check(text: str) -> str | None:
+            if not text:
+                return "Type the file to write, e.g. ~/papers.bib"
+            path = Path(text).expanduser()
+            if format_for(path) is None:
+                return "Say the format by the suffix: .bib, .ris, .json, .csv or .md"
+            if path.is_dir():
+                return f"{path} is a folder; type a file name in it."
+            if not path.parent.is_dir():
+                return f"No such folder: {path.parent}"
+            return refusal(path, paths)
+
+        def start(text: str | None) -> None:
+            if text:
+                self._export(keys, Path(text).expanduser(), results)
+
+        from absreader.ui.dialogs.prompt import PathSuggester, PromptScreen
+
+        self.app.push_screen(
+            PromptScreen(f"Export {what}", placeholder="~/papers.bib", validate=check,
+                         hint="The suffix picks the format: .bib BibTeX · .ris RIS · .json JSON · "
+                         ".csv CSV · .md Markdown · → completes", suggester=PathSuggester()),
+            start,
+        )  # fmt: skip
+
+    def _export(self, keys: list[str], path: Path, results: Results | None) -> None:
+        catalog = self.catalog
+        title = safe(results.spec.label) if results is not None and results.is_search else None
+
+        def work() -> None:
+            chosen = keys or (results.all_keys(catalog) if results is not None else [])
+            count = catalog.export_to(chosen, path, title=title)
+            fmt = FORMAT_NAMES.get(format_for(path) or "", "")
+            self.app.call_from_thread(self._say, f"Exported {plural(count, 'paper')} to {path} ({fmt}).")
+
+        self._in_worker("Exporting", work, group="export")
+
+
+_FLAG_WORDS = {
+    ("read", True): "Marked {} read",
+    ("read", False): "Marked {} unread",
+    ("bookmarked", True): "Bookmarked {}",
+    ("bookmarked", False): "Took the bookmark off {}",
+}
+
+
+def _find_unread(catalog: Catalog, keys: list[str], start: int, step: int) -> int | None:
+    """The position of the first unread paper of ``keys`` from ``start`` on, going ``step``-wards."""
+    position = start
+    while 0 <= position < len(keys):
+        if step > 0:
+            chunk = keys[position : position + SCAN_CHUNK]
+            positions = range(position, position + len(chunk))
+        else:
+            low = max(position - SCAN_CHUNK + 1, 0)
+            chunk = keys[low : position + 1]
+            positions = range(position, low - 1, -1)
+        unread = catalog.unread_among(chunk)
+        for at in positions:
+            if keys[at] in unread:
+                return at
+        position += step * len(chunk)
+    return None
+
+
+def filters_label(choice: FacetChoice) -> str:
+    """What the status line says about the filters (empty when none are on)."""
+    return f"filter: {choice.label}" if choice else ""
+
