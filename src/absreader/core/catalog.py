@@ -369,22 +369,30 @@ class Catalog(IndexedLibrary):
         return self._changed(self.library.remove_tags(key, names))
 
     # Many papers in one transaction each; every one returns exactly what changed (for undo).
+    # With ``sync=False`` the index is left behind: call ``catch_up_index`` after (the reader
+    # does, in a worker, once the screen shows the change).
 
-    def set_read_many(self, keys: Sequence[str], read: bool = True) -> list[str]:
+    def set_read_many(self, keys: Sequence[str], read: bool = True, *, sync: bool = True) -> list[str]:
         """Mark these papers read (or unread); the keys whose state changed."""
-        return self._changed(self.library.set_flag_many(keys, "read", read))
+        changed = self.library.set_flag_many(keys, "read", read)
+        return self._changed(changed) if sync else changed
 
-    def set_bookmarked_many(self, keys: Sequence[str], on: bool = True) -> list[str]:
+    def set_bookmarked_many(
+        self, keys: Sequence[str], on: bool = True, *, sync: bool = True
+    ) -> list[str]:
         """Bookmark (or unbookmark) these papers; the keys whose state changed."""
-        return self._changed(self.library.set_flag_many(keys, "bookmarked", on))
+        changed = self.library.set_flag_many(keys, "bookmarked", on)
+        return self._changed(changed) if sync else changed
 
     def change_tags_many(
-        self, keys: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()
+        self, keys: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = (),
+        *, sync: bool = True,
     ) -> TagsChanged:
         """Put these papers on the ``add`` lists, off the ``remove`` lists; what changed."""
-        return self._changed(self.library.change_tags_many(keys, add, remove))
+        done = self.library.change_tags_many(keys, add, remove)
+        return self._changed(done) if sync else done
 
-    def undo_tags(self, done: TagsChanged) -> TagsChanged:
+    def undo_tags(self, done: TagsChanged, *, sync: bool = True) -> TagsChanged:
         """Reverse a ``change_tags_many``: exactly its papers, and drop the lists it created."""
         undone = TagsChanged()
         for name, keys in done.added.items():
@@ -392,7 +400,14 @@ class Catalog(IndexedLibrary):
         for name, keys in done.removed.items():
             undone.added.update(self.library.change_tags_many(keys, add=[name]).added)
         self.library.drop_empty_tags(done.created)
-        return self._changed(undone)
+        return self._changed(undone) if sync else undone
+
+    def catch_up_index(self) -> None:
+        """Bring the index up to date after bulk changes made with ``sync=False``, the way the
+        reader's start-up sync does: a full rebuild (many papers changed) in a child process,
+        a catch-up of fewer papers here."""
+        for _ in self.update_index(in_child=True):
+            pass
 
     def unread_among(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` are unread (one query)."""

@@ -204,16 +204,23 @@ class TriageActions:
         done, undone = _FLAG_WORDS[(column, on)], _FLAG_WORDS[(column, not on)]
 
         def work() -> None:
-            changed = setter(keys, on)
+            changed = setter(keys, on, sync=False)
             label = done.format(plural(len(changed), "paper"))
 
             def reverse(c: Catalog) -> str:
-                back = (c.set_read_many if column == "read" else c.set_bookmarked_many)(changed, not on)
+                put_back = c.set_read_many if column == "read" else c.set_bookmarked_many
+                back = put_back(changed, not on, sync=False)
+                self.app.call_from_thread(self.catch_up_index)
                 return "Undone: " + undone.format(plural(len(back), "paper")) + " again"
 
             self.app.call_from_thread(self._bulk_done, label, reverse if changed else None)
+            catalog.catch_up_index()  # after the screen shows the change
 
         self._in_worker(done.format("papers"), work)
+
+    def catch_up_index(self) -> None:
+        """Bring the search index up to the library after a bulk change (in a worker)."""
+        self._in_worker("Updating the index", self.catalog.catch_up_index, group="index")
 
     def _bulk_done(self, label: str, reverse: Callable[[Catalog], str] | None) -> None:
         if reverse is not None:
@@ -253,15 +260,17 @@ class TriageActions:
         catalog = self.catalog
 
         def work() -> None:
-            done = catalog.change_tags_many(keys, change.add, change.remove)
+            done = catalog.change_tags_many(keys, change.add, change.remove, sync=False)
             parts = [f"+{t}" for t in done.added] + [f"-{t}" for t in done.removed]
             label = one_line(f"Tags {' '.join(parts)} on {plural(len(done.keys), 'paper')}")
 
             def reverse(c: Catalog) -> str:
-                c.undo_tags(done)
+                c.undo_tags(done, sync=False)
+                self.app.call_from_thread(self.catch_up_index)
                 return f"Undone: tags on {plural(len(done.keys), 'paper')} as before"
 
             self.app.call_from_thread(self._bulk_done, label, reverse if done.keys else None)
+            catalog.catch_up_index()
 
         self._in_worker("Tagging the selection", work)
 
