@@ -293,3 +293,39 @@ async def test_export_refuses_absreaders_own_folders_and_unknown_suffixes(sample
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is app.main_screen
+
+
+async def test_the_palette_names_the_triage_actions_and_runs_them(sample_paths, tmp_path: Path) -> None:  # noqa: F811
+    from textual.command import CommandPalette
+
+    from absreader.ui.commands import ReaderCommands
+
+    app = app_for(sample_paths)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        texts = {c.text: c.help for c in ReaderCommands(app.main_screen).commands()}
+        assert texts["Go to the next unread paper in the list"] == "Key: ]"
+        assert texts["Mark all shown as read (the list, search and filters; u undoes)"] == "Key: A"
+        assert any(t.startswith("Export selection…") for t in texts)
+        assert any(t.startswith("Clear filters") for t in texts)
+        assert "Clear selection" in texts
+        assert any(t.startswith("Filter: only year ") for t in texts)
+        await pilot.press("space")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await type_text(pilot, "export selection")
+        await app.screen.query_one("CommandList").workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any("Export 1 selected paper" in line for line in screen_lines(app))
+        await paste(pilot, str(tmp_path / "one.ris"))
+        await pilot.press("enter")
+        await settle(pilot)
+        import rispy
+
+        entries = rispy.loads((tmp_path / "one.ris").read_text(encoding="utf-8"))
+        chosen = app.main_screen.paper_list.paper_at(0)
+        assert [e.get("title") or e.get("primary_title") for e in entries] == [chosen.title]
+        assert app.notified[-1][2] == f"Exported 1 paper to {tmp_path / 'one.ris'} (RIS)."
