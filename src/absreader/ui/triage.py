@@ -38,6 +38,8 @@ class TriageActions:
 
     facet_choice: FacetChoice = FacetChoice()
     _facets_token = 0
+    _facets_busy = False
+    _facets_again = False
     app: Any
     results: Results | None
 
@@ -62,24 +64,39 @@ class TriageActions:
     # ------------------------------------------------------------------ facets
 
     def refresh_facets(self) -> None:
-        """Recount the sidebar's facets for the list shown (in a worker)."""
+        """Recount the sidebar's facets for the list shown (in a worker).
+
+        One count runs at a time: asked again meanwhile (typing), it runs once
+        more when the running one is done, for the list shown then.
+        """
         results = self.results
         if results is None or not results.is_search:
             return
+        if self._facets_busy:
+            self._facets_again = True
+            return
+        self._facets_busy = True
         self._facets_token += 1
         token, choice = self._facets_token, self.facet_choice
         query, filters = results.shown
         catalog = self.catalog
 
         def work() -> None:
-            facets = catalog.facets(filters, query, as_you_type=results.as_you_type)
-            self.app.call_from_thread(self._show_facets, token, facets, choice)
+            facets = None
+            try:
+                facets = catalog.facets(filters, query, as_you_type=results.as_you_type)
+            finally:  # a failure is reported as usual, and the next count may start
+                self.app.call_from_thread(self._show_facets, token, facets, choice)
 
         self._in_worker("Counting categories and years", work, group="facets")
 
-    def _show_facets(self, token: int, facets: dict, choice: FacetChoice) -> None:
-        if token == self._facets_token:
+    def _show_facets(self, token: int, facets: dict | None, choice: FacetChoice) -> None:
+        self._facets_busy = False
+        if facets is not None and token == self._facets_token:
             self.sidebar.set_facets(facets, choice)  # type: ignore[attr-defined]
+        if self._facets_again:
+            self._facets_again = False
+            self.refresh_facets()
 
     def on_list_sidebar_facet_toggled(self, event: Any) -> None:
         self.set_facets(self.facet_choice.toggled(event.kind, event.value))
