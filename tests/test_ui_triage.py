@@ -164,6 +164,11 @@ async def test_selection_marks_rows_and_b_r_t_act_on_all_of_it_undoably(sample_p
         rows = row_texts(app, 4)
         assert [row.startswith(SELECTED_MARK) for row in rows] == [True, True, True, False]
         assert "· 3 selected" in str(main.paper_list.border_title)
+        await pilot.press("shift+up", "shift+up", "shift+up")  # up from row 2 to 0: nothing new
+        await pilot.press("space")  # space on row 0 takes it out again ...
+        assert list(main.paper_list.selected) == chosen[1:]
+        await pilot.press("space")  # ... and back in
+        assert set(main.paper_list.selected) == set(chosen)
 
         await pilot.press("b")
         await settle(pilot)
