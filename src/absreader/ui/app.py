@@ -41,6 +41,7 @@ from absreader.ui.jobs import (
 )
 from absreader.ui.keys import KeyInfo, binding_ids, describe_keys
 from absreader.ui.screens.main import MainScreen
+from absreader.ui.screens.reading import ReadingScreen
 from absreader.ui.state import UiState, load_state, save_state
 from absreader.ui.undo import Reverse, UndoStack
 from absreader.ui.widgets.detail import DetailPane
@@ -120,7 +121,7 @@ class AbsReaderApp(App[int]):
     @classmethod
     def key_owners(cls) -> list[type[DOMNode]]:
         """The classes whose bindings the user sees (help, palette, keymap)."""
-        return [MainScreen, ReadingPanes, PaperList, ListSidebar, DetailPane, cls]
+        return [MainScreen, ReadingPanes, PaperList, ListSidebar, DetailPane, ReadingScreen, cls]
 
     def key_infos(self) -> list[KeyInfo]:
         return describe_keys(self, self.key_owners(), self.key_overrides)

@@ -1,4 +1,4 @@
-"""The detail pane: one paper's metadata, tags and note, then its abstract.
+"""The detail pane: one paper's metadata, tags, note and sources, then its abstract.
 
 All fields are untrusted and are built into Rich ``Text`` literally; the
 query's terms are highlighted from the index's character spans, which a worker
@@ -181,7 +181,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         return highlighted(paper.title, spans, mark, Style(bold=True))
 
     def meta_table(self, paper: Paper) -> RenderableType:
-        """Id and link, version, authors, categories, dates, tags, status and note."""
+        """Id and link, version, authors, categories, dates, tags, status, note, sources."""
         table = Table.grid(padding=(0, 1))
         table.add_column(style=self._style("detail--label"), no_wrap=True, min_width=10)
         table.add_column(ratio=1)
@@ -222,6 +222,14 @@ class DetailPane(VerticalScroll, can_focus=True):
         )
         if paper.note:
             row("Note", paper.note)
+        sources = source_lines(paper)
+        if sources:
+            shown = Text()
+            for i, line in enumerate(sources):
+                shown.append(("\n" if i else "") + safe(line))
+            row("Sources" if len(sources) > 1 else "Source", shown)
+        if paper.added:
+            row("Added", added_text(paper.added))
         return table
 
     def abstract_text(self, paper: Paper, spans: Spans | None) -> Text:
@@ -233,3 +241,22 @@ class DetailPane(VerticalScroll, can_focus=True):
         if not paper.abstract:
             return Text("No abstract.", style=self._style("detail--muted"))
         return highlighted(paper.abstract, spans, self._style("detail--highlight"))
+
+
+def source_lines(paper: Paper) -> list[str]:
+    """Where the paper came from, one entry a source: ``file, line 12`` (the line when known).
+
+    The text is the file or feed as it was given to the import (untrusted: the
+    caller shows it literally).
+    """
+    lines: dict[str, int] = paper.extra.get("source_lines") or {}
+    shown = []
+    for source in paper.sources:
+        line = lines.get(source) or 0
+        shown.append(f"{source}, line {line:,}" if line > 0 else source)
+    return shown
+
+
+def added_text(added: str) -> str:
+    """When the paper was added, to the minute: ``2026-12-01 12:37``."""
+    return added[:16].replace("T", " ")
