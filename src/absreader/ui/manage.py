@@ -138,7 +138,9 @@ def _restored(
     if not papers:
         return
     paper_list = main.paper_list
-    if main.results is results and results is not None and not main.search_pending:
+    shown = main.results
+    if shown is not None and results is not None and not main.search_pending and _same_list(shown, results):
+        results = shown
         placed = sorted(((rows.get(p.key, paper_list.total), p) for p in papers),
                         key=lambda pair: pair[0])  # fmt: skip
         for row, paper in placed:
@@ -153,6 +155,18 @@ def _restored(
     else:  # the list changed meanwhile: search it again, on the paper that came back
         main.flush_search(select_key=papers[0].key, keep_stack=True)
     main.refresh_lists()
+
+
+def _same_list(shown: Results, deleted_from: Results) -> bool:
+    """Whether the list on screen is the one the papers left (searched again since, maybe:
+    the watcher does after every change), so they go back in the rows they had."""
+    if shown is deleted_from:
+        return True
+    return (
+        shown.is_search
+        and deleted_from.is_search
+        and (shown.query, shown.spec, shown.sort) == (deleted_from.query, deleted_from.spec, deleted_from.sort)
+    )
 
 
 # ---------------------------------------------------------------------------- edit

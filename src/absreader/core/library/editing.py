@@ -32,7 +32,7 @@ def edit(
     row = conn.execute(
         "SELECT title, authors, published, arxiv_id, added FROM papers WHERE id = ?", (paper_id,)
     ).fetchone()
-    old_title, old_authors, published, arxiv_id, added = row
+    old_title, old_authors, old_published, arxiv_id, added = row
     changes: dict[str, Any] = {}
     if untitled:
         if old_title:
@@ -48,14 +48,14 @@ def edit(
         if json.dumps(names, ensure_ascii=False) != old_authors:
             changes["authors"] = json.dumps(names, ensure_ascii=False)
     if published is not None:
-        if published != (row[2] or ""):
+        if published != (old_published or ""):
             changes["published"] = published or None
             changes["sort_key"] = sort_key(published or None, arxiv_id, added)
             changes["year"] = year_of(changes["sort_key"])
     elif year is not None:
         if not 1000 <= year <= 9999:
             raise LibraryError(f"year {year} is not a four-digit year")
-        if not (published or "").startswith(str(year)):
+        if not (old_published or "").startswith(str(year)):
             changes["published"] = str(year)
             changes["sort_key"] = sort_key(str(year), arxiv_id, added)
             changes["year"] = year_of(changes["sort_key"])

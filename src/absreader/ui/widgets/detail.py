@@ -1,4 +1,4 @@
-"""The detail pane: one paper's metadata, tags, note and sources, then its abstract.
+"""The detail pane: one paper's metadata, tags and note, its abstract, then where it came from.
 
 All fields are untrusted and are built into Rich ``Text`` literally; the
 query's terms are highlighted from the index's character spans, which a worker
@@ -148,6 +148,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         yield Static(id="detail-title", markup=False)
         yield Static(id="detail-meta", markup=False)
         yield Static(id="detail-abstract", markup=False)
+        yield Static(id="detail-origin", markup=False)
 
     def on_mount(self) -> None:
         self.show(None)
@@ -163,14 +164,17 @@ class DetailPane(VerticalScroll, can_focus=True):
         title = self.query_one("#detail-title", Static)
         meta = self.query_one("#detail-meta", Static)
         abstract = self.query_one("#detail-abstract", Static)
+        origin = self.query_one("#detail-origin", Static)
         if paper is None:
             title.update(Text("No paper selected", style=self._style("detail--muted")))
             meta.update("")
             abstract.update("")
+            origin.update("")
             return
         title.update(self.title_text(paper, self.spans.get("title")))
         meta.update(self.meta_table(paper))
         abstract.update(self.abstract_text(paper, self.spans.get("abstract")))
+        origin.update(self.origin_table(paper))
         if not same:
             self.scroll_home(animate=False, immediate=True)
 
@@ -181,7 +185,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         return highlighted(paper.title, spans, mark, Style(bold=True))
 
     def meta_table(self, paper: Paper) -> RenderableType:
-        """Id and link, version, authors, categories, dates, tags, status, note, sources."""
+        """Id and link, version, authors, categories, dates, tags, status and note."""
         table = Table.grid(padding=(0, 1))
         table.add_column(style=self._style("detail--label"), no_wrap=True, min_width=10)
         table.add_column(ratio=1)
@@ -222,14 +226,21 @@ class DetailPane(VerticalScroll, can_focus=True):
         )
         if paper.note:
             row("Note", paper.note)
+        return table
+
+    def origin_table(self, paper: Paper) -> RenderableType:
+        """Where the paper came from (each file or feed, with the line) and when it was added."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style=self._style("detail--label"), no_wrap=True, min_width=10)
+        table.add_column(ratio=1, style=self._style("detail--label"))
         sources = source_lines(paper)
         if sources:
-            shown = Text()
+            shown = Text(overflow="fold")  # a long path folds, never loses its end
             for i, line in enumerate(sources):
                 shown.append(("\n" if i else "") + safe(line))
-            row("Sources" if len(sources) > 1 else "Source", shown)
+            table.add_row(Text("Sources" if len(sources) > 1 else "Source"), shown)
         if paper.added:
-            row("Added", added_text(paper.added))
+            table.add_row(Text("Added"), literal(added_text(paper.added)))
         return table
 
     def abstract_text(self, paper: Paper, spans: Spans | None) -> Text:

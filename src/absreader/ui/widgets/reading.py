@@ -60,7 +60,7 @@ class ReadingPanes(Horizontal):
                 id="save_search", show=False),
         Binding("f", "read_full_screen", "Full screen", tooltip="Read full screen: one paper "
                 "over the whole terminal, next and previous in the list's order",
-                id="read_full_screen"),
+                id="read_full_screen", show=False),
         Binding("d", "delete_paper", "Delete", tooltip="Delete the paper (asks first; u undoes)",
                 id="delete_paper", show=False),
         Binding("E", "edit_paper", "Edit", tooltip="Edit the paper's title, authors and year "
