@@ -56,6 +56,14 @@ def test_every_sort_gives_the_order_select_gives(library, paths, sort: str) -> N
     assert set(keys) == {"2401.00001", "2305.00002", "2211.00003", "2402.00004"}
 
 
+def test_json_has_the_same_fields_as_a_plain_search(library) -> None:
+    plain = library("search", "attention", "--json").json()
+    sorted_ = library("search", "attention", "--json", "--sort", "newest").json()
+    assert set(sorted_) >= set(plain)
+    assert set(sorted_["results"][0]) == set(plain["results"][0])
+    assert sorted_["results"][0]["score"] is None and sorted_["results"][0]["highlights"]
+
+
 def test_orders_by_date_and_title(library) -> None:
     query = ("attention", "OR", "models")
     assert searched(library, *query, "--sort", "newest") == [

@@ -10,6 +10,7 @@ from absreader.commands.lists import add_selection_arguments
 from absreader.commands.progress import ProgressLine
 from absreader.commands.render import paper_line
 from absreader.core.catalog import Filters
+from absreader.core.models import Paper
 
 #: Printed where papers with only some of the words begin.
 DIVIDER = "-- papers with some of the words --"
@@ -144,7 +145,7 @@ def _run_selection(args: argparse.Namespace, ctx: Context, query: str) -> int:
             "status": page.status if relevance else None,
             "suggestion": page.suggestion,
             "notice": page.notice,
-            "results": [paper.to_json() for paper in papers],
+            "results": [_record(ctx, paper, query) for paper in papers],
         })  # fmt: skip
         return 0
     if page.notice:
@@ -162,6 +163,14 @@ def _run_selection(args: argparse.Namespace, ctx: Context, query: str) -> int:
     if page.suggestion:
         ctx.print(f"did you mean: {page.suggestion}")
     return 0
+
+
+def _record(ctx: Context, paper: Paper, query: str) -> dict:
+    """A result as ``--json`` prints it: the paper, no score (not ordered by one), highlights."""
+    record = paper.to_json()
+    record["score"] = None
+    record["highlights"] = ctx.catalog.highlights(paper, query)
+    return record
 
 
 def run_similar(args: argparse.Namespace, ctx: Context) -> int:
