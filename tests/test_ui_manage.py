@@ -288,3 +288,26 @@ async def test_sample_papers_name_their_file_and_line(sample_paths) -> None:  # 
         text = "".join(widget_text(app, app.main_screen.detail).split())  # (long paths fold)
         assert "".join(f"{source}, line {line:,}".split()) in text
         assert "Added" in text
+
+
+async def test_edit_while_reading_full_screen_shows_everywhere(sample_paths) -> None:  # noqa: F811
+    app = app_for(sample_paths)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        key = main.paper_list.current.key
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+        app.screen.query_one("#edit-title").value = "Retitled While Reading"
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReadingScreen)
+        assert "Retitled While Reading" in widget_text(app, screen.view)
+        assert app.catalog.paper(key).title == "Retitled While Reading"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Retitled While Reading" in row_texts(app, 1)[0]
+        assert "Retitled While Reading" in widget_text(app, main.detail)
