@@ -227,6 +227,11 @@ class AbsReaderApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_infos()))
 
+    def read_full_screen(self) -> None:
+        """The paper under the list's cursor over the whole terminal (``f``)."""
+        if not isinstance(self.screen, ReadingScreen):
+            self.push_screen(ReadingScreen(self.main_screen))
+
     def push_undo(self, label: str, reverse: Reverse) -> None:
         """Remember a committed sweeping action; ``u`` takes it back."""
         self.undo.push(label, reverse)

@@ -13,20 +13,36 @@ handed to them as it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
+from textual.app import App
 from textual.widget import Widget
 
 from absreader.core.catalog import Catalog
 from absreader.core.models import Paper
 from absreader.ui.paper_actions import PaperChanged
+from absreader.ui.results import PAGE_SIZE
 from absreader.ui.text import one_line, paper_title, plural
 
 if TYPE_CHECKING:
     from absreader.ui.dialogs.edit import EditResult
     from absreader.ui.results import Results
-    from absreader.ui.screens.main import MainScreen
+
+
+class MainScreen(Protocol):
+    """What deleting needs of the main screen (named here: this module imports no screen)."""
+
+    app: App[Any]
+    paper_list: Any
+    results: Results | None
+    search_pending: bool
+
+    def update_status(self) -> None: ...
+    def show_position(self) -> None: ...
+    def refresh_lists(self) -> None: ...
+    def flush_search(self, *, select_key: str | None = None, keep_stack: bool = False) -> None: ...
+    def run_worker(self, *args: Any, **kwargs: Any) -> Any: ...
 
 #: How many titles the confirmation names before "and N more".
 NAMED = 5
@@ -91,8 +107,6 @@ def delete_papers(main: MainScreen, papers: Sequence[Paper]) -> None:
 
 def _remove_rows(main: MainScreen, keys: Sequence[str]) -> dict[str, int]:
     """Take ``keys`` out of the list and every reading screen; the rows they had."""
-    from absreader.ui.screens.reading import ReadingScreen
-
     paper_list = main.paper_list
     rows = {key: row for key in keys if (row := paper_list.row_of(key)) is not None}
     removed = paper_list.remove_keys(keys)
@@ -104,8 +118,8 @@ def _remove_rows(main: MainScreen, keys: Sequence[str]) -> dict[str, int]:
             results.fixed_keys = [k for k in results.fixed_keys if k not in gone]
     main.update_status()
     main.show_position()
-    for screen in main.app.screen_stack:
-        if isinstance(screen, ReadingScreen):
+    for screen in main.app.screen_stack:  # the full-screen reader, if open
+        if hasattr(screen, "papers_removed"):
             screen.papers_removed(set(keys))
     return rows
 
@@ -152,6 +166,10 @@ def _restored(
         paper_list.cursor = placed[0][0]
         main.update_status()
         main.show_position()
+        if results.is_search and placed[0][0] < PAGE_SIZE:
+            # A search the watcher started on seeing the restore (before this ran) would put
+            # the cursor back on the paper it had; this one supersedes it, on the paper restored.
+            main.flush_search(select_key=placed[0][1].key, keep_stack=True)
     else:  # the list changed meanwhile: search it again, on the paper that came back
         main.flush_search(select_key=papers[0].key, keep_stack=True)
     main.refresh_lists()

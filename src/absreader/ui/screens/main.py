@@ -27,7 +27,6 @@ from textual.worker import Worker, get_current_worker
 from absreader.core.catalog import SORT_LABELS, SORTS, Lists, ListSpec
 from absreader.core.models import Paper
 from absreader.ui.results import PAGE_SIZE, Results, SearchRequest, run_search
-from absreader.ui.screens.reading import ReadingScreen
 from absreader.ui.state import list_id
 from absreader.ui.text import one_line, paper_title, plural, safe
 from absreader.ui.widgets.bars import KeyHints, SearchBar, StatusLine
@@ -399,8 +398,8 @@ class MainScreen(Screen[None]):
         """Redraw ``paper`` wherever it is shown: its row, the detail pane, a reading screen."""
         self.paper_list.update_paper(paper)
         self.detail.update_paper(paper)
-        for screen in self.app.screen_stack:
-            if isinstance(screen, ReadingScreen):
+        for screen in self.app.screen_stack:  # the full-screen reader over this one, if open
+            if screen is not self and hasattr(screen, "update_paper"):
                 screen.update_paper(paper)
 
     @on(ReadingPanes.SimilarFound)

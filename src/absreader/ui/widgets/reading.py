@@ -150,11 +150,8 @@ class ReadingPanes(Horizontal):
 
     def action_read_full_screen(self) -> None:
         """The paper under the cursor over the whole terminal (next/previous follow the list)."""
-        paper = self.actions.paper_or_warn()
-        if paper is not None:
-            from absreader.ui.screens.reading import ReadingScreen
-
-            self.app.push_screen(ReadingScreen(self.screen))  # type: ignore[arg-type]
+        if self.actions.paper_or_warn() is not None:
+            self.app.read_full_screen()  # type: ignore[attr-defined]
 
     def action_delete_paper(self) -> None:
         paper = self.actions.paper_or_warn()
