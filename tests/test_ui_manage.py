@@ -6,6 +6,8 @@ Each test checks what the screen shows against what the library holds.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import pytest
@@ -182,7 +184,12 @@ async def test_edit_checks_the_year_saves_and_u_puts_back_every_value(sample_pat
         from absreader.cli import main as cli_main
 
         monkeypatch.setenv("ABSREADER_HOME", str(sample_paths.data_dir.parent))
-        assert cli_main(["show", paper.key]) == 0
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert cli_main(["show", paper.key]) == 0
+        shown = out.getvalue()
+        assert shown.startswith("Zebras Considered Harmful") and "A. Li, B. Chen" in shown
+        assert "1999" in shown
         # u: every value as it was, the full date included.
         await pilot.press("u")
         await settle(pilot)
