@@ -12,6 +12,7 @@ the library: the rows, the counts, the paper in the detail pane.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,21 @@ pytest.register_assert_rewrite("conftest_ui")
 from conftest_ui import SAMPLE, app_for, screen_lines, settle, widget_text  # noqa: E402
 
 pytest_plugins = ["conftest_ui"]
+
+
+@pytest.fixture
+def sample_paths(sample_paths: Paths) -> Paths:  # noqa: F811 (the shared fixture, made portable)
+    """The shared sample library with its sources named ``sample_data/FILE``: the detail pane
+    shows where a paper came from, and the picture must not depend on where the checkout is."""
+    con = sqlite3.connect(sample_paths.library_file)
+    try:
+        with con:
+            for (source,) in con.execute("SELECT DISTINCT source FROM sources").fetchall():
+                con.execute("UPDATE sources SET source = ? WHERE source = ?",
+                            (f"sample_data/{Path(source).name}", source))  # fmt: skip
+    finally:
+        con.close()
+    return sample_paths
 
 
 async def _ready(pilot: Pilot) -> None:

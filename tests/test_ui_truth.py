@@ -308,7 +308,7 @@ async def test_y_says_the_id_was_sent_to_the_terminal_clipboard(
         given.append(text)
         return tool
 
-    monkeypatch.setattr("absreader.ui.widgets.reading.copy_with_tool", copy)
+    monkeypatch.setattr("absreader.ui.paper_actions.copy_with_tool", copy)
     app = app_for(sample_paths)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)

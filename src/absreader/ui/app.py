@@ -41,6 +41,7 @@ from absreader.ui.jobs import (
 )
 from absreader.ui.keys import KeyInfo, binding_ids, describe_keys
 from absreader.ui.screens.main import MainScreen
+from absreader.ui.screens.reading import ReadingScreen
 from absreader.ui.state import UiState, load_state, save_state
 from absreader.ui.undo import Reverse, UndoStack
 from absreader.ui.widgets.detail import DetailPane
@@ -120,7 +121,7 @@ class AbsReaderApp(App[int]):
     @classmethod
     def key_owners(cls) -> list[type[DOMNode]]:
         """The classes whose bindings the user sees (help, palette, keymap)."""
-        return [MainScreen, ReadingPanes, PaperList, ListSidebar, DetailPane, cls]
+        return [MainScreen, ReadingPanes, PaperList, ListSidebar, DetailPane, ReadingScreen, cls]
 
     def key_infos(self) -> list[KeyInfo]:
         return describe_keys(self, self.key_owners(), self.key_overrides)
@@ -225,6 +226,11 @@ class AbsReaderApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_infos()))
+
+    def read_full_screen(self) -> None:
+        """The paper under the list's cursor over the whole terminal (``f``)."""
+        if not isinstance(self.screen, ReadingScreen):
+            self.push_screen(ReadingScreen(self.main_screen))
 
     def push_undo(self, label: str, reverse: Reverse) -> None:
         """Remember a committed sweeping action; ``u`` takes it back."""

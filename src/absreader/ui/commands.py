@@ -16,6 +16,7 @@ from textual.dom import DOMNode
 from textual.markup import escape
 
 from absreader.core.catalog import SORT_LABELS, SORTS, ListSpec
+from absreader.ui.screens.reading import ReadingScreen
 from absreader.ui.text import plural, safe
 
 SKIP = {"cursor_down", "cursor_up", "first", "last", "page_down", "page_up", "command_palette",
@@ -35,10 +36,15 @@ class Command:
 class ReaderCommands(Provider):
     """Actions from the bindings, "Go to tag X", saved searches, import, rebuild, themes."""
 
-    def _target(self, owner: type[DOMNode]) -> DOMNode | None:
-        """The node on screen whose class declared a binding (the app, the screen, a pane)."""
+    def _target(self, owner: type[DOMNode], action: str = "") -> DOMNode | None:
+        """The node on screen whose class declared a binding (the app, the screen, a pane).
+
+        From the reading screen, the paper keys act on the paper read there.
+        """
         app = self.app
         main = app.main_screen  # type: ignore[attr-defined]
+        if isinstance(self.screen, ReadingScreen) and hasattr(self.screen, f"action_{action}"):
+            return self.screen
         if isinstance(app, owner):
             return app
         if isinstance(main, owner):
@@ -52,7 +58,7 @@ class ReaderCommands(Provider):
         for info in app.key_infos():  # type: ignore[attr-defined]
             if info.id in SKIP:
                 continue
-            target = self._target(info.owner)
+            target = self._target(info.owner, info.action)
             method = getattr(target, f"action_{info.action}", None) if target else None
             if method is not None:
                 yield Command(info.description, f"Key: {info.keys}", method)

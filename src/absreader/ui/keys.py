@@ -48,12 +48,18 @@ SECTIONS = {
     "copy_bibtex": "Paper",
     "more_like_this": "Paper",
     "undo": "Paper",
+    "delete_paper": "Paper",
+    "edit_paper": "Paper",
+    "read_full_screen": "Reading",
+    "next_paper": "Reading",
+    "previous_paper": "Reading",
+    "close_reading": "Reading",
     "save_search": "Lists",
     "help": "App",
     "command_palette": "App",
     "quit": "App",
 }
-SECTION_ORDER = ("Search", "Move", "Paper", "Select", "Lists", "App")
+SECTION_ORDER = ("Search", "Move", "Paper", "Reading", "Select", "Lists", "App")
 
 
 @dataclass(frozen=True)

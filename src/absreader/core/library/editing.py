@@ -19,18 +19,25 @@ def edit(
     title: str | None = None,
     authors: list[str] | None = None,
     year: int | None = None,
+    published: str | None = None,
+    untitled: bool = False,
 ) -> bool:
     """Set the fields given (None leaves a field as it is); True if anything changed.
 
     The edit is the paper's own from then on: a later import only fills gaps,
-    so it never puts the old value back.
+    so it never puts the old value back. Undoing an edit puts back what it
+    replaced exactly: ``published`` (the stored date as it was, instead of
+    ``year``) and ``untitled`` (no title again, instead of ``title``).
     """
     row = conn.execute(
         "SELECT title, authors, published, arxiv_id, added FROM papers WHERE id = ?", (paper_id,)
     ).fetchone()
-    old_title, old_authors, published, arxiv_id, added = row
+    old_title, old_authors, old_published, arxiv_id, added = row
     changes: dict[str, Any] = {}
-    if title is not None:
+    if untitled:
+        if old_title:
+            changes.update(title="", title_norm="", untitled=1)
+    elif title is not None:
         shown = clean_line(title)
         if not shown:
             raise LibraryError("title is empty (a paper without one shows its abstract's start)")
@@ -40,10 +47,15 @@ def edit(
         names = [a for a in (clean_line(x) for x in authors) if a]
         if json.dumps(names, ensure_ascii=False) != old_authors:
             changes["authors"] = json.dumps(names, ensure_ascii=False)
-    if year is not None:
+    if published is not None:
+        if published != (old_published or ""):
+            changes["published"] = published or None
+            changes["sort_key"] = sort_key(published or None, arxiv_id, added)
+            changes["year"] = year_of(changes["sort_key"])
+    elif year is not None:
         if not 1000 <= year <= 9999:
             raise LibraryError(f"year {year} is not a four-digit year")
-        if not (published or "").startswith(str(year)):
+        if not (old_published or "").startswith(str(year)):
             changes["published"] = str(year)
             changes["sort_key"] = sort_key(str(year), arxiv_id, added)
             changes["year"] = year_of(changes["sort_key"])

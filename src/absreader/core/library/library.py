@@ -379,13 +379,17 @@ class Library:
         title: str | None = None,
         authors: Sequence[str] | None = None,
         year: int | None = None,
+        published: str | None = None,
+        untitled: bool = False,
     ) -> Paper:
-        """Correct a paper's title, authors or year (None leaves a field alone)."""
+        """Correct a paper's title, authors or year (None leaves a field alone); an undo
+        gives the exact ``published`` date back, or ``untitled`` for no title."""
         paper_id = self._require_id(key)
         with self._store.write() as (conn, seq):
             editing.edit(
                 conn, seq, paper_id, title=title,
                 authors=list(authors) if authors is not None else None, year=year,
+                published=published, untitled=untitled,
             )  # fmt: skip
         return self._paper(paper_id)
 

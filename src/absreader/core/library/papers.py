@@ -54,7 +54,7 @@ def by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Paper]:
         list(ids),
     ).fetchall()
     source_rows = conn.execute(
-        f"SELECT paper_id, source FROM sources WHERE paper_id IN ({marks}) ORDER BY rowid",
+        f"SELECT paper_id, source, line FROM sources WHERE paper_id IN ({marks}) ORDER BY rowid",
         list(ids),
     ).fetchall()
     alias_rows = conn.execute(
@@ -68,13 +68,17 @@ def by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Paper]:
     for pid, name in tag_rows:
         tags.setdefault(pid, []).append(name)
     sources: dict[int, list[str]] = {}
-    for pid, source in source_rows:
+    lines: dict[int, dict[str, int]] = {}
+    for pid, source, line in source_rows:
         sources.setdefault(pid, []).append(source)
+        lines.setdefault(pid, {})[source] = line
     order = {pid: i for i, pid in enumerate(ids)}
     papers = [
         row_to_paper(r, tags.get(r[0], []), sources.get(r[0], []), aliases.get(r[0], []))
         for r in rows
     ]
+    for paper in papers:  # where in each source the paper was (0: not known, e.g. a backup)
+        paper.extra["source_lines"] = lines.get(paper.extra["id"], {})
     papers.sort(key=lambda p: order[p.extra["id"]])
     return papers
 

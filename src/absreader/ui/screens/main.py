@@ -422,9 +422,12 @@ class MainScreen(TriageActions, Screen[None]):
             self.app.notify(event.done, markup=False, timeout=3)
 
     def paper_changed(self, paper: Paper) -> None:
-        """Redraw ``paper`` wherever it is shown: its row and the detail pane."""
+        """Redraw ``paper`` wherever it is shown: its row, the detail pane, a reading screen."""
         self.paper_list.update_paper(paper)
         self.detail.update_paper(paper)
+        for screen in self.app.screen_stack:  # the full-screen reader over this one, if open
+            if screen is not self and hasattr(screen, "update_paper"):
+                screen.update_paper(paper)
 
     @on(ReadingPanes.SimilarFound)
     def _similar_found(self, event: ReadingPanes.SimilarFound) -> None:

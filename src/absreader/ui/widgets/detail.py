@@ -1,4 +1,4 @@
-"""The detail pane: one paper's metadata, tags and note, then its abstract.
+"""The detail pane: one paper's metadata, tags and note, its abstract, then where it came from.
 
 All fields are untrusted and are built into Rich ``Text`` literally; the
 query's terms are highlighted from the index's character spans, which a worker
@@ -148,6 +148,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         yield Static(id="detail-title", markup=False)
         yield Static(id="detail-meta", markup=False)
         yield Static(id="detail-abstract", markup=False)
+        yield Static(id="detail-origin", markup=False)
 
     def on_mount(self) -> None:
         self.show(None)
@@ -163,14 +164,17 @@ class DetailPane(VerticalScroll, can_focus=True):
         title = self.query_one("#detail-title", Static)
         meta = self.query_one("#detail-meta", Static)
         abstract = self.query_one("#detail-abstract", Static)
+        origin = self.query_one("#detail-origin", Static)
         if paper is None:
             title.update(Text("No paper selected", style=self._style("detail--muted")))
             meta.update("")
             abstract.update("")
+            origin.update("")
             return
         title.update(self.title_text(paper, self.spans.get("title")))
         meta.update(self.meta_table(paper))
         abstract.update(self.abstract_text(paper, self.spans.get("abstract")))
+        origin.update(self.origin_table(paper))
         if not same:
             self.scroll_home(animate=False, immediate=True)
 
@@ -224,6 +228,21 @@ class DetailPane(VerticalScroll, can_focus=True):
             row("Note", paper.note)
         return table
 
+    def origin_table(self, paper: Paper) -> RenderableType:
+        """Where the paper came from (each file or feed, with the line) and when it was added."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style=self._style("detail--label"), no_wrap=True, min_width=10)
+        table.add_column(ratio=1, style=self._style("detail--label"))
+        sources = source_lines(paper)
+        if sources:
+            shown = Text(overflow="fold")  # a long path folds, never loses its end
+            for i, line in enumerate(sources):
+                shown.append(("\n" if i else "") + safe(line))
+            table.add_row(Text("Sources" if len(sources) > 1 else "Source"), shown)
+        if paper.added:
+            table.add_row(Text("Added"), literal(added_text(paper.added)))
+        return table
+
     def abstract_text(self, paper: Paper, spans: Spans | None) -> Text:
         """The abstract as one ``Text`` (the blank line above it is the widget's margin).
 
@@ -233,3 +252,22 @@ class DetailPane(VerticalScroll, can_focus=True):
         if not paper.abstract:
             return Text("No abstract.", style=self._style("detail--muted"))
         return highlighted(paper.abstract, spans, self._style("detail--highlight"))
+
+
+def source_lines(paper: Paper) -> list[str]:
+    """Where the paper came from, one entry a source: ``file, line 12`` (the line when known).
+
+    The text is the file or feed as it was given to the import (untrusted: the
+    caller shows it literally).
+    """
+    lines: dict[str, int] = paper.extra.get("source_lines") or {}
+    shown = []
+    for source in paper.sources:
+        line = lines.get(source) or 0
+        shown.append(f"{source}, line {line:,}" if line > 0 else source)
+    return shown
+
+
+def added_text(added: str) -> str:
+    """When the paper was added, to the minute: ``2026-12-01 12:37``."""
+    return added[:16].replace("T", " ")

@@ -12,7 +12,8 @@ row carries a ✓ mark.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -254,6 +255,49 @@ class PaperList(ScrollView, can_focus=True):
         if 0 <= self.cursor + step < self.total:
             self.cursor += step
             self._select(self.current, True)
+
+    # ------------------------------------------------------------------ rows leaving and coming back
+
+    def remove_keys(self, keys: Iterable[str]) -> int:
+        """Take papers off the list (deleted): the rows below move up, the cursor stays on its
+        row (now the next paper). How many rows went."""
+        keys = list(keys)
+        if self.selected and not self.selected.keys().isdisjoint(keys):
+            self.set_selected([key for key in self.selected if key not in set(keys)])
+        gone = sorted({row for key in keys if (row := self._index.get(key)) is not None})
+        if not gone:
+            return 0
+        dropped = set(gone)
+        rows = {
+            row - bisect_left(gone, row): paper
+            for row, paper in self._rows.items()
+            if row not in dropped
+        }
+        # (Gone rows above the cursor move it up; if its own row went, the next paper is there.)
+        self._replace_rows(rows, self.total - len(gone), self.cursor - bisect_left(gone, self.cursor))
+        return len(gone)
+
+    def insert_paper(self, row: int, paper: Paper) -> None:
+        """Put ``paper`` back on ``row`` (an undone delete); the rows from there move down."""
+        row = min(max(row, 0), self.total)
+        rows = {r + (r >= row): p for r, p in self._rows.items()}
+        rows[row] = paper
+        self._replace_rows(rows, self.total + 1, self.cursor + (self.cursor >= row and self.total > 0))
+
+    def _replace_rows(self, rows: dict[int, Paper], total: int, cursor: int) -> None:
+        self._rows = rows
+        self._index = {paper.key: row for row, paper in rows.items()}
+        self.total = max(total, 0)
+        # A page with a gap now (rows moved across its edge) is fetched again when shown.
+        self._requested = {
+            page for page in self._requested
+            if all(r in rows for r in range(page * PAGE_SIZE, min((page + 1) * PAGE_SIZE, self.total)))
+        }  # fmt: skip
+        self._strips.clear()
+        self._last_highlighted = None
+        self._set_virtual_size()
+        self.cursor = cursor
+        self.refresh()
 
     # ------------------------------------------------------------------ paging
 

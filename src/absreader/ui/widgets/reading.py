@@ -1,42 +1,37 @@
 """The reading panes (lists, papers, detail) and the keys that act on the paper shown.
 
 :class:`ReadingPanes` holds the sidebar, the result list and the detail pane,
-and owns the paper keys (bookmark, tag, read, note, open, copy, similar): they
-act on the paper the list shows under its cursor, exactly as shown. Every
-change runs in a worker through the catalog (one transaction per action) and
-comes back as a :class:`ReadingPanes.PaperChanged` message, which the screen
-turns into a redrawn row, detail pane and sidebar counts.
+and owns the paper keys (bookmark, tag, read, note, open, copy, similar, full
+screen, delete, edit): they act on the paper the list shows under its cursor,
+exactly as shown. What they do is :class:`~absreader.ui.paper_actions.PaperActions`
+(shared with the reading screen) and :mod:`absreader.ui.manage`. Every change
+runs in a worker through the catalog (one transaction per action) and comes
+back as a :class:`PaperChanged` message, which the screen turns into a redrawn
+row, detail pane and sidebar counts.
 """
 
 from __future__ import annotations
 
-import webbrowser
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
 from absreader.core.catalog import Catalog
 from absreader.core.models import Paper
-from absreader.ui.clipboard import copy_with_tool
+from absreader.ui.paper_actions import Change, Copied, PaperActions, PaperChanged
 from absreader.ui.results import Results, similar_results
-from absreader.ui.text import link_url, one_line, safe
+from absreader.ui.text import one_line
 from absreader.ui.widgets.paper_list import PaperList
-
-if TYPE_CHECKING:
-    from absreader.ui.dialogs.tags import TagChange
 
 PAPER_ACTIONS = frozenset(
     {"bookmark", "tag", "toggle_read", "note", "open_browser", "open_pdf", "open_doi", "copy_id",
-     "copy_bibtex", "more_like_this"}
+     "copy_bibtex", "more_like_this", "read_full_screen", "delete_paper", "edit_paper"}
 )  # fmt: skip
-
-Change = Callable[[Catalog, str], Paper]
 
 
 class ReadingPanes(Horizontal):
@@ -63,14 +58,17 @@ class ReadingPanes(Horizontal):
                 id="more_like_this"),
         Binding("s", "save_search", "Save search", tooltip="Save the search as a reading list",
                 id="save_search", show=False),
+        Binding("f", "read_full_screen", "Full screen", tooltip="Read full screen: one paper "
+                "over the whole terminal, next and previous in the list's order",
+                id="read_full_screen", show=False),
+        Binding("d", "delete_paper", "Delete", tooltip="Delete the paper (asks first; u undoes)",
+                id="delete_paper", show=False),
+        Binding("E", "edit_paper", "Edit", tooltip="Edit the paper's title, authors and year "
+                "(u undoes)", id="edit_paper", show=False),
     ]  # fmt: skip
 
-    @dataclass
-    class PaperChanged(Message):
-        """A paper's personal data was changed by a key; ``done`` is said to the user."""
-
-        paper: Paper
-        done: str = ""
+    #: A paper's personal data was changed by a key (one message class for every view).
+    PaperChanged = PaperChanged
 
     @dataclass
     class SimilarFound(Message):
@@ -85,12 +83,9 @@ class ReadingPanes(Horizontal):
 
         name: str
 
-    @dataclass
-    class Copied(Message):
-        """Text was sent to the terminal's clipboard, and to a system tool if ``tool``."""
-
-        what: str
-        tool: str | None
+    def __init__(self, *children: Widget, id: str | None = None) -> None:
+        super().__init__(*children, id=id)
+        self.actions = PaperActions(self, lambda: self.current)
 
     @property
     def catalog(self) -> Catalog:
@@ -110,19 +105,11 @@ class ReadingPanes(Horizontal):
         self.app.report_worker(event.worker, event.state)  # type: ignore[attr-defined]
 
     def _paper_or_warn(self) -> Paper | None:
-        paper = self.current
-        if paper is None:
-            self.app.notify("No paper selected.", severity="warning", markup=False)
-        return paper
+        return self.actions.paper_or_warn()
 
     def change_paper(self, paper: Paper, what: str, change: Change, done: str = "") -> None:
         """Apply ``change`` to ``paper`` in a worker; the result comes back as PaperChanged."""
-        catalog = self.catalog
-
-        def work() -> None:
-            self.post_message(self.PaperChanged(change(catalog, paper.key), done))
-
-        self.run_worker(work, thread=True, group="write", exit_on_error=False, description=what)
+        self.actions.change(paper, what, change, done)
 
     # ------------------------------------------------------------------ the keys
 
@@ -134,124 +121,68 @@ class ReadingPanes(Horizontal):
         if self._bulk():
             self.screen.bulk_flag("bookmarked")  # type: ignore[attr-defined]
             return
-        paper = self._paper_or_warn()
-        if paper is not None:
-            wanted = not paper.bookmarked  # the opposite of what the screen shows
-            self.change_paper(paper, "Bookmarking", lambda c, k: c.set_bookmarked(k, wanted))
+        self.actions.bookmark()
 
     def action_toggle_read(self) -> None:
         if self._bulk():
             self.screen.bulk_flag("read")  # type: ignore[attr-defined]
             return
-        paper = self._paper_or_warn()
-        if paper is not None:
-            wanted = not paper.read  # the opposite of what the screen shows
-            self.change_paper(paper, "Marking read", lambda c, k: c.set_read(k, wanted))
+        self.actions.toggle_read()
 
     def mark_read(self, paper: Paper) -> None:
         """Opening a paper marks it read (if it is not already)."""
-        if not paper.read:
-            self.change_paper(paper, "Marking read", lambda c, k: c.set_read(k, True))
+        self.actions.mark_read(paper)
 
     def action_tag(self) -> None:
         if self._bulk():
             self.screen.bulk_tag()  # type: ignore[attr-defined]
             return
-        paper = self._paper_or_warn()
-        if paper is None:
-            return
-        lists = getattr(self.screen, "lists", None)
-        existing = list(lists.tags) if lists else []
-
-        def apply(change: TagChange | None) -> None:
-            if not change:
-                return
-
-            def edit(catalog: Catalog, key: str) -> Paper:
-                updated = catalog.paper(key)
-                if change.add:
-                    updated = catalog.add_tags(key, change.add)
-                if change.remove:
-                    updated = catalog.remove_tags(key, change.remove)
-                return updated
-
-            parts = [f"+{t}" for t in change.add] + [f"-{t}" for t in change.remove]
-            self.change_paper(paper, "Tagging", edit, one_line("Tags: " + " ".join(parts)))
-
-        from absreader.ui.dialogs.tags import TagEditor
-
-        self.app.push_screen(TagEditor(paper, existing), apply)
+        self.actions.tag()
 
     def action_note(self) -> None:
-        paper = self._paper_or_warn()
-        if paper is None:
-            return
-        from absreader.ui.dialogs.note import NoteEditor
-
-        def saved(updated: Paper | None) -> None:
-            if updated is not None:
-                self.post_message(self.PaperChanged(updated, "Note saved."))
-
-        self.app.push_screen(NoteEditor(paper), saved)
+        self.actions.note()
 
     def action_open_browser(self) -> None:
-        self._open("abs", "This paper has no web address.")
+        self.actions.open("abs")
 
     def action_open_pdf(self) -> None:
-        self._open("pdf", "This paper has no arXiv id, so no PDF link.")
+        self.actions.open("pdf")
 
     def action_open_doi(self) -> None:
-        self._open("doi", "This paper has no DOI.")
-
-    def _open(self, which: str, missing: str) -> None:
-        """Open the paper's ``which`` address in the browser (in a worker)."""
-        paper = self._paper_or_warn()
-        if paper is None:
-            return
-        url = link_url(paper, which)
-        if url is None:
-            self.app.notify(missing, severity="warning", markup=False)
-            return
-
-        def work() -> None:
-            if webbrowser.open(url):
-                self.app.notify(f"Opened {url}", markup=False, timeout=3)
-            else:
-                self.app.notify(f"Could not open a browser. The address is {url}",
-                                severity="warning", markup=False)  # fmt: skip
-
-        self.run_worker(work, thread=True, group="browser", exit_on_error=False,
-                        description="Opening the browser")  # fmt: skip
-
-    def _copy(self, text: str, what: str) -> None:
-        """OSC 52 to the terminal at once; a system clipboard tool in a worker."""
-        self.app.copy_to_clipboard(text)
-
-        def work() -> None:
-            self.post_message(self.Copied(what, copy_with_tool(text)))
-
-        self.run_worker(work, thread=True, group="clipboard", exit_on_error=False,
-                        description="Copying")  # fmt: skip
+        self.actions.open("doi")
 
     @on(Copied)
     def _copied(self, event: Copied) -> None:
-        event.stop()
-        message = f"Sent {event.what} to the terminal clipboard (OSC 52)"
-        if event.tool:
-            message += f" and copied it with {event.tool}"
-        self.app.notify(message + ".", markup=False, timeout=4)
+        self.actions.copied(event)
 
     def action_copy_id(self) -> None:
-        paper = self._paper_or_warn()
-        if paper is not None:
-            ident = safe(paper.arxiv_id or paper.key)
-            self._copy(ident, f"{'arXiv id' if paper.arxiv_id else 'key'} {ident}")
+        self.actions.copy_id()
 
     def action_copy_bibtex(self) -> None:
-        paper = self._paper_or_warn()
+        self.actions.copy_bibtex()
+
+    def action_read_full_screen(self) -> None:
+        """The paper under the cursor over the whole terminal (next/previous follow the list)."""
+        if self.actions.paper_or_warn() is not None:
+            self.app.read_full_screen()  # type: ignore[attr-defined]
+
+    def action_delete_paper(self) -> None:
+        from absreader.ui.manage import confirm_delete
+
+        if self._bulk():  # every selected paper, in one deletion (one u brings them all back)
+            keys = list(self.query_one(PaperList).selected)
+            confirm_delete(self.screen, self.catalog.papers(keys))  # type: ignore[arg-type]
+            return
+        paper = self.actions.paper_or_warn()
         if paper is not None:
-            key, entry = self.catalog.bibtex_entry(paper)
-            self._copy(safe(entry), f"BibTeX @{key}")
+            confirm_delete(self.screen, [paper])  # type: ignore[arg-type]
+
+    def action_edit_paper(self) -> None:
+        paper = self.actions.paper_or_warn()
+        if paper is not None:
+            from absreader.ui.manage import edit_paper
+
+            edit_paper(self, paper)
 
     def action_more_like_this(self) -> None:
         paper = self._paper_or_warn()
