@@ -78,3 +78,40 @@ def test_facets_count_what_the_list_holds(library, paths) -> None:
         assert dict(narrowed["years"]) == {2024: 2}
     finally:
         catalog.close()
+
+
+def test_a_paper_with_no_date_has_no_year_though_it_sorts_by_when_it_came_in(library, tmp_path: Path) -> None:
+    """An undated paper (a daily-papers listing) came in today; it was not written today."""
+    from datetime import date
+
+    undated = tmp_path / "undated.jsonl"
+    undated.write_text(json.dumps({"title": "Undated listing", "abstract": "No date on it."}) + "\n",
+                       encoding="utf-8")  # fmt: skip
+    assert library("import", undated).code == 0
+    key = next(p["key"] for p in library("list", "--json").json() if p["title"] == "Undated listing")
+    assert keys(library, "--year", str(date.today().year)) == []
+    assert keys(library)[0] == key  # newest first: it came in last
+    assert keys(library, "--year", "2022..") == ["2402.00004", "2401.00001", "2305.00002", "2211.00003"]
+
+
+def test_migration_takes_the_added_year_off_undated_papers(paths) -> None:
+    import sqlite3
+
+    from absreader.core.catalog import Catalog
+    from absreader.core.models import Record
+
+    catalog = Catalog.open(paths)
+    try:
+        catalog.library.upsert([Record(source="t", line=1, title="Old undated", abstract="Imported before v8.")])
+    finally:
+        catalog.close()
+    conn = sqlite3.connect(paths.library_file)
+    with conn:  # as schema v4-v7 left it: the year the paper was added
+        conn.execute("UPDATE papers SET year = CAST(substr(added, 1, 4) AS INTEGER)")
+        conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    catalog = Catalog.open(paths)
+    try:
+        assert catalog.facets()["years"] == []
+    finally:
+        catalog.close()

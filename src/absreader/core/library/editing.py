@@ -8,7 +8,7 @@ from typing import Any
 
 from absreader.core.clean import clean_line, normalise_title
 from absreader.core.library.errors import LibraryError
-from absreader.core.library.records import sort_key, year_of
+from absreader.core.library.records import paper_year, sort_key
 
 
 def edit(
@@ -51,14 +51,14 @@ def edit(
         if published != (old_published or ""):
             changes["published"] = published or None
             changes["sort_key"] = sort_key(published or None, arxiv_id, added)
-            changes["year"] = year_of(changes["sort_key"])
+            changes["year"] = paper_year(published or None, arxiv_id)
     elif year is not None:
         if not 1000 <= year <= 9999:
             raise LibraryError(f"year {year} is not a four-digit year")
         if not (old_published or "").startswith(str(year)):
             changes["published"] = str(year)
             changes["sort_key"] = sort_key(str(year), arxiv_id, added)
-            changes["year"] = year_of(changes["sort_key"])
+            changes["year"] = year
     if not changes:
         return False
     changes["seq"] = seq

@@ -17,7 +17,7 @@ from typing import Any
 from absreader.core import dedupe
 from absreader.core.ids import parse_arxiv_id
 from absreader.core.library.errors import LibraryError
-from absreader.core.library.records import Clean, clean_record, now, sort_key, year_of
+from absreader.core.library.records import Clean, clean_record, now, paper_year, sort_key
 from absreader.core.library.tags import check_tag, tag_paper
 from absreader.core.models import Record
 
@@ -192,7 +192,7 @@ def insert(conn: sqlite3.Connection, rec: Clean, seq: int) -> int:
             seq,
             order,
             int(not rec.title),
-            year_of(order),
+            paper_year(rec.published, rec.arxiv_id),
             rec.entry_type,
             rec.venue,
             rec.cite_key,
@@ -276,7 +276,9 @@ def merge(conn: sqlite3.Connection, paper_id: int, rec: Clean, seq: int) -> bool
         changes["sort_key"] = sort_key(
             changes.get("published", published), changes.get("arxiv_id", arxiv_id), added
         )
-        changes["year"] = year_of(changes["sort_key"])
+        changes["year"] = paper_year(
+            changes.get("published", published), changes.get("arxiv_id", arxiv_id)
+        )
     new_source = add_sources_and_aliases(conn, paper_id, changes.get("key", key), rec)
     if changes:
         changes["seq"] = seq

@@ -170,6 +170,12 @@ def sort_key(published: str | None, arxiv_id: str | None, added: str | None = No
     return (added or "")[:10]
 
 
+def paper_year(published: str | None, arxiv_id: str | None) -> int | None:
+    """The year a paper is from (its date, else its new-style arXiv id); None when only the
+    day it was added is known: that is when it came in, not when it was written."""
+    return year_of(sort_key(published, arxiv_id))
+
+
 def year_of(key: str) -> int | None:
     """The year of a sort date (None when there is none)."""
     return int(key[:4]) if key[:4].isdigit() else None

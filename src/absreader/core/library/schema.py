@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from absreader.core import dedupe
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -207,8 +207,17 @@ def _v7(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE papers ADD COLUMN {column} TEXT")
 
 
+def _v8(conn: sqlite3.Connection) -> None:
+    """A paper's year is its date's or its arXiv id's, never the day it was added (v4 gave
+    undated papers the year they came in; they sort by it still, but have no year)."""
+    conn.execute(
+        "UPDATE papers SET year = NULL WHERE (published IS NULL OR published = '') "
+        "AND NOT coalesce(arxiv_id, '') GLOB '[0-9][0-9][0-9][0-9].*'"
+    )
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7,
+    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8,
 }  # fmt: skip
 
 
