@@ -45,6 +45,7 @@ from whoosh.filedb.filestore import FileStorage
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
 from absreader.core.search.format.terms import SegTerm, bits_of, byte_per_doc, iter_bits
+from absreader.core.search.prefixes import PrefixSets, PrefixTerms, scan_union
 
 #: ``(field, term, boost)``: one term whose score counts towards ranking.
 ScoringTerm = tuple[str, str, float]
@@ -58,6 +59,9 @@ PHRASE_PER_DOC = 200
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
 _CACHE_TERMS = 4096
+#: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
+_PREFIX_CACHE = 256
+_PREFIX_BITS = 400_000_000
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,17 @@ class Snapshot:
         self._norms: dict[tuple[str, float, float], dict[int, float]] = {}
         self._live: list[int | None] = [None] * len(self.segments)
         self._restricts: OrderedDict[frozenset[str], list[int]] = OrderedDict()
+        self._storage = storage
+        # Stored prefix sets per segment id (None: the segment has none), and unions made.
+        self._prefix_files: dict[str, PrefixSets | None] = {}
+        self._prefix_masks: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        if previous is not None and previous.folder == self.folder:
+            alive = set(self.seg_ids)
+            self._prefix_files = {k: v for k, v in previous._prefix_files.items() if k in alive}
+            previous._prefix_files = {k: v for k, v in previous._prefix_files.items() if k not in alive}
+            self._prefix_masks.update(
+                (k, v) for k, v in previous._prefix_masks.items() if k[0] in alive
+            )
 
     def close(self, keep: Snapshot | None = None) -> None:
         """Release the segments' files (except those ``keep`` took over)."""
@@ -138,6 +153,12 @@ class Snapshot:
         for seg in self.segments:
             if id(seg) not in kept:
                 seg.close()
+        kept_files = {id(f) for f in keep._prefix_files.values()} if keep is not None else set()
+        for sets in self._prefix_files.values():
+            if sets is not None and id(sets) not in kept_files:
+                sets.close()
+        self._prefix_files = {}
+        self._prefix_masks = OrderedDict()
         self.segments = []
         self._terms = OrderedDict()
 
@@ -158,29 +179,29 @@ class Snapshot:
             self._trim()
         return st
 
-    def prefix_terms(self, field: str, prefix: str) -> list[str]:
-        """Terms of ``field`` starting with ``prefix`` in any segment (read in one scan each).
+    def prefix_mask(self, i: int, field: str, prefix: str) -> int:
+        """Documents of segment ``i`` with a term of ``field`` beginning ``prefix`` (cached).
 
-        Their data goes into the term cache, so matching them needs no lookups.
+        Read from the segment's stored prefix sets when it has this one, else
+        the union of the terms' documents.
         """
-        raw = prefix.encode("utf-8")
-        found: dict[str, None] = {}
-        cache = self._terms
-        for i, seg in enumerate(self.segments):
-            try:
-                for (name, btext), info in seg.terms.items_from(field, raw):
-                    if name != field or not btext.startswith(raw):
-                        break
-                    term = btext.decode("utf-8")
-                    key = (self.seg_ids[i], field, term)
-                    if cache.get(key) is None:
-                        cache[key] = SegTerm(seg, field, term, info.doc_frequency(), info.extent())
-                    found[term] = None
-            except (KeyError, ValueError, UnicodeDecodeError):
-                continue
-        if len(cache) > _CACHE_TERMS + 256:
-            self._trim()
-        return list(found)
+        seg_id = self.seg_ids[i]
+        key = (seg_id, field, prefix)
+        cache = self._prefix_masks
+        mask = cache.get(key)
+        if mask is not None:
+            cache.move_to_end(key)
+            return mask
+        if seg_id not in self._prefix_files:
+            self._prefix_files[seg_id] = PrefixSets.open(self._storage, self.segments[i])
+        sets = self._prefix_files[seg_id]
+        stored = sets.get(field, prefix) if sets is not None else None
+        mask = stored if stored is not None else scan_union(self.segments[i], field, prefix)
+        cache[key] = mask
+        n = self.segments[i].doc_count_all
+        while len(cache) > _PREFIX_CACHE or (len(cache) > 1 and len(cache) * n > _PREFIX_BITS):
+            cache.popitem(last=False)
+        return mask
 
     def _trim(self) -> None:
         """Drop least recently used terms beyond the memory budget.
@@ -309,6 +330,8 @@ class SegmentSearch:
         if isinstance(q, wq.Term):
             st = self.term(q.fieldname, q.text)
             return st.mask if st is not None else 0
+        if isinstance(q, PrefixTerms):
+            return self.snap.prefix_mask(self.i, q.fieldname, q.text)
         if isinstance(q, wq.Phrase):
             return self.phrase(q.fieldname, list(q.words), q.slop)
         if isinstance(q, wq.And):
@@ -568,7 +591,7 @@ def flat_scoring(q: wq.Query) -> bool:
     """
 
     def walk(node: wq.Query, optional: bool) -> bool:
-        if isinstance(node, (wq.Term, wq.Not, wq.Every)) or node is wq.NullQuery:
+        if isinstance(node, (wq.Term, PrefixTerms, wq.Not, wq.Every)) or node is wq.NullQuery:
             return True
         if isinstance(node, wq.Phrase):
             return not optional

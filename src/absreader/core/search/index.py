@@ -333,7 +333,7 @@ class SearchIndex:
             if len(cached.docs) >= min(depth, cached.total):
                 return cached
         vocab = self._vocabulary() if _needs_vocab(query, as_you_type) else self._vocab
-        builder = QueryBuilder(vocab, self._keyword_prefix, snap.prefix_terms)
+        builder = QueryBuilder(vocab, self._keyword_prefix)
         parsed = cached.parsed if cached is not None else builder.parse(query, as_you_type=as_you_type)
         masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
         k = max(depth, PAGE_DEPTH) if cached is None else max(depth, 2 * len(cached.docs))

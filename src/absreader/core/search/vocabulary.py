@@ -5,6 +5,11 @@ accent-folded words (``retrieval``, not the stem ``retriev``), so a suggestion
 is always a word someone wrote. The vocabulary is counted while indexing and
 saved beside the segments; incremental updates append to a small delta file
 that is folded in when it grows.
+
+Beside each word the file keeps how many of its first letters its stem
+shares (``models`` -> ``model``: 5), so the stems a typed prefix reaches
+without beginning with it (``models`` -> ``model``) are found without
+stemming every word the prefix begins (thousands for three letters).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
+
+from absreader.core.search.format.schema import stem_of
 
 VOCAB_FILE = "vocab.bin"
 DELTA_FILE = "vocab.delta"
@@ -39,7 +46,10 @@ class Vocabulary:
         self._dict: dict[str, int] | None = dict(counts or {})
         self._words: list[str] | None = None
         self._counts: list[int] | None = None
+        #: Per sorted word, how many leading letters its stem shares with it (capped at 255).
+        self._shared: bytes | None = None
         self._prefix_cache: dict[tuple[str, int], list[str]] = {}
+        self._outside_cache: dict[str, list[str]] = {}
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -48,9 +58,12 @@ class Vocabulary:
         """Read the vocabulary saved in ``folder`` (empty when there is none)."""
         vocab = cls()
         try:
-            words, values = marshal.loads((folder / VOCAB_FILE).read_bytes())
+            data = marshal.loads((folder / VOCAB_FILE).read_bytes())
+            words, values = data[0], data[1]
             if len(words) == len(values):
                 vocab._dict, vocab._words, vocab._counts = None, list(words), list(values)
+                if len(data) > 2 and isinstance(data[2], bytes) and len(data[2]) == len(words):
+                    vocab._shared = data[2]
         except (OSError, ValueError, EOFError, TypeError):
             pass
         try:
@@ -69,8 +82,10 @@ class Vocabulary:
     def save(self, folder: Path) -> None:
         """Write the whole vocabulary (atomically) and drop the delta."""
         words, counts = self._lists()
+        if self._shared is None or len(self._shared) != len(words):
+            self._shared = bytes(map(_shared_with_stem, words))
         tmp = folder / f"{VOCAB_FILE}.tmp"
-        tmp.write_bytes(marshal.dumps((words, counts)))
+        tmp.write_bytes(marshal.dumps((words, counts, self._shared)))
         os.replace(tmp, folder / VOCAB_FILE)
         (folder / DELTA_FILE).unlink(missing_ok=True)
 
@@ -106,7 +121,9 @@ class Vocabulary:
         for word, count in counts.items():
             mine[word] = mine.get(word, 0) + count
         self._words = self._counts = None
+        self._shared = None
         self._prefix_cache.clear()
+        self._outside_cache.clear()
 
     def count(self, word: str) -> int:
         """Papers using ``word`` (0 for unknown words)."""
@@ -148,6 +165,29 @@ class Vocabulary:
         hi = bisect.bisect_left(words, prefix + "\U0010ffff", lo)
         return words[lo:hi]
 
+    def stems_outside(self, prefix: str) -> list[str]:
+        """Stems of the words beginning ``prefix`` that do not begin with it (cached).
+
+        ``model`` for ``models``, ``gener`` for ``genera``: the terms a prefix
+        search must add to the index terms beginning with the prefix.
+        """
+        cached = self._outside_cache.get(prefix)
+        if cached is not None:
+            return cached
+        words, _ = self._lists()
+        lo = bisect.bisect_left(words, prefix)
+        hi = bisect.bisect_left(words, prefix + "\U0010ffff", lo)
+        shared, need = self._shared, len(prefix)
+        if shared is not None:
+            candidates = [words[i] for i in range(lo, hi) if shared[i] < need]
+        else:  # a vocabulary saved without them, or grown since it was loaded
+            candidates = words[lo:hi]
+        found = list(dict.fromkeys(t for t in map(stem_of, candidates) if not t.startswith(prefix)))
+        if len(self._outside_cache) > 512:
+            self._outside_cache.clear()
+        self._outside_cache[prefix] = found
+        return found
+
     def within(self, word: str, distance: int, limit: int) -> list[str]:
         """Known words within ``distance`` edits of ``word`` (most used first).
 
@@ -188,6 +228,16 @@ class Vocabulary:
                 if self.count(candidate) >= max(2, 10 * own) and candidate.isalpha():
                     return candidate
         return None
+
+
+def _shared_with_stem(word: str) -> int:
+    """How many leading letters ``word`` and its stem have in common (at most 255)."""
+    stem = stem_of(word)
+    n = min(len(word), len(stem), 255)
+    i = 0
+    while i < n and word[i] == stem[i]:
+        i += 1
+    return i
 
 
 def edits1(word: str) -> set[str]:
