@@ -491,20 +491,27 @@ class SegmentSearch:
         return [s if data[d >> 3] >> (d & 7) & 1 else 0.0 for s, d in zip(scores, docs, strict=True)]
 
     def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
+        """BM25F sums for ``docs``; each term visits only the documents holding it."""
         scores = [0.0] * len(docs)
+        if not docs or not terms:
+            return scores
         norm_of = self.snap.norm
         ranking = self.ranking
+        wanted = bits_of(docs, self.n)
+        where = {doc: j for j, doc in enumerate(docs)}
         for st, c, lens in terms:
-            data, id_list, tfs = st.tf_lookup()
+            holding = wanted & st.mask
+            if not holding:
+                continue
+            _, id_list, tfs = st.tf_lookup()
             norms = self.snap.norm_table(st.field, ranking)
-            for j, doc in enumerate(docs):
-                if data[doc >> 3] >> (doc & 7) & 1:
-                    tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
-                    length = lens[doc]
-                    norm = norms.get(length)
-                    if norm is None:
-                        norm = norm_of(st.field, length, ranking)
-                    scores[j] += c * tf / (tf + norm)
+            for doc in iter_bits(holding):
+                tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
+                length = lens[doc]
+                norm = norms.get(length)
+                if norm is None:
+                    norm = norm_of(st.field, length, ranking)
+                scores[where[doc]] += c * tf / (tf + norm)
         return scores
 
     def _candidates(self, mask: int, terms: list[tuple[SegTerm, float, Any]], k: int) -> list[int]:
