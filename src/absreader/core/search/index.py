@@ -188,7 +188,7 @@ class SearchIndex:
         counts: Counter[str] = Counter()
         seen: set[str] = set()
         done = 0
-        vocab_saved = 0
+        vocab_written = [0, 0]
         yield IndexProgress(0, total, "indexing")
         for paper in papers:
             doc = analyse(paper)
@@ -204,11 +204,8 @@ class SearchIndex:
             limit = FIRST_SEGMENT if not writer.segments else SEGMENT_SIZE
             if writer.pending >= limit:
                 writer.flush()
-                if done >= 2 * vocab_saved:
-                    # Words so far, so prefix and fuzzy search work while the first
-                    # build runs (saved at doubling sizes: the writes stay linear).
-                    Vocabulary(counts).save(folder)
-                    vocab_saved = done
+                # Words so far, so prefix and fuzzy search work while the first build runs.
+                Vocabulary.build_progress(folder, counts, vocab_written)
                 write_meta(
                     folder,
                     {"schema": SCHEMA_VERSION, "complete": False, "total": total, "done": done},

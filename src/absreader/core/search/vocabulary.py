@@ -20,6 +20,7 @@ import marshal
 import os
 from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 from whoosh.automata.fsa import find_all_matches
@@ -76,8 +77,59 @@ class Vocabulary:
                 word, _, count = line.partition(" ")
                 if word and count.isdigit():
                     added[word] += int(count)
-            vocab.add(added)
+            if vocab._dict is None:
+                vocab._merge(added)
+            else:
+                vocab.add(added)
         return vocab
+
+    def _merge(self, added: Counter[str]) -> None:
+        """Fold counts into the loaded lists, keeping them sorted (no word -> count dict).
+
+        A first build appends each committed segment's new words to the delta,
+        and the reader reloads it then: this keeps that reload linear and cheap.
+        """
+        words, counts = self._words or [], self._counts or []
+        new: list[str] = []
+        for word, count in added.items():
+            i = bisect.bisect_left(words, word)
+            if i < len(words) and words[i] == word:
+                counts[i] += count
+            else:
+                new.append(word)
+        if new:
+            new.sort()
+            combined = words + new
+            order = sorted(range(len(combined)), key=combined.__getitem__)
+            all_counts = counts + [added[w] for w in new]
+            self._words = [combined[i] for i in order]
+            self._counts = [all_counts[i] for i in order]
+            if self._shared is not None:
+                shared = self._shared + bytes(map(_shared_with_stem, new))
+                self._shared = bytes(shared[i] for i in order)
+        self._prefix_cache.clear()
+        self._outside_cache.clear()
+
+    @staticmethod
+    def build_progress(folder: Path, counts: dict[str, int], written: list[int]) -> None:
+        """Make a first build's words so far searchable (called after each committed segment).
+
+        ``written`` is ``[words in the last full save, words in the delta since]``
+        (start with ``[0, 0]``). The whole vocabulary is saved when it has doubled
+        since the last save; otherwise only the words new since then are appended
+        to the delta (Counter order is first-seen order), so the writes stay linear.
+        Their counts are those so far; the build's final save makes them exact.
+        """
+        saved, appended = written
+        if not saved or len(counts) >= 2 * saved:
+            Vocabulary(dict(counts)).save(folder)
+            written[:] = [len(counts), len(counts)]
+            return
+        fresh = dict(islice(counts.items(), appended, None))
+        if fresh:
+            with open(folder / DELTA_FILE, "a", encoding="utf-8") as f:
+                f.write("".join(f"{w} {c}\n" for w, c in fresh.items()))
+            written[1] = len(counts)
 
     def save(self, folder: Path) -> None:
         """Write the whole vocabulary (atomically) and drop the delta."""
