@@ -131,6 +131,22 @@ class SearchIndex:
         meta = read_meta(self.index_dir / current) if current else None
         return int(meta.get("seq", 0)) if meta and meta.get("complete") else 0
 
+    def searchable_mark(self) -> tuple[str, int] | None:
+        """What a search would see now (folder, commit generation), without opening it.
+
+        It changes when a build or an update commits (a first build's segments
+        become searchable one by one); None when there is nothing to search.
+        """
+        with self._mutex:
+            partial = self._partial
+            try:
+                folder = self._live_folder()
+                return str(folder), latest_generation(open_storage(folder))
+            except (IndexUnavailable, OSError):
+                return None
+            finally:
+                self._partial = partial  # the notice follows the snapshot searched
+
     def doc_count(self) -> int:
         """Papers in the index (0 when it cannot be opened)."""
         try:
