@@ -383,9 +383,11 @@ class SegmentSearch:
         if len(sts) == 1:
             return candidates
         slop = max(1, int(slop))
-        if slop > 1 or candidates.bit_count() <= PHRASE_PER_DOC:
+        if slop > 1:
             found = [doc for doc in iter_bits(candidates) if _phrase_in(doc, sts, slop)]
             return bits_of(found, self.n)
+        if candidates.bit_count() <= max(PHRASE_PER_DOC, min(st.df for st in sts) >> 3):
+            return bits_of(_phrase_docs(iter_bits(candidates), sts), self.n)
         return self._phrase_bulk(sts, candidates)
 
     def _phrase_bulk(self, sts: list[SegTerm], candidates: int) -> int:
@@ -565,6 +567,28 @@ def _champions_of(st: SegTerm, lens: Any) -> list[int]:
     impact = [t / (t + 0.4 * lens[d] + 1) for d, t in zip(ids, tfs, strict=True)]
     best = heapq.nlargest(256, range(len(ids)), key=impact.__getitem__)
     return [ids[j] for j in best]
+
+
+def _phrase_docs(docs: list[int], sts: list[SegTerm]) -> list[int]:
+    """The ``docs`` holding the words consecutively, from each word's position bitmap there.
+
+    As in ``_phrase_bulk``, word ``j`` of ``n`` is shifted by ``n - 1 - j`` so
+    the occurrences of one phrase land on the same bit.
+    """
+    n = len(sts)
+    columns = [(st.positional(), n - 1 - j) for j, st in enumerate(sts)]
+    frombytes = int.from_bytes
+    found = []
+    for doc in docs:
+        acc = -1
+        for (ids, firsts, bitmaps), shift in columns:
+            k = bisect_left(ids, doc)
+            acc &= frombytes(bitmaps[k], "little") << (firsts[k] + shift)
+            if not acc:
+                break
+        else:
+            found.append(doc)
+    return found
 
 
 def _phrase_in(doc: int, sts: list[SegTerm], slop: int) -> bool:
