@@ -91,3 +91,15 @@ def test_a_reloaded_delta_keeps_lookups_exact(tmp_path: Path) -> None:
     assert loaded.stems_outside("models") == ["model"]
     assert loaded.stems_outside("genera") == ["gener"]
     assert loaded.expand_prefix("mod", 2) == ["models", "modular"]
+
+
+def test_a_vocabulary_saved_by_an_older_version_still_answers(tmp_path: Path) -> None:
+    import marshal
+
+    (tmp_path / "vocab.bin").write_bytes(marshal.dumps((["generalization", "models"], [1, 2])))
+    old = Vocabulary.load(tmp_path)
+    assert old.count("models") == 2
+    assert old.stems_outside("models") == ["model"]
+    assert old.stems_outside("genera") == ["gener"]
+    old.save(tmp_path)  # and what this version writes, an older one reads
+    assert marshal.loads((tmp_path / "vocab.bin").read_bytes()) == (["generalization", "models"], [1, 2])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import io
 import marshal
 import os
 from collections import Counter
@@ -59,12 +60,14 @@ class Vocabulary:
         """Read the vocabulary saved in ``folder`` (empty when there is none)."""
         vocab = cls()
         try:
-            data = marshal.loads((folder / VOCAB_FILE).read_bytes())
-            words, values = data[0], data[1]
+            stream = io.BytesIO((folder / VOCAB_FILE).read_bytes())
+            words, values = marshal.load(stream)
             if len(words) == len(values):
                 vocab._dict, vocab._words, vocab._counts = None, list(words), list(values)
-                if len(data) > 2 and isinstance(data[2], bytes) and len(data[2]) == len(words):
-                    vocab._shared = data[2]
+                # After the lists (older versions read those only): the shared lengths.
+                shared = marshal.load(stream) if stream.tell() < len(stream.getbuffer()) else None
+                if isinstance(shared, bytes) and len(shared) == len(words):
+                    vocab._shared = shared
         except (OSError, ValueError, EOFError, TypeError):
             pass
         try:
@@ -137,7 +140,7 @@ class Vocabulary:
         if self._shared is None or len(self._shared) != len(words):
             self._shared = bytes(map(_shared_with_stem, words))
         tmp = folder / f"{VOCAB_FILE}.tmp"
-        tmp.write_bytes(marshal.dumps((words, counts, self._shared)))
+        tmp.write_bytes(marshal.dumps((words, counts)) + marshal.dumps(self._shared))
         os.replace(tmp, folder / VOCAB_FILE)
         (folder / DELTA_FILE).unlink(missing_ok=True)
 
