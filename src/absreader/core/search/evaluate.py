@@ -59,6 +59,8 @@ PHRASE_PER_DOC = 200
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
 _CACHE_TERMS = 4096
+#: Documents looked at a time when walking a length order.
+_WALK_CHUNK = 4096
 #: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
 _PREFIX_CACHE = 256
 _PREFIX_BITS = 400_000_000
@@ -530,30 +532,32 @@ class SegmentSearch:
             if champions is None:
                 champions = _champions_of(st, lens)
             found.update(d for d in champions[:used] if inside(d))
-        found.update(self._walk(self.seg.length_order("abstract"), inside, want))
+        found.update(self._shortest(self.seg.length_order("abstract"), mask, want))
         title_mask = 0
         for st, _, _ in terms:
             if st.field == "title":
                 title_mask |= st.mask
         title_mask &= mask
         if title_mask:
-            tdata = title_mask.to_bytes((self.n >> 3) + 1, "little")
-
-            def in_title(doc: int) -> bool:
-                return bool(tdata[doc >> 3] >> (doc & 7) & 1)
-
-            found.update(self._walk(self.seg.length_order("title"), in_title, want))
+            found.update(self._shortest(self.seg.length_order("title"), title_mask, want))
         return sorted(found)
 
-    @staticmethod
-    def _walk(order: Any, inside: Any, want: int) -> list[int]:
-        out = []
-        for doc in order:
-            if inside(doc):
-                out.append(doc)
-                if len(out) >= want:
-                    break
-        return out
+    def _shortest(self, order: Any, mask: int, want: int) -> list[int]:
+        """The first ``want`` documents of ``mask`` in ``order`` (shortest first).
+
+        Walks the order in chunks with C-level maps over a byte per document,
+        so a sparse mask (a title word) costs a scan of bytes, not a Python
+        call per document of the segment.
+        """
+        member = byte_per_doc(mask, self.n)
+        out: list[int] = []
+        get = member.__getitem__
+        for start in range(0, len(order), _WALK_CHUNK):
+            chunk = order[start : start + _WALK_CHUNK]
+            out.extend(compress(chunk, map(get, chunk)))
+            if len(out) >= want:
+                break
+        return out[:want]
 
 
 def _champions_of(st: SegTerm, lens: Any) -> list[int]:
