@@ -56,6 +56,9 @@ EXACT_LIMIT = 1500
 LENGTH_CANDIDATES = 128
 #: Phrases with more candidate documents than this are checked in bulk (C-level maps).
 PHRASE_PER_DOC = 200
+#: ... or than this share of the rarest word's documents (1/8): then positions are
+#: read for the candidates only.
+PHRASE_DF_SHARE = 8
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
 _CACHE_TERMS = 4096
@@ -320,6 +323,8 @@ class SegmentSearch:
         self.seg = snapshot.segments[i]
         self.n = self.seg.doc_count_all
         self.ranking = WHOOSH
+        # Phrase masks by node: matching and branch scoring both need them.
+        self._phrases: dict[int, tuple[wq.Query, int]] = {}
 
     def term(self, field: str, term: str) -> SegTerm | None:
         """The term's data in this segment."""
@@ -335,7 +340,12 @@ class SegmentSearch:
         if isinstance(q, PrefixTerms):
             return self.snap.prefix_mask(self.i, q.fieldname, q.text)
         if isinstance(q, wq.Phrase):
-            return self.phrase(q.fieldname, list(q.words), q.slop)
+            known = self._phrases.get(id(q))
+            if known is not None and known[0] is q:
+                return known[1]
+            mask = self.phrase(q.fieldname, list(q.words), q.slop)
+            self._phrases[id(q)] = (q, mask)
+            return mask
         if isinstance(q, wq.And):
             return self.conjunction(q.subqueries)
         if isinstance(q, wq.Or):
@@ -388,7 +398,7 @@ class SegmentSearch:
         if slop > 1:
             found = [doc for doc in iter_bits(candidates) if _phrase_in(doc, sts, slop)]
             return bits_of(found, self.n)
-        if candidates.bit_count() <= max(PHRASE_PER_DOC, min(st.df for st in sts) >> 3):
+        if candidates.bit_count() <= max(PHRASE_PER_DOC, min(st.df for st in sts) // PHRASE_DF_SHARE):
             return bits_of(_phrase_docs(iter_bits(candidates), sts), self.n)
         return self._phrase_bulk(sts, candidates)
 
@@ -403,14 +413,15 @@ class SegmentSearch:
         member = byte_per_doc(candidates, self.n)
         docs: Any = None
         combined: Any = None
+        frombytes = int.from_bytes
         for j, st in enumerate(sts):
-            keep = list(map(member.__getitem__, st.ids))
+            ids, firsts, bitmaps = st.positional()
+            keep = list(map(member.__getitem__, ids))
             if docs is None:
-                docs = list(compress(st.ids, keep))
-            aligned = compress(st.aligned(), keep)
-            shift = n - 1 - j
-            if shift:
-                aligned = map(lshift, aligned, repeat(shift))
+                docs = list(compress(ids, keep))
+            # Position bitmaps made into numbers for the candidates only.
+            shifts = map(int.__add__, compress(firsts, keep), repeat(n - 1 - j))
+            aligned = map(lshift, map(frombytes, compress(bitmaps, keep), repeat("little")), shifts)
             combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
         return bits_of(list(compress(docs, combined)), self.n)
 
