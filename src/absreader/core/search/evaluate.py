@@ -543,23 +543,27 @@ class SegmentSearch:
             if champions is None:
                 champions = _champions_of(st, lens)
             found.update(d for d in champions[:used] if inside(d))
-        found.update(self._shortest(self.seg.length_order("abstract"), mask, want))
+        found.update(self._shortest("abstract", mask, want))
         title_mask = 0
         for st, _, _ in terms:
             if st.field == "title":
                 title_mask |= st.mask
         title_mask &= mask
         if title_mask:
-            found.update(self._shortest(self.seg.length_order("title"), title_mask, want))
+            found.update(self._shortest("title", title_mask, want))
         return sorted(found)
 
-    def _shortest(self, order: Any, mask: int, want: int) -> list[int]:
-        """The first ``want`` documents of ``mask`` in ``order`` (shortest first).
+    def _shortest(self, field: str, mask: int, want: int) -> list[int]:
+        """The ``want`` documents of ``mask`` with the shortest ``field`` (ties: lowest first).
 
-        Walks the order in chunks with C-level maps over a byte per document,
-        so a sparse mask (a title word) costs a scan of bytes, not a Python
-        call per document of the segment.
+        A sparse mask (a title word) is sorted by length directly; a dense one
+        walks the stored length order in chunks with C-level maps over a byte
+        per document, stopping once it has enough.
         """
+        lens = self.seg.lens.get(field)
+        if lens is not None and mask.bit_count() <= self.n >> 4:
+            return sorted(iter_bits(mask), key=lens.__getitem__)[:want]
+        order = self.seg.length_order(field)
         member = byte_per_doc(mask, self.n)
         out: list[int] = []
         get = member.__getitem__
