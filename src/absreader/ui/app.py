@@ -378,7 +378,7 @@ class AbsReaderApp(App[int]):
     def _searchable_mark(self) -> object:
         """What a search would see now (changes when the index commits); None on any error."""
         try:
-            return self.catalog.index.searchable_mark()
+            return self.catalog.searchable_mark()
         except Exception:  # noqa: BLE001 - only decides whether to refresh the list
             return None
 
