@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import io
 import marshal
 import os
+import struct
 from collections import Counter
 from collections.abc import Iterable
 from itertools import islice
@@ -31,6 +31,8 @@ from absreader.core.search.format.schema import stem_of
 
 VOCAB_FILE = "vocab.bin"
 DELTA_FILE = "vocab.delta"
+#: Ends the vocabulary file when the stem-shared lengths follow the lists.
+_SHARED_MAGIC = b"VSH1"
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 #: Compact the delta into the main file past this many lines.
 _DELTA_LIMIT = 20_000
@@ -60,14 +62,15 @@ class Vocabulary:
         """Read the vocabulary saved in ``folder`` (empty when there is none)."""
         vocab = cls()
         try:
-            stream = io.BytesIO((folder / VOCAB_FILE).read_bytes())
-            words, values = marshal.load(stream)
+            data = (folder / VOCAB_FILE).read_bytes()
+            words, values = marshal.loads(data)  # what follows the lists is ignored
             if len(words) == len(values):
                 vocab._dict, vocab._words, vocab._counts = None, list(words), list(values)
                 # After the lists (older versions read those only): the shared lengths.
-                shared = marshal.load(stream) if stream.tell() < len(stream.getbuffer()) else None
-                if isinstance(shared, bytes) and len(shared) == len(words):
-                    vocab._shared = shared
+                if data[-4:] == _SHARED_MAGIC:
+                    (size,) = struct.unpack("<Q", data[-12:-4])
+                    if size == len(words) and len(data) >= size + 12:
+                        vocab._shared = data[-12 - size : -12]
         except (OSError, ValueError, EOFError, TypeError):
             pass
         try:
@@ -140,7 +143,8 @@ class Vocabulary:
         if self._shared is None or len(self._shared) != len(words):
             self._shared = bytes(map(_shared_with_stem, words))
         tmp = folder / f"{VOCAB_FILE}.tmp"
-        tmp.write_bytes(marshal.dumps((words, counts)) + marshal.dumps(self._shared))
+        trailer = self._shared + struct.pack("<Q", len(self._shared)) + _SHARED_MAGIC
+        tmp.write_bytes(marshal.dumps((words, counts)) + trailer)
         os.replace(tmp, folder / VOCAB_FILE)
         (folder / DELTA_FILE).unlink(missing_ok=True)
 
