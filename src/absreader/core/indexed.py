@@ -79,7 +79,7 @@ class IndexedLibrary:
             yield from self.sync_index()
 
     def searchable_mark(self) -> object:
-        """Changes whenever the index commits (a build's segments become searchable)."""
+        """Changes as a first build's segments become searchable (None otherwise)."""
         return self.index.searchable_mark()
 
     def index_state(self, *, quick: bool = False) -> str:

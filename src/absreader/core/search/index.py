@@ -132,15 +132,18 @@ class SearchIndex:
         return int(meta.get("seq", 0)) if meta and meta.get("complete") else 0
 
     def searchable_mark(self) -> tuple[str, int] | None:
-        """What a search would see now (folder, commit generation), without opening it.
+        """While a first build runs, what a search sees (folder, commit generation).
 
-        It changes when a build or an update commits (a first build's segments
-        become searchable one by one); None when there is nothing to search.
+        It changes as the build's segments become searchable one by one; None
+        when no first build is being searched (a live index changes only when
+        an update or a rebuild is done, and the reader refreshes then anyway).
         """
         with self._mutex:
             partial = self._partial
             try:
                 folder = self._live_folder()
+                if not self._partial:
+                    return None
                 return str(folder), latest_generation(open_storage(folder))
             except (IndexUnavailable, OSError):
                 return None
