@@ -11,6 +11,7 @@ from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search.index import SearchIndex
+from absreader.core.search.prefixes import PrefixTerms
 from absreader.core.search.query.highlight import find_spans, merge_spans
 from absreader.core.search.query.parser import (
     MAX_QUERY_CHARS,
@@ -128,8 +129,11 @@ def test_typing_expands_the_last_word_only() -> None:
     builder = QueryBuilder(vocab)
     typed = builder.parse("large mod", as_you_type=True).query
     assert isinstance(typed, wq.And)
-    last = {t.text for t in typed.subqueries[1].subqueries if t.fieldname == "abstract"}
+    branches = typed.subqueries[1].subqueries
+    last = {t.text for t in branches if isinstance(t, wq.Term) and t.fieldname == "abstract"}
     assert last == {"model", "modern", "moder"}  # "mod" is no word: its stem could reach others
+    # Every other index term beginning "mod" matches too (without ranking).
+    assert PrefixTerms("abstract", "mod") in branches
     assert builder.parse("large mod ", as_you_type=True).query != typed
     # One or two letters being typed filter nothing: they only rank.
     short = builder.parse("large mo", as_you_type=True).query

@@ -78,6 +78,10 @@ class IndexedLibrary:
         else:
             yield from self.sync_index()
 
+    def searchable_mark(self) -> object:
+        """Changes as a first build's segments become searchable (None otherwise)."""
+        return self.index.searchable_mark()
+
     def index_state(self, *, quick: bool = False) -> str:
         """The index's state; ``quick`` reads only its marker files (no Whoosh import)."""
         if quick and self._index is None:

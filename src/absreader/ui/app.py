@@ -359,6 +359,7 @@ class AbsReaderApp(App[int]):
         total = job_paths_size(files) or None
         visible = False
         refreshed = 0.0
+        mark = [self._searchable_mark()]
         for kind, done, of, label in self.jobs.follow(self.catalog.first_run(files, index_in_child=True), total):
             if get_current_worker().is_cancelled:
                 return
@@ -369,13 +370,31 @@ class AbsReaderApp(App[int]):
                 visible = True
                 refreshed = time.monotonic()
                 self.post_message(FirstPapersArrived(label, of))
-            elif kind == "import" and time.monotonic() - refreshed >= LIVE_REFRESH:
+            elif time.monotonic() - refreshed >= LIVE_REFRESH and (
+                kind == "import" or (kind == "index" and self._searchable_grew(mark))
+            ):
+                # Papers committed, or a segment of the first build became searchable.
                 refreshed = time.monotonic()
                 self.post_message(BatchCommitted())
             if kind == "index" and of and done >= of:
                 label = "Indexing done"
             self.post_message(JobProgressed(done, of, label))
         self.post_message(FirstRunFinished(list(self.jobs.reports)))
+
+    def _searchable_mark(self) -> object:
+        """What a search would see now (changes when the index commits); None on any error."""
+        try:
+            return self.catalog.searchable_mark()
+        except Exception:  # noqa: BLE001 - only decides whether to refresh the list
+            return None
+
+    def _searchable_grew(self, last: list[object]) -> bool:
+        """True when the index committed since ``last[0]`` (which is then updated)."""
+        mark = self._searchable_mark()
+        if mark == last[0]:
+            return False
+        last[0] = mark
+        return mark is not None
 
     @on(FirstPapersArrived)
     def _first_papers_in(self, event: FirstPapersArrived) -> None:
@@ -455,6 +474,7 @@ class AbsReaderApp(App[int]):
         def work() -> None:
             shown = False
             refreshed = time.monotonic()
+            mark = [self._searchable_mark()]
             for kind, done, of, text in self.jobs.follow(start(), total):
                 if get_current_worker().is_cancelled:
                     return
@@ -464,11 +484,12 @@ class AbsReaderApp(App[int]):
                     self.post_message(JobStarted(label, of))
                     shown = True
                 if (
-                    kind == "import"
-                    and after_search
+                    after_search
                     and (time.monotonic() - refreshed >= LIVE_REFRESH)
+                    and (kind == "import" or self._searchable_grew(mark))
                 ):
-                    # A batch was committed: show its papers while the rest comes in.
+                    # A batch was committed (or became searchable): show its papers
+                    # while the rest comes in.
                     refreshed = time.monotonic()
                     self.post_message(BatchCommitted())
                 self.post_message(JobProgressed(done, of, text))

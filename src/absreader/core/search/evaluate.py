@@ -45,6 +45,7 @@ from whoosh.filedb.filestore import FileStorage
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
 from absreader.core.search.format.terms import SegTerm, bits_of, byte_per_doc, iter_bits
+from absreader.core.search.prefixes import PrefixSets, PrefixTerms, scan_union
 
 #: ``(field, term, boost)``: one term whose score counts towards ranking.
 ScoringTerm = tuple[str, str, float]
@@ -55,9 +56,17 @@ EXACT_LIMIT = 1500
 LENGTH_CANDIDATES = 128
 #: Phrases with more candidate documents than this are checked in bulk (C-level maps).
 PHRASE_PER_DOC = 200
+#: ... or than this share of the rarest word's documents (1/8): then positions are
+#: read for the candidates only.
+PHRASE_DF_SHARE = 8
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
 _CACHE_TERMS = 4096
+#: Documents looked at a time when walking a length order.
+_WALK_CHUNK = 4096
+#: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
+_PREFIX_CACHE = 256
+_PREFIX_BITS = 400_000_000
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,17 @@ class Snapshot:
         self._norms: dict[tuple[str, float, float], dict[int, float]] = {}
         self._live: list[int | None] = [None] * len(self.segments)
         self._restricts: OrderedDict[frozenset[str], list[int]] = OrderedDict()
+        self._storage = storage
+        # Stored prefix sets per segment id (None: the segment has none), and unions made.
+        self._prefix_files: dict[str, PrefixSets | None] = {}
+        self._prefix_masks: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        if previous is not None and previous.folder == self.folder:
+            alive = set(self.seg_ids)
+            self._prefix_files = {k: v for k, v in previous._prefix_files.items() if k in alive}
+            previous._prefix_files = {k: v for k, v in previous._prefix_files.items() if k not in alive}
+            self._prefix_masks.update(
+                (k, v) for k, v in previous._prefix_masks.items() if k[0] in alive
+            )
 
     def close(self, keep: Snapshot | None = None) -> None:
         """Release the segments' files (except those ``keep`` took over)."""
@@ -138,6 +158,12 @@ class Snapshot:
         for seg in self.segments:
             if id(seg) not in kept:
                 seg.close()
+        kept_files = {id(f) for f in keep._prefix_files.values()} if keep is not None else set()
+        for sets in self._prefix_files.values():
+            if sets is not None and id(sets) not in kept_files:
+                sets.close()
+        self._prefix_files = {}
+        self._prefix_masks = OrderedDict()
         self.segments = []
         self._terms = OrderedDict()
 
@@ -158,29 +184,29 @@ class Snapshot:
             self._trim()
         return st
 
-    def prefix_terms(self, field: str, prefix: str) -> list[str]:
-        """Terms of ``field`` starting with ``prefix`` in any segment (read in one scan each).
+    def prefix_mask(self, i: int, field: str, prefix: str) -> int:
+        """Documents of segment ``i`` with a term of ``field`` beginning ``prefix`` (cached).
 
-        Their data goes into the term cache, so matching them needs no lookups.
+        Read from the segment's stored prefix sets when it has this one, else
+        the union of the terms' documents.
         """
-        raw = prefix.encode("utf-8")
-        found: dict[str, None] = {}
-        cache = self._terms
-        for i, seg in enumerate(self.segments):
-            try:
-                for (name, btext), info in seg.terms.items_from(field, raw):
-                    if name != field or not btext.startswith(raw):
-                        break
-                    term = btext.decode("utf-8")
-                    key = (self.seg_ids[i], field, term)
-                    if cache.get(key) is None:
-                        cache[key] = SegTerm(seg, field, term, info.doc_frequency(), info.extent())
-                    found[term] = None
-            except (KeyError, ValueError, UnicodeDecodeError):
-                continue
-        if len(cache) > _CACHE_TERMS + 256:
-            self._trim()
-        return list(found)
+        seg_id = self.seg_ids[i]
+        key = (seg_id, field, prefix)
+        cache = self._prefix_masks
+        mask = cache.get(key)
+        if mask is not None:
+            cache.move_to_end(key)
+            return mask
+        if seg_id not in self._prefix_files:
+            self._prefix_files[seg_id] = PrefixSets.open(self._storage, self.segments[i])
+        sets = self._prefix_files[seg_id]
+        stored = sets.get(field, prefix) if sets is not None else None
+        mask = stored if stored is not None else scan_union(self.segments[i], field, prefix)
+        cache[key] = mask
+        n = self.segments[i].doc_count_all
+        while len(cache) > _PREFIX_CACHE or (len(cache) > 1 and len(cache) * n > _PREFIX_BITS):
+            cache.popitem(last=False)
+        return mask
 
     def _trim(self) -> None:
         """Drop least recently used terms beyond the memory budget.
@@ -297,6 +323,8 @@ class SegmentSearch:
         self.seg = snapshot.segments[i]
         self.n = self.seg.doc_count_all
         self.ranking = WHOOSH
+        # Phrase masks by node: matching and branch scoring both need them.
+        self._phrases: dict[int, tuple[wq.Query, int]] = {}
 
     def term(self, field: str, term: str) -> SegTerm | None:
         """The term's data in this segment."""
@@ -309,8 +337,15 @@ class SegmentSearch:
         if isinstance(q, wq.Term):
             st = self.term(q.fieldname, q.text)
             return st.mask if st is not None else 0
+        if isinstance(q, PrefixTerms):
+            return self.snap.prefix_mask(self.i, q.fieldname, q.text)
         if isinstance(q, wq.Phrase):
-            return self.phrase(q.fieldname, list(q.words), q.slop)
+            known = self._phrases.get(id(q))
+            if known is not None and known[0] is q:
+                return known[1]
+            mask = self.phrase(q.fieldname, list(q.words), q.slop)
+            self._phrases[id(q)] = (q, mask)
+            return mask
         if isinstance(q, wq.And):
             return self.conjunction(q.subqueries)
         if isinstance(q, wq.Or):
@@ -360,9 +395,11 @@ class SegmentSearch:
         if len(sts) == 1:
             return candidates
         slop = max(1, int(slop))
-        if slop > 1 or candidates.bit_count() <= PHRASE_PER_DOC:
+        if slop > 1:
             found = [doc for doc in iter_bits(candidates) if _phrase_in(doc, sts, slop)]
             return bits_of(found, self.n)
+        if candidates.bit_count() <= max(PHRASE_PER_DOC, min(st.df for st in sts) // PHRASE_DF_SHARE):
+            return bits_of(_phrase_docs(iter_bits(candidates), sts), self.n)
         return self._phrase_bulk(sts, candidates)
 
     def _phrase_bulk(self, sts: list[SegTerm], candidates: int) -> int:
@@ -376,14 +413,15 @@ class SegmentSearch:
         member = byte_per_doc(candidates, self.n)
         docs: Any = None
         combined: Any = None
+        frombytes = int.from_bytes
         for j, st in enumerate(sts):
-            keep = list(map(member.__getitem__, st.ids))
+            ids, firsts, bitmaps = st.positional()
+            keep = list(map(member.__getitem__, ids))
             if docs is None:
-                docs = list(compress(st.ids, keep))
-            aligned = compress(st.aligned(), keep)
-            shift = n - 1 - j
-            if shift:
-                aligned = map(lshift, aligned, repeat(shift))
+                docs = list(compress(ids, keep))
+            # Position bitmaps made into numbers for the candidates only.
+            shifts = map(int.__add__, compress(firsts, keep), repeat(n - 1 - j))
+            aligned = map(lshift, map(frombytes, compress(bitmaps, keep), repeat("little")), shifts)
             combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
         return bits_of(list(compress(docs, combined)), self.n)
 
@@ -468,20 +506,27 @@ class SegmentSearch:
         return [s if data[d >> 3] >> (d & 7) & 1 else 0.0 for s, d in zip(scores, docs, strict=True)]
 
     def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
+        """BM25F sums for ``docs``; each term visits only the documents holding it."""
         scores = [0.0] * len(docs)
+        if not docs or not terms:
+            return scores
         norm_of = self.snap.norm
         ranking = self.ranking
+        wanted = bits_of(docs, self.n)
+        where = {doc: j for j, doc in enumerate(docs)}
         for st, c, lens in terms:
-            data, id_list, tfs = st.tf_lookup()
+            holding = wanted & st.mask
+            if not holding:
+                continue
+            _, id_list, tfs = st.tf_lookup()
             norms = self.snap.norm_table(st.field, ranking)
-            for j, doc in enumerate(docs):
-                if data[doc >> 3] >> (doc & 7) & 1:
-                    tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
-                    length = lens[doc]
-                    norm = norms.get(length)
-                    if norm is None:
-                        norm = norm_of(st.field, length, ranking)
-                    scores[j] += c * tf / (tf + norm)
+            for doc in iter_bits(holding):
+                tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
+                length = lens[doc]
+                norm = norms.get(length)
+                if norm is None:
+                    norm = norm_of(st.field, length, ranking)
+                scores[where[doc]] += c * tf / (tf + norm)
         return scores
 
     def _candidates(self, mask: int, terms: list[tuple[SegTerm, float, Any]], k: int) -> list[int]:
@@ -498,30 +543,36 @@ class SegmentSearch:
             if champions is None:
                 champions = _champions_of(st, lens)
             found.update(d for d in champions[:used] if inside(d))
-        found.update(self._walk(self.seg.length_order("abstract"), inside, want))
+        found.update(self._shortest("abstract", mask, want))
         title_mask = 0
         for st, _, _ in terms:
             if st.field == "title":
                 title_mask |= st.mask
         title_mask &= mask
         if title_mask:
-            tdata = title_mask.to_bytes((self.n >> 3) + 1, "little")
-
-            def in_title(doc: int) -> bool:
-                return bool(tdata[doc >> 3] >> (doc & 7) & 1)
-
-            found.update(self._walk(self.seg.length_order("title"), in_title, want))
+            found.update(self._shortest("title", title_mask, want))
         return sorted(found)
 
-    @staticmethod
-    def _walk(order: Any, inside: Any, want: int) -> list[int]:
-        out = []
-        for doc in order:
-            if inside(doc):
-                out.append(doc)
-                if len(out) >= want:
-                    break
-        return out
+    def _shortest(self, field: str, mask: int, want: int) -> list[int]:
+        """The ``want`` documents of ``mask`` with the shortest ``field`` (ties: lowest first).
+
+        A sparse mask (a title word) is sorted by length directly; a dense one
+        walks the stored length order in chunks with C-level maps over a byte
+        per document, stopping once it has enough.
+        """
+        lens = self.seg.lens.get(field)
+        if lens is not None and mask.bit_count() <= self.n >> 4:
+            return sorted(iter_bits(mask), key=lens.__getitem__)[:want]
+        order = self.seg.length_order(field)
+        member = byte_per_doc(mask, self.n)
+        out: list[int] = []
+        get = member.__getitem__
+        for start in range(0, len(order), _WALK_CHUNK):
+            chunk = order[start : start + _WALK_CHUNK]
+            out.extend(compress(chunk, map(get, chunk)))
+            if len(out) >= want:
+                break
+        return out[:want]
 
 
 def _champions_of(st: SegTerm, lens: Any) -> list[int]:
@@ -535,6 +586,28 @@ def _champions_of(st: SegTerm, lens: Any) -> list[int]:
     impact = [t / (t + 0.4 * lens[d] + 1) for d, t in zip(ids, tfs, strict=True)]
     best = heapq.nlargest(256, range(len(ids)), key=impact.__getitem__)
     return [ids[j] for j in best]
+
+
+def _phrase_docs(docs: list[int], sts: list[SegTerm]) -> list[int]:
+    """The ``docs`` holding the words consecutively, from each word's position bitmap there.
+
+    As in ``_phrase_bulk``, word ``j`` of ``n`` is shifted by ``n - 1 - j`` so
+    the occurrences of one phrase land on the same bit.
+    """
+    n = len(sts)
+    columns = [(st.positional(), n - 1 - j) for j, st in enumerate(sts)]
+    frombytes = int.from_bytes
+    found = []
+    for doc in docs:
+        acc = -1
+        for (ids, firsts, bitmaps), shift in columns:
+            k = bisect_left(ids, doc)
+            acc &= frombytes(bitmaps[k], "little") << (firsts[k] + shift)
+            if not acc:
+                break
+        else:
+            found.append(doc)
+    return found
 
 
 def _phrase_in(doc: int, sts: list[SegTerm], slop: int) -> bool:
@@ -568,7 +641,7 @@ def flat_scoring(q: wq.Query) -> bool:
     """
 
     def walk(node: wq.Query, optional: bool) -> bool:
-        if isinstance(node, (wq.Term, wq.Not, wq.Every)) or node is wq.NullQuery:
+        if isinstance(node, (wq.Term, PrefixTerms, wq.Not, wq.Every)) or node is wq.NullQuery:
             return True
         if isinstance(node, wq.Phrase):
             return not optional

@@ -131,6 +131,25 @@ class SearchIndex:
         meta = read_meta(self.index_dir / current) if current else None
         return int(meta.get("seq", 0)) if meta and meta.get("complete") else 0
 
+    def searchable_mark(self) -> tuple[str, int] | None:
+        """While a first build runs, what a search sees (folder, commit generation).
+
+        It changes as the build's segments become searchable one by one; None
+        when no first build is being searched (a live index changes only when
+        an update or a rebuild is done, and the reader refreshes then anyway).
+        """
+        with self._mutex:
+            partial = self._partial
+            try:
+                folder = self._live_folder()
+                if not self._partial:
+                    return None
+                return str(folder), latest_generation(open_storage(folder))
+            except (IndexUnavailable, OSError):
+                return None
+            finally:
+                self._partial = partial  # the notice follows the snapshot searched
+
     def doc_count(self) -> int:
         """Papers in the index (0 when it cannot be opened)."""
         try:
@@ -188,7 +207,7 @@ class SearchIndex:
         counts: Counter[str] = Counter()
         seen: set[str] = set()
         done = 0
-        vocab_saved = 0
+        vocab_written = [0, 0]
         yield IndexProgress(0, total, "indexing")
         for paper in papers:
             doc = analyse(paper)
@@ -204,11 +223,8 @@ class SearchIndex:
             limit = FIRST_SEGMENT if not writer.segments else SEGMENT_SIZE
             if writer.pending >= limit:
                 writer.flush()
-                if done >= 2 * vocab_saved:
-                    # Words so far, so prefix and fuzzy search work while the first
-                    # build runs (saved at doubling sizes: the writes stay linear).
-                    Vocabulary(counts).save(folder)
-                    vocab_saved = done
+                # Words so far, so prefix and fuzzy search work while the first build runs.
+                Vocabulary.build_progress(folder, counts, vocab_written)
                 write_meta(
                     folder,
                     {"schema": SCHEMA_VERSION, "complete": False, "total": total, "done": done},
@@ -333,7 +349,7 @@ class SearchIndex:
             if len(cached.docs) >= min(depth, cached.total):
                 return cached
         vocab = self._vocabulary() if _needs_vocab(query, as_you_type) else self._vocab
-        builder = QueryBuilder(vocab, self._keyword_prefix, snap.prefix_terms)
+        builder = QueryBuilder(vocab, self._keyword_prefix)
         parsed = cached.parsed if cached is not None else builder.parse(query, as_you_type=as_you_type)
         masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
         k = max(depth, PAGE_DEPTH) if cached is None else max(depth, 2 * len(cached.docs))

@@ -5,6 +5,11 @@ accent-folded words (``retrieval``, not the stem ``retriev``), so a suggestion
 is always a word someone wrote. The vocabulary is counted while indexing and
 saved beside the segments; incremental updates append to a small delta file
 that is folded in when it grows.
+
+Beside each word the file keeps how many of its first letters its stem
+shares (``models`` -> ``model``: 5), so the stems a typed prefix reaches
+without beginning with it (``models`` -> ``model``) are found without
+stemming every word the prefix begins (thousands for three letters).
 """
 
 from __future__ import annotations
@@ -13,15 +18,21 @@ import bisect
 import heapq
 import marshal
 import os
+import struct
 from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
 
+from absreader.core.search.format.schema import stem_of
+
 VOCAB_FILE = "vocab.bin"
 DELTA_FILE = "vocab.delta"
+#: Ends the vocabulary file when the stem-shared lengths follow the lists.
+_SHARED_MAGIC = b"VSH1"
 _LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 #: Compact the delta into the main file past this many lines.
 _DELTA_LIMIT = 20_000
@@ -39,7 +50,10 @@ class Vocabulary:
         self._dict: dict[str, int] | None = dict(counts or {})
         self._words: list[str] | None = None
         self._counts: list[int] | None = None
+        #: Per sorted word, how many leading letters its stem shares with it (capped at 255).
+        self._shared: bytes | None = None
         self._prefix_cache: dict[tuple[str, int], list[str]] = {}
+        self._outside_cache: dict[str, list[str]] = {}
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -48,9 +62,15 @@ class Vocabulary:
         """Read the vocabulary saved in ``folder`` (empty when there is none)."""
         vocab = cls()
         try:
-            words, values = marshal.loads((folder / VOCAB_FILE).read_bytes())
+            data = (folder / VOCAB_FILE).read_bytes()
+            words, values = marshal.loads(data)  # what follows the lists is ignored
             if len(words) == len(values):
                 vocab._dict, vocab._words, vocab._counts = None, list(words), list(values)
+                # After the lists (older versions read those only): the shared lengths.
+                if data[-4:] == _SHARED_MAGIC:
+                    (size,) = struct.unpack("<Q", data[-12:-4])
+                    if size == len(words) and len(data) >= size + 12:
+                        vocab._shared = data[-12 - size : -12]
         except (OSError, ValueError, EOFError, TypeError):
             pass
         try:
@@ -63,14 +83,68 @@ class Vocabulary:
                 word, _, count = line.partition(" ")
                 if word and count.isdigit():
                     added[word] += int(count)
-            vocab.add(added)
+            if vocab._dict is None:
+                vocab._merge(added)
+            else:
+                vocab.add(added)
         return vocab
+
+    def _merge(self, added: Counter[str]) -> None:
+        """Fold counts into the loaded lists, keeping them sorted (no word -> count dict).
+
+        A first build appends each committed segment's new words to the delta,
+        and the reader reloads it then: this keeps that reload linear and cheap.
+        """
+        words, counts = self._words or [], self._counts or []
+        new: list[str] = []
+        for word, count in added.items():
+            i = bisect.bisect_left(words, word)
+            if i < len(words) and words[i] == word:
+                counts[i] += count
+            else:
+                new.append(word)
+        if new:
+            new.sort()
+            combined = words + new
+            order = sorted(range(len(combined)), key=combined.__getitem__)
+            all_counts = counts + [added[w] for w in new]
+            self._words = [combined[i] for i in order]
+            self._counts = [all_counts[i] for i in order]
+            if self._shared is not None:
+                shared = self._shared + bytes(map(_shared_with_stem, new))
+                self._shared = bytes(shared[i] for i in order)
+        self._prefix_cache.clear()
+        self._outside_cache.clear()
+
+    @staticmethod
+    def build_progress(folder: Path, counts: dict[str, int], written: list[int]) -> None:
+        """Make a first build's words so far searchable (called after each committed segment).
+
+        ``written`` is ``[words in the last full save, words in the delta since]``
+        (start with ``[0, 0]``). The whole vocabulary is saved when it has doubled
+        since the last save; otherwise only the words new since then are appended
+        to the delta (Counter order is first-seen order), so the writes stay linear.
+        Their counts are those so far; the build's final save makes them exact.
+        """
+        saved, appended = written
+        if not saved or len(counts) >= 2 * saved:
+            Vocabulary(dict(counts)).save(folder)
+            written[:] = [len(counts), len(counts)]
+            return
+        fresh = dict(islice(counts.items(), appended, None))
+        if fresh:
+            with open(folder / DELTA_FILE, "a", encoding="utf-8") as f:
+                f.write("".join(f"{w} {c}\n" for w, c in fresh.items()))
+            written[1] = len(counts)
 
     def save(self, folder: Path) -> None:
         """Write the whole vocabulary (atomically) and drop the delta."""
         words, counts = self._lists()
+        if self._shared is None or len(self._shared) != len(words):
+            self._shared = bytes(map(_shared_with_stem, words))
         tmp = folder / f"{VOCAB_FILE}.tmp"
-        tmp.write_bytes(marshal.dumps((words, counts)))
+        trailer = self._shared + struct.pack("<Q", len(self._shared)) + _SHARED_MAGIC
+        tmp.write_bytes(marshal.dumps((words, counts)) + trailer)
         os.replace(tmp, folder / VOCAB_FILE)
         (folder / DELTA_FILE).unlink(missing_ok=True)
 
@@ -106,7 +180,9 @@ class Vocabulary:
         for word, count in counts.items():
             mine[word] = mine.get(word, 0) + count
         self._words = self._counts = None
+        self._shared = None
         self._prefix_cache.clear()
+        self._outside_cache.clear()
 
     def count(self, word: str) -> int:
         """Papers using ``word`` (0 for unknown words)."""
@@ -148,6 +224,29 @@ class Vocabulary:
         hi = bisect.bisect_left(words, prefix + "\U0010ffff", lo)
         return words[lo:hi]
 
+    def stems_outside(self, prefix: str) -> list[str]:
+        """Stems of the words beginning ``prefix`` that do not begin with it (cached).
+
+        ``model`` for ``models``, ``gener`` for ``genera``: the terms a prefix
+        search must add to the index terms beginning with the prefix.
+        """
+        cached = self._outside_cache.get(prefix)
+        if cached is not None:
+            return cached
+        words, _ = self._lists()
+        lo = bisect.bisect_left(words, prefix)
+        hi = bisect.bisect_left(words, prefix + "\U0010ffff", lo)
+        shared, need = self._shared, len(prefix)
+        if shared is not None:
+            candidates = [words[i] for i in range(lo, hi) if shared[i] < need]
+        else:  # a vocabulary saved without them, or grown since it was loaded
+            candidates = words[lo:hi]
+        found = list(dict.fromkeys(t for t in map(stem_of, candidates) if not t.startswith(prefix)))
+        if len(self._outside_cache) > 512:
+            self._outside_cache.clear()
+        self._outside_cache[prefix] = found
+        return found
+
     def within(self, word: str, distance: int, limit: int) -> list[str]:
         """Known words within ``distance`` edits of ``word`` (most used first).
 
@@ -188,6 +287,16 @@ class Vocabulary:
                 if self.count(candidate) >= max(2, 10 * own) and candidate.isalpha():
                     return candidate
         return None
+
+
+def _shared_with_stem(word: str) -> int:
+    """How many leading letters ``word`` and its stem have in common (at most 255)."""
+    stem = stem_of(word)
+    n = min(len(word), len(stem), 255)
+    i = 0
+    while i < n and word[i] == stem[i]:
+        i += 1
+    return i
 
 
 def edits1(word: str) -> set[str]:

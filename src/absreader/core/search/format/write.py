@@ -57,6 +57,7 @@ from absreader.core.search.format.segments import (
     ids_bitmap,
 )
 from absreader.core.search.format.signatures import SIGNATURE_FIELDS, DocFrequency, Signatures
+from absreader.core.search.prefixes import PrefixSetWriter
 
 _PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats bytes
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -224,6 +225,7 @@ class TermsWriter:
         self.postfile = segment.create_file(storage, W3Codec.POSTS_EXT)
         self.extras: dict[str, tuple[int, int, int, int]] = {}
         self.blob = bytearray()
+        self.prefixes = PrefixSetWriter(doc_count)  # the .absp file (query side, issue 15)
 
     def add(
         self,
@@ -243,6 +245,7 @@ class TermsWriter:
         self.tindex.add(pack_ushort(fid) + term.encode("utf-8"), info)
         if field in SIGNATURE_FIELDS:
             self.signatures.add(field, term, ids, tfs)
+        self.prefixes.add(field, term, ids)
         if len(ids) >= self.threshold:
             bitmap = ids_bitmap(ids, self.doc_count)
             champions = b""
@@ -290,6 +293,7 @@ class TermsWriter:
             f.write(EXTRAS_MAGIC + struct.pack("<Q", len(index)) + index + bytes(self.blob))
         with self.storage.create_file(self.segment.make_filename(SIGNATURES_EXT)) as f:
             f.write(marshal.dumps(self.signatures.finish()))
+        self.prefixes.write(self.storage, self.segment)
 
 
 class SegmentBuilder:

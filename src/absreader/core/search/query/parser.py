@@ -39,11 +39,13 @@ from whoosh import query as wq
 from absreader.core.ids import parse_arxiv_id
 from absreader.core.search.format.schema import (
     IS_FLAGS,
+    STEMMED_FIELDS,
     normalise_tag,
     term_for,
     word_spans,
     words,
 )
+from absreader.core.search.prefixes import PrefixTerms
 from absreader.core.search.query.lexer import (
     FIELD_NAMES,
     IS_ALIASES,
@@ -67,8 +69,6 @@ _SUFFIX = re.compile(r"(\*|~(\d)?)$")
 
 #: ``(field, prefix, limit) -> terms``: keyword-field terms starting with ``prefix``.
 KeywordPrefix = Callable[[str, str, int], list[str]]
-#: ``(field, prefix) -> terms``: every index term of a text field starting with ``prefix``.
-TextPrefix = Callable[[str, str], list[str]]
 
 
 @dataclass
@@ -109,11 +109,9 @@ class QueryBuilder:
         self,
         vocab: Vocabulary | None = None,
         keyword_prefix: KeywordPrefix | None = None,
-        text_prefix: TextPrefix | None = None,
     ) -> None:
         self.vocab = vocab
         self.keyword_prefix = keyword_prefix
-        self.text_prefix = text_prefix
 
     def parse(self, text: str, as_you_type: bool = False) -> ParsedQuery:
         """Parse ``text``; on any internal error fall back to its plain words."""
@@ -246,22 +244,18 @@ class QueryBuilder:
             return wq.AndMaybe(wq.Every(), ranked)
         if self.vocab is None:
             return ranked
-        rest = [w for w in self.vocab.with_prefix(word) if w not in top]
         fields = [fieldname] if fieldname else [f for f, _ in DEFAULT_FIELDS if f != "note"]
         known = {(t.fieldname, t.text) for t in ranked.leaves() if isinstance(t, wq.Term)}
         extra: list[wq.Query] = []
         for name in fields:
-            terms = dict.fromkeys(term_for(name, w) for w in rest)
-            if self.text_prefix is not None:
-                # The index's own terms with the prefix, read in one scan, and the
-                # stems of its words that do not begin with it (``modelling`` -> ``model``).
-                scanned = self.text_prefix(name, word)
-                terms = dict.fromkeys([*scanned, *(t for t in terms if not t.startswith(word))])
-            for term in terms:
+            # Every index term beginning with the prefix (one stored set a segment
+            # for 3-4 letters), and the stems of known words that do not begin
+            # with it (``modelling`` -> ``model`` for ``modell``).
+            extra.append(PrefixTerms(name, word))
+            outside = self.vocab.stems_outside(word) if name in STEMMED_FIELDS else []
+            for term in outside:
                 if (name, term) not in known:
                     extra.append(wq.Term(name, term, boost=0.0))
-        if not extra:
-            return ranked
         return wq.Or([*(ranked.subqueries if isinstance(ranked, wq.Or) else [ranked]), *extra])
 
     def prefix_variants(self, word: str, limit: int) -> list[str]:
