@@ -166,3 +166,28 @@ def test_fingerprints_follow_a_changed_abstract(tmp_path: Path) -> None:
         )
         assert stats.merged == 1
         assert lib.count() == 1
+
+
+def test_a_title_shared_by_many_papers_with_ids_costs_one_probe(tmp_path: Path) -> None:
+    """A record with an arXiv id merges by title only into a paper without one; the title
+    index carries the id, so papers that share the title and have an id are never read."""
+    library = Library.open(tmp_path / "lib.sqlite3")
+    try:
+        same = [Record(source="f", line=i, title="Erratum", abstract=f"Correction number {i} of a paper.",
+                       arxiv_id=f"2401.{i:05d}") for i in range(1, 60)]  # fmt: skip
+        library.upsert(same)
+        assert library.count() == 59  # one title, 59 papers
+        library.upsert([Record(source="g", line=1, title="Erratum", abstract="Yet another fix.",
+                               arxiv_id="2402.00001")])  # fmt: skip
+        assert library.count() == 60
+        # A copy without its id still finds its paper by title and abstract.
+        library.upsert([Record(source="h", line=1, title="Erratum", abstract="Yet another fix.")])
+        assert library.count() == 60
+    finally:
+        library.close()
+    conn = sqlite3.connect(tmp_path / "lib.sqlite3")
+    plan = " ".join(str(row) for row in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id, arxiv_id, abstract FROM papers "
+        "WHERE title_norm = 'erratum' AND title_norm != '' AND arxiv_id IS NULL"))  # fmt: skip
+    conn.close()
+    assert "papers_title_norm (title_norm=? AND arxiv_id=?)" in plan

@@ -209,10 +209,18 @@ def _v7(conn: sqlite3.Connection) -> None:
 
 def _v8(conn: sqlite3.Connection) -> None:
     """A paper's year is its date's or its arXiv id's, never the day it was added (v4 gave
-    undated papers the year they came in; they sort by it still, but have no year)."""
+    undated papers the year they came in; they sort by it still, but have no year); the
+    title index carries the arXiv id."""
     conn.execute(
         "UPDATE papers SET year = NULL WHERE (published IS NULL OR published = '') "
         "AND NOT coalesce(arxiv_id, '') GLOB '[0-9][0-9][0-9][0-9].*'"
+    )
+    # A record with an arXiv id can only merge by title into a paper without one: the
+    # title index carries the id, so that lookup skips same-titled papers that have one
+    # (thousands for "Erratum"-like titles) without reading their rows.
+    conn.execute("DROP INDEX IF EXISTS papers_title_norm")
+    conn.execute(
+        "CREATE INDEX papers_title_norm ON papers (title_norm, arxiv_id) WHERE title_norm != ''"
     )
 
 
