@@ -191,3 +191,30 @@ def test_a_title_shared_by_many_papers_with_ids_costs_one_probe(tmp_path: Path) 
         "WHERE title_norm = 'erratum' AND title_norm != '' AND arxiv_id IS NULL"))  # fmt: skip
     conn.close()
     assert "papers_title_norm (title_norm=? AND arxiv_id=?)" in plan
+
+
+def test_the_write_lock_knows_when_a_writer_waits() -> None:
+    """An import commits early only when another writer of the process waits for the lock."""
+    import threading
+
+    from absreader.core.library.store import FairLock
+
+    lock = FairLock()
+    assert lock.waiting == 0
+    done = threading.Event()
+    with lock:
+        assert lock.waiting == 0  # the holder itself does not count
+
+        def writer() -> None:
+            with lock:
+                done.set()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        for _ in range(100_000):  # until the thread has queued (it cannot get in yet)
+            if lock.waiting:
+                break
+            threading.Event().wait(0.0005)
+        assert lock.waiting == 1 and not done.is_set()
+    thread.join(5)
+    assert done.is_set() and lock.waiting == 0

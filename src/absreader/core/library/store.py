@@ -59,6 +59,12 @@ class FairLock:
             self._serving += 1
             self._cond.notify_all()
 
+    @property
+    def waiting(self) -> int:
+        """How many threads wait for the lock (besides the one holding it)."""
+        with self._cond:
+            return max(0, self._next - self._serving - 1)
+
 
 class Store:
     """The connections to one library file: one writer, one reader per thread."""
@@ -219,6 +225,10 @@ class Store:
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
                 conn.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
                 conn.execute("PRAGMA temp_store = DEFAULT")
+
+    def writers_waiting(self) -> bool:
+        """Whether another thread of this process waits to write (an import then commits)."""
+        return self._write_lock.waiting > 0
 
     def _check_identity(self) -> None:
         now = _identity(self.path)
