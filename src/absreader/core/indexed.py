@@ -23,6 +23,7 @@ from absreader.core.search.types import IndexProgress, IndexUnavailable, SearchR
 from absreader.paths import Paths
 
 if TYPE_CHECKING:
+    from absreader.core.search.build_parallel import BuildPlan
     from absreader.core.search.index import SearchIndex
 
 # Above this many changed papers (or a fifth of the library) a sync rebuilds instead.
@@ -184,9 +185,22 @@ class IndexedLibrary:
 
     def _rebuild(self) -> Iterator[IndexProgress]:
         seq = self.library.current_seq()
+        total = self.library.count()
         yield from self.index.build(
-            self.library.iter_papers(), self.library.count(), seq, unique=True
+            self.library.iter_papers(), total, seq, unique=True, plan=self._build_plan(total)
         )
+
+    def _build_plan(self, total: int) -> BuildPlan | None:
+        """Several cores for a build of more than one merged segment (None: one process)."""
+        from absreader.core.search import generations, index
+        from absreader.core.search.build_parallel import BuildPlan, default_workers, plan_runs
+
+        workers = default_workers()
+        cap = generations.MERGE_CAP
+        if workers < 2 or total <= cap:
+            return None
+        runs = plan_runs(self.library.nth_id, total, first=index.FIRST_SEGMENT, cap=cap)
+        return BuildPlan(self.paths.library_file, tuple(runs), index.SEGMENT_SIZE, workers)
 
     def _sync_lock(self, wait: bool = True) -> AbstractContextManager[bool]:
         """Hold the index's one lock (True), or yield False at once if ``wait`` is off and
