@@ -77,6 +77,68 @@ def io_since(before: dict[str, int]) -> dict[str, float]:
     return figures
 
 
+def children_cpu_seconds() -> float:
+    """User plus system CPU of this process's finished, waited-for children (build workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _rss_kb(pid: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _children(pid: str) -> list[str]:
+    found: list[str] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found.extend((task / "children").read_text().split())
+    except OSError:
+        pass
+    return found
+
+
+def tree_rss_mb() -> float:
+    """Resident memory of this process and all its descendants now, in MB (Linux; else 0)."""
+    total, todo = 0, [str(os.getpid())]
+    while todo:
+        pid = todo.pop()
+        total += _rss_kb(pid)
+        todo.extend(_children(pid))
+    return total / 1024.0
+
+
+class TreePeak:
+    """Samples ``tree_rss_mb`` every ``every`` seconds in a thread; ``peak`` is the highest."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_rss_mb())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self.peak = max(self.peak, tree_rss_mb())
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (``pct`` in 0..100) of a non-empty list."""
     ordered = sorted(values)
@@ -192,25 +254,33 @@ def phase_index(args: dict[str, Any]) -> dict[str, Any]:
 
     paths = _paths(args["home"])
     io0 = io_counters()
-    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    wall0, cpu0, child0 = time.perf_counter(), cpu_seconds(), children_cpu_seconds()
     catalog = Catalog.open(paths)
     count = catalog.library.count()
     events = 0
-    for _ in catalog.rebuild_index():
-        events += 1
+    with TreePeak() as tree:  # a build on several cores runs worker processes
+        for _ in catalog.rebuild_index():
+            events += 1
     state = catalog.index_state()
     catalog.close()
-    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    wall, own = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    workers = children_cpu_seconds() - child0
+    cpu = own + workers
     if state != "ok":
         raise RuntimeError(f"index state after the build is {state!r}")
     return {
         "papers": count,
         "wall_s": wall,
         "cpu_s": cpu,
+        "parent_cpu_s": own,
+        "workers_cpu_s": workers,
         "papers_per_s": count / wall,
         "papers_per_cpu_s": count / cpu,
         "progress_events": events,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": max(peak_rss_mb(), tree.peak),
+        "parent_peak_rss_mb": peak_rss_mb(),
+        "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
+        "tree_peak_rss_mb": tree.peak,
         "index_mb": _dir_mb(paths.index_dir),
         **io_since(io0),
     }

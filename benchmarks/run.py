@@ -175,7 +175,8 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     home = work / "home"
     visible_home = work / "visible-home"
     for d in (home, visible_home):
-        shutil.rmtree(d, ignore_errors=True)
+        if d != home or "import" not in opts.skip:  # --skip import reuses the library (and index) there
+            shutil.rmtree(d, ignore_errors=True)
     base = {"home": str(home), "corpus": str(corpus_file), "seed": seed}
     figures: dict[str, Any] = {}
     details: dict[str, Any] = {"corpus_file": str(corpus_file), "corpus_mb": corpus_file.stat().st_size / 1e6,
@@ -183,7 +184,12 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     errors: dict[str, str] = {}
     slow = max(600.0, n * 0.05)
 
+    skipped = set(opts.skip)
+
     def phase(name: str, args: dict[str, Any], timeout: float = slow) -> dict[str, Any] | None:
+        if name.split(":")[0] in skipped:
+            log(f"{name} skipped (--skip)")
+            return None
         log(f"{name} ...")
         t = time.perf_counter()
         try:
@@ -303,6 +309,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
         "papers": n,
         "seed": seed,
         "queries_per_kind": opts.queries,
+        "skipped_phases": sorted(skipped),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "duration_s": time.time() - started,
         "machine": info,
@@ -350,6 +357,8 @@ def render(result: dict[str, Any]) -> str:
       f"whoosh-reloaded {m.get('whoosh-reloaded', '?')}, git {m.get('git', '?')}")  # fmt: skip
     w(f"load average at start {m['loadavg_start'][0]:.2f}, at end {m['loadavg_end'][0]:.2f}; "
       f"run took {result['duration_s']:.0f} s")  # fmt: skip
+    if result.get("skipped_phases"):
+        w(f"phases skipped (--skip): {', '.join(result['skipped_phases'])}")
     w("")
 
     def row(name: str, figure: str, target: str = "", verdict: str = "") -> None:
@@ -454,6 +463,18 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+#: The phases ``--skip`` accepts, in the order they run.
+PHASES = ("import", "tag", "index", "index_child", "queries", "paint", "keys", "visible", "concurrent")
+
+
+def _phase_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PHASES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown phase {', '.join(unknown)} (phases: {', '.join(PHASES)})")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Measure absreader at N papers, each phase in a fresh process."
@@ -471,6 +492,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="characters typed into the reader (default 30)")
     parser.add_argument("--keep-libraries", action="store_true",
                         help="leave the import-visibility library behind too")
+    parser.add_argument("--skip", type=_phase_list, default=[], metavar="PHASE,...",
+                        help="phases not to run, e.g. index_child (a second full build: "
+                             "about 25 CPU-min at 1M papers); one of " + ", ".join(PHASES))
     parser.add_argument("--python", default=sys.executable, help="interpreter for the phases")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="also write the JSON result to FILE")  # fmt: skip

@@ -58,6 +58,9 @@ class Context:
     def catalog(self) -> Catalog:
         if self._catalog is None:
             self._catalog = Catalog.open(self.paths)
+            # A command's search takes in whatever earlier commands left behind,
+            # however much (they do not update the index: no Whoosh to load).
+            self._catalog.catch_up_limit = None
         return self._catalog
 
     def close(self) -> None:

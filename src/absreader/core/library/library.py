@@ -146,15 +146,20 @@ class Library:
         with self._store.read() as conn:
             return papers.by_keys(conn, keys)
 
-    def iter_papers(self, batch: int = 1000) -> Iterator[Paper]:
-        """Every paper, in row order, a batch at a time (for index builds and export)."""
-        last = 0
+    def iter_papers(
+        self, batch: int = 1000, *, after: int = 0, until: int | None = None
+    ) -> Iterator[Paper]:
+        """Every paper, in row order, a batch at a time (for index builds and export);
+        with ``after``/``until``, only the rows ``after < id <= until`` (see ``nth_id``)."""
+        last = after
+        stop = -1 if until is None else until
         while True:
             with self._store.read() as conn:
                 ids = [
                     r[0]
                     for r in conn.execute(
-                        "SELECT id FROM papers WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+                        "SELECT id FROM papers WHERE id > ? AND (? < 0 OR id <= ?) ORDER BY id LIMIT ?",
+                        (last, stop, stop, batch),
                     )
                 ]
                 found = papers.by_ids(conn, ids)
@@ -162,6 +167,15 @@ class Library:
                 return
             yield from found
             last = ids[-1]
+
+    def nth_id(self, n: int) -> int | None:
+        """The row id of the ``n``-th paper in row order (1-based; None when fewer):
+        where to cut the library into runs for a build on several cores."""
+        with self._store.read() as conn:
+            row = conn.execute(
+                "SELECT id FROM papers ORDER BY id LIMIT 1 OFFSET ?", (max(0, n - 1),)
+            ).fetchone()
+        return None if row is None else int(row[0])
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._store.read() as conn:

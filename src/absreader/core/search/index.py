@@ -36,6 +36,7 @@ from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
+from absreader.core.search.build_parallel import BuildPlan, build_runs
 from absreader.core.search.evaluate import Ranking, Snapshot
 from absreader.core.search.format.schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.search.format.segments import (
@@ -169,12 +170,20 @@ class SearchIndex:
     # -- building ------------------------------------------------------------------------
 
     def build(
-        self, papers: Iterable[Paper], total: int, seq: int, *, unique: bool = False
+        self,
+        papers: Iterable[Paper],
+        total: int,
+        seq: int,
+        *,
+        unique: bool = False,
+        plan: BuildPlan | None = None,
     ) -> Iterator[IndexProgress]:
         """Rebuild from scratch beside the live index, then swap it in.
 
         ``unique``: the papers' keys are known to be distinct (they come from
         the library), so the build does not remember every key it has seen.
+        ``plan``: build on several cores, the worker processes reading the
+        papers from the library themselves (``papers`` is then not read).
         """
         with self._write_lock():
             self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -184,7 +193,10 @@ class SearchIndex:
             folder = self.index_dir / f"{name}.new"
             folder.mkdir()
             try:
-                yield from self._build_into(folder, papers, total, seq, unique)
+                if plan is not None:
+                    yield from self._build_parallel(folder, plan, total, seq)
+                else:
+                    yield from self._build_into(folder, papers, total, seq, unique)
                 final = self.index_dir / name
                 os.replace(folder, final)
                 write_atomic(self.index_dir / CURRENT_FILE, name + "\n")
@@ -196,6 +208,42 @@ class SearchIndex:
                 if match and old.name != name and old.is_dir():
                     shutil.rmtree(old, ignore_errors=True)
             yield IndexProgress(total, total, "done")
+
+    def _build_parallel(
+        self, folder: Path, plan: BuildPlan, total: int, seq: int
+    ) -> Iterator[IndexProgress]:
+        """``_build_into`` on several cores (see ``build_parallel``): one segment per run."""
+        storage = open_storage(folder, create=True)
+        write_meta(folder, {"schema": SCHEMA_VERSION, "complete": False, "total": total})
+        write_toc(storage, SCHEMA, [], 0)
+        counts: Counter[str] = Counter()
+        generation = 0
+        vocab_saved = 0
+        segments: list[Any] = []
+
+        def commit(done_segments: list[Any], done: int) -> None:
+            nonlocal generation, vocab_saved
+            segments[:] = done_segments
+            generation += 1
+            write_toc(storage, SCHEMA, done_segments, generation)
+            if done >= 2 * vocab_saved:  # words so far, at doubling sizes (as _build_into)
+                Vocabulary(counts).save(folder)
+                vocab_saved = done
+            meta = {"schema": SCHEMA_VERSION, "complete": False, "total": total, "done": done}
+            write_meta(folder, meta)
+
+        yield from build_runs(folder, plan, total, counts, commit)
+        Vocabulary(dict(counts)).save(folder)
+        write_meta(
+            folder,
+            {
+                "schema": SCHEMA_VERSION,
+                "complete": True,
+                "seq": seq,
+                "papers": sum(s.doc_count_all() for s in segments),
+                "built": time.time(),
+            },
+        )
 
     def _build_into(
         self, folder: Path, papers: Iterable[Paper], total: int, seq: int, unique: bool

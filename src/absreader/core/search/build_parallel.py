@@ -1,0 +1,229 @@
+"""A full index build on several cores: worker processes each index a run of the library.
+
+A one-process build analyses every paper, writes segments of ``SEGMENT_SIZE``
+papers and finally merges them in runs of at most ``MERGE_CAP``, each merged
+segment getting its "more like this" signatures. The same work splits cleanly
+by run: here the library is cut by row id into a first run of
+``FIRST_SEGMENT`` papers (searchable within seconds, as in a one-process
+build) and then runs of ``MERGE_CAP`` papers. Each run is indexed by a
+spawned worker that reads its papers from the library itself (no papers go
+through a pipe), writes segments into a private folder inside the build and
+merges them into one; the parent moves that segment into the build, commits
+it (searches of a partial build see it) and adds the run's word counts to the
+vocabulary. The index gets as many segments as a one-process build, cut at
+other places, with the same documents in the same order.
+
+Memory: each worker holds at most one ``MERGE_CAP`` merge (the peak of a
+one-process build), so the whole build peaks at about ``workers`` times that;
+a worker exits after each run, so its memory goes back to the system.
+Stopping the build (closing the generator, Ctrl-C) terminates the workers at
+once; the caller removes the unfinished build folder.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from absreader.core.search.types import IndexProgress
+
+#: Environment variable: how many worker processes a large build uses (1: one process).
+WORKERS_ENV = "ABSREADER_INDEX_WORKERS"
+#: At most this many workers by default (each may hold a MERGE_CAP merge, ~430 MB).
+MAX_WORKERS = 2
+
+_progress: Any = None  # the parent's shared counter of papers analysed, in a worker
+
+
+@dataclass(frozen=True)
+class Run:
+    """Papers ``after < id <= until`` (``until`` None: to the end), indexed by one worker."""
+
+    number: int
+    after: int
+    until: int | None
+    papers: int
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """How a build is split: the library file, the runs, segment size, workers."""
+
+    library_file: Path
+    runs: tuple[Run, ...]
+    segment_size: int
+    workers: int
+
+
+def default_workers() -> int:
+    """Workers for a large build: ``ABSREADER_INDEX_WORKERS``, else the usable CPUs (at most 2)."""
+    value = os.environ.get(WORKERS_ENV, "").strip()
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cpus))
+
+
+def plan_runs(
+    nth_id: Callable[[int], int | None],
+    total: int,
+    *,
+    first: int,
+    cap: int,
+) -> list[Run]:
+    """Cut ``total`` papers into a first run of ``first`` and runs of ``cap``.
+
+    ``nth_id(n)`` is the row id of the n-th paper (``Library.nth_id``). The last
+    run is open-ended, so papers added while the build runs are not lost.
+    """
+    sizes = [min(first, total)]
+    while sum(sizes) < total:
+        sizes.append(min(cap, total - sum(sizes)))
+    runs: list[Run] = []
+    after, seen = 0, 0
+    for number, size in enumerate(sizes):
+        seen += size
+        last = number == len(sizes) - 1
+        until = None if last else nth_id(seen)
+        if until is None and not last:
+            last = True  # the library shrank meanwhile: this run takes the rest
+        runs.append(Run(number, after, None if last else until, size))
+        if last:
+            break
+        after = until  # type: ignore[assignment]
+    return runs
+
+
+def build_runs(
+    folder: Path,
+    plan: BuildPlan,
+    total: int,
+    counts: Counter[str],
+    commit: Callable[[list[Any], int], None],
+) -> Iterator[IndexProgress]:
+    """Index ``plan``'s runs in worker processes into the build at ``folder``.
+
+    Each finished run's segment is passed to ``commit(segments, papers_done)``
+    with every segment finished so far, in run order (the caller writes the
+    table of contents). Word counts (documents per surface word) are added to
+    ``counts``. Yields progress about twice a second.
+    """
+    ctx = multiprocessing.get_context("spawn")  # never fork a process that may run threads
+    counter = ctx.Value("q", 0)
+    pool = ctx.Pool(
+        min(plan.workers, len(plan.runs)),
+        initializer=_init_worker,
+        initargs=(counter,),
+        maxtasksperchild=1,
+    )
+    segments: dict[int, Any] = {}
+    done = 0
+    try:
+        pending = [
+            pool.apply_async(
+                _index_run, (str(folder), str(plan.library_file), run, plan.segment_size)
+            )
+            for run in plan.runs
+        ]
+        yield IndexProgress(0, total, "indexing")
+        while pending:
+            pending[0].wait(0.5)
+            still = []
+            for result in pending:
+                if not result.ready():
+                    still.append(result)
+                    continue
+                number, segment, run_counts, papers = result.get()  # a worker's error re-raised here
+                counts.update(run_counts)
+                done += papers
+                if segment is not None:
+                    segments[number] = segment
+                commit([segments[n] for n in sorted(segments)], done)
+            pending = still
+            with counter.get_lock():
+                analysed = counter.value
+            yield IndexProgress(min(analysed, max(total, done)), max(total, done), "indexing")
+        pool.close()
+        pool.join()
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+
+
+def _init_worker(counter: Any) -> None:
+    global _progress
+    _progress = counter
+    # Ctrl-C reaches the whole process group: the parent stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _count(papers: int) -> None:
+    if _progress is not None:
+        with _progress.get_lock():
+            _progress.value += papers
+
+
+def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> tuple:
+    """In a worker: index one run into one segment; move its files into ``folder``."""
+    from absreader.core.library import Library
+    from absreader.core.search.format.merge import merge_segments
+    from absreader.core.search.format.schema import SCHEMA, analyse
+    from absreader.core.search.format.segments import open_storage
+    from absreader.core.search.format.write import SegmentBuilder
+
+    build = Path(folder)
+    private = build / f"run-{run.number:05d}.tmp"
+    shutil.rmtree(private, ignore_errors=True)
+    private.mkdir()
+    storage = open_storage(private, create=True)
+    # A run that fits one segment gets its signatures at once; otherwise the merge
+    # computes them (as a one-process build's final merge does).
+    alone = run.papers <= segment_size
+    counts: Counter[str] = Counter()
+    parts: list[Any] = []
+    builder = SegmentBuilder(storage, SCHEMA, None, signatures=alone)
+    done = unreported = 0
+    library = Library.open(Path(library_file), create=False)
+    try:
+        for paper in library.iter_papers(after=run.after, until=run.until):
+            doc = analyse(paper)
+            counts.update(doc.surface)
+            builder.add(doc)
+            done += 1
+            unreported += 1
+            if unreported >= 500:
+                _count(unreported)
+                unreported = 0
+            if len(builder) >= segment_size:
+                segment = builder.finish()
+                if segment is not None:
+                    parts.append(segment)
+                builder = SegmentBuilder(storage, SCHEMA, None, signatures=False)
+        segment = builder.finish()
+        if segment is not None:
+            parts.append(segment)
+    finally:
+        library.close()
+    _count(unreported)
+    if not parts:
+        shutil.rmtree(private, ignore_errors=True)
+        return run.number, None, counts, done
+    final = parts[0] if len(parts) == 1 and alone else merge_segments(storage, SCHEMA, parts)
+    if final is not None:
+        prefix = final.segment_id()
+        for path in private.iterdir():
+            if path.name.startswith(prefix + "."):
+                os.replace(path, build / path.name)
+    shutil.rmtree(private, ignore_errors=True)
+    return run.number, final, counts, done
