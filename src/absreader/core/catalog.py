@@ -369,7 +369,7 @@ class Catalog(IndexedLibrary):
         return self._changed(self.library.remove_tags(key, names))
 
     # Many papers in one transaction each; every one returns exactly what changed (for undo).
-    # With ``sync=False`` the index is left behind: call ``catch_up_index`` after (the reader
+    # With ``sync=False`` the index is left behind: call ``index_after_bulk`` after (the reader
     # does, in a worker, once the screen shows the change).
 
     def set_read_many(self, keys: Sequence[str], read: bool = True, *, sync: bool = True) -> list[str]:
@@ -402,7 +402,7 @@ class Catalog(IndexedLibrary):
         self.library.drop_empty_tags(done.created)
         return self._changed(undone) if sync else undone
 
-    def catch_up_index(self) -> None:
+    def index_after_bulk(self) -> None:
         """Bring the index up to date after bulk changes made with ``sync=False``, the way the
         reader's start-up sync does: a full rebuild (many papers changed) in a child process,
         a catch-up of fewer papers here."""

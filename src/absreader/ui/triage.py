@@ -227,17 +227,17 @@ class TriageActions:
             def reverse(c: Catalog) -> str:
                 put_back = c.set_read_many if column == "read" else c.set_bookmarked_many
                 back = put_back(changed, not on, sync=False)
-                self.app.call_from_thread(self.catch_up_index)
+                self.app.call_from_thread(self.index_after_bulk)
                 return "Undone: " + undone.format(plural(len(back), "paper")) + " again"
 
             self.app.call_from_thread(self._bulk_done, label, reverse if changed else None)
-            catalog.catch_up_index()  # after the screen shows the change
+            catalog.index_after_bulk()  # after the screen shows the change
 
         self._in_worker(done.format("papers"), work)
 
-    def catch_up_index(self) -> None:
+    def index_after_bulk(self) -> None:
         """Bring the search index up to the library after a bulk change (in a worker)."""
-        self._in_worker("Updating the index", self.catalog.catch_up_index, group="index")
+        self._in_worker("Updating the index", self.catalog.index_after_bulk, group="index")
 
     def _bulk_done(self, label: str, reverse: Callable[[Catalog], str] | None) -> None:
         if reverse is not None:
@@ -283,11 +283,11 @@ class TriageActions:
 
             def reverse(c: Catalog) -> str:
                 c.undo_tags(done, sync=False)
-                self.app.call_from_thread(self.catch_up_index)
+                self.app.call_from_thread(self.index_after_bulk)
                 return f"Undone: tags on {plural(len(done.keys), 'paper')} as before"
 
             self.app.call_from_thread(self._bulk_done, label, reverse if done.keys else None)
-            catalog.catch_up_index()
+            catalog.index_after_bulk()
 
         self._in_worker("Tagging the selection", work)
 

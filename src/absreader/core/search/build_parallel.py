@@ -147,6 +147,7 @@ def build_runs(
                 counts.update(run_counts)
                 done += papers
                 if segment is not None:
+                    _adopt(folder, number, segment)
                     segments[number] = segment
                 commit([segments[n] for n in sorted(segments)], done)
             pending = still
@@ -159,6 +160,21 @@ def build_runs(
         pool.terminate()
         pool.join()
         raise
+
+
+def _private(folder: Path, number: int) -> Path:
+    """Where the worker of run ``number`` writes its segments, inside the build."""
+    return folder / f"run-{number:05d}.tmp"
+
+
+def _adopt(folder: Path, number: int, segment: Any) -> None:
+    """Move a finished run's segment files from its private folder into the build."""
+    private = _private(folder, number)
+    prefix = segment.segment_id() + "."
+    for path in private.iterdir():
+        if path.name.startswith(prefix):
+            os.replace(path, folder / path.name)
+    shutil.rmtree(private, ignore_errors=True)
 
 
 def _init_worker(counter: Any) -> None:
@@ -183,7 +199,7 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     from absreader.core.search.format.write import SegmentBuilder
 
     build = Path(folder)
-    private = build / f"run-{run.number:05d}.tmp"
+    private = _private(build, run.number)
     shutil.rmtree(private, ignore_errors=True)
     private.mkdir()
     storage = open_storage(private, create=True)
@@ -220,10 +236,7 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
         shutil.rmtree(private, ignore_errors=True)
         return run.number, None, counts, done
     final = parts[0] if len(parts) == 1 and alone else merge_segments(storage, SCHEMA, parts)
-    if final is not None:
-        prefix = final.segment_id()
-        for path in private.iterdir():
-            if path.name.startswith(prefix + "."):
-                os.replace(path, build / path.name)
-    shutil.rmtree(private, ignore_errors=True)
+    # The files stay in the private folder: the parent moves them into the build just
+    # before it commits them. (Moved here, a commit of another run's segment meanwhile
+    # would delete them as files no generation needs.)
     return run.number, final, counts, done
