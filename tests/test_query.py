@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 
 from absreader.core.models import Paper
+from absreader.core.search.format.prefixes import PrefixTerms
 from absreader.core.search.index import SearchIndex
-from absreader.core.search.prefixes import PrefixTerms
 from absreader.core.search.query.highlight import find_spans, merge_spans
 from absreader.core.search.query.parser import (
     MAX_QUERY_CHARS,

@@ -14,9 +14,9 @@ from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
+from absreader.core.search.format.prefixes import PREFIX_EXT, PrefixTerms
 from absreader.core.search.format.schema import term_for, words
 from absreader.core.search.index import SearchIndex
-from absreader.core.search.prefixes import PREFIX_EXT, PrefixTerms
 from test_index_support import sample_papers
 
 

@@ -42,10 +42,10 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
+from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
 from absreader.core.search.format.terms import SegTerm, bits_of, byte_per_doc, iter_bits
-from absreader.core.search.prefixes import PrefixSets, PrefixTerms, scan_union
 
 #: ``(field, term, boost)``: one term whose score counts towards ranking.
 ScoringTerm = tuple[str, str, float]

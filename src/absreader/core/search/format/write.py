@@ -30,6 +30,7 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
+from absreader.core.search.format.prefixes import PrefixSetWriter
 from absreader.core.search.format.schema import (
     KEYWORD_FIELDS,
     MAX_POSITION,
@@ -57,7 +58,6 @@ from absreader.core.search.format.segments import (
     ids_bitmap,
 )
 from absreader.core.search.format.signatures import SIGNATURE_FIELDS, DocFrequency, Signatures
-from absreader.core.search.prefixes import PrefixSetWriter
 
 _PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats bytes
 _BIG_ENDIAN = sys.byteorder == "big"

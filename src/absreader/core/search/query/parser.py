@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from absreader.core.ids import parse_arxiv_id
+from absreader.core.search.format.prefixes import PrefixTerms
 from absreader.core.search.format.schema import (
     IS_FLAGS,
     STEMMED_FIELDS,
@@ -45,7 +46,6 @@ from absreader.core.search.format.schema import (
     word_spans,
     words,
 )
-from absreader.core.search.prefixes import PrefixTerms
 from absreader.core.search.query.lexer import (
     FIELD_NAMES,
     IS_ALIASES,
