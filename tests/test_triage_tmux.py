@@ -46,9 +46,11 @@ def test_facet_filter_selection_bulk_bookmark_undo_export_and_mark_all_read(tmp_
         # Keyboard only: l to the sidebar, j past the lists to cs.LG, Enter toggles it on.
         term.send("l")
         term.quiet()
+        term.send("g")  # the first row (All), whatever the sidebar highlighted
+        term.quiet()
         for _ in range(4):
             term.send("j")
-        term.quiet()
+            term.quiet()  # one row at a time: each move drawn before the next key
         term.send("Enter")
         screen = term.wait_for("cs.LG · 20 papers", "■ cs.LG", "filter: cs.LG")
         term.escape()  # back to the list
