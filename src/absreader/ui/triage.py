@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 CONFIRM_ABOVE = 50
 #: Keys looked at per query while looking for the next unread paper beyond the loaded rows.
 SCAN_CHUNK = 2000
+#: Facets are counted once the list has been still this long (not on every keystroke: counting
+#: a large search's categories costs up to seconds of CPU that typing would compete with).
+FACET_DELAY = 0.4
 FORMAT_NAMES = {"bibtex": "BibTeX", "ris": "RIS", "json": "JSON", "csv": "CSV", "markdown": "Markdown"}
 
 
@@ -40,6 +43,7 @@ class TriageActions:
     _facets_token = 0
     _facets_busy = False
     _facets_again = False
+    _facets_timer: Any = None
     app: Any
     results: Results | None
 
@@ -64,11 +68,26 @@ class TriageActions:
     # ------------------------------------------------------------------ facets
 
     def refresh_facets(self) -> None:
-        """Recount the sidebar's facets for the list shown (in a worker).
+        """Recount the sidebar's facets for the list shown, once it has been still for
+        ``FACET_DELAY`` (in a worker).
 
         One count runs at a time: asked again meanwhile (typing), it runs once
         more when the running one is done, for the list shown then.
         """
+        if self._facets_timer is not None:
+            self._facets_timer.stop()
+        self._facets_timer = self.set_timer(FACET_DELAY, self.flush_facets)  # type: ignore[attr-defined]
+
+    @property
+    def facets_pending(self) -> bool:
+        """A facet count waits for the list to be still."""
+        return self._facets_timer is not None
+
+    def flush_facets(self) -> None:
+        """Count the facets now (the delay's end, or a test that cannot wait)."""
+        if self._facets_timer is not None:
+            self._facets_timer.stop()
+            self._facets_timer = None
         results = self.results
         if results is None or not results.is_search:
             return
@@ -96,7 +115,7 @@ class TriageActions:
             self.sidebar.set_facets(facets, choice)  # type: ignore[attr-defined]
         if self._facets_again:
             self._facets_again = False
-            self.refresh_facets()
+            self.flush_facets()
 
     def on_list_sidebar_facet_toggled(self, event: Any) -> None:
         self.set_facets(self.facet_choice.toggled(event.kind, event.value))
