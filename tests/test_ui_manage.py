@@ -347,3 +347,20 @@ async def test_d_with_a_selection_deletes_every_selected_paper_and_u_brings_all_
         await settle(pilot)
         assert state(sample_paths) == before
         assert main.paper_list.total == total
+
+
+async def test_u_pressed_right_after_the_delete_waits_for_it_and_restores(sample_paths) -> None:  # noqa: F811
+    """The row leaves at once; u pressed before the deletion has committed still takes it back."""
+    app = app_for(sample_paths)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        before = state(sample_paths)
+        total = main.paper_list.total
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("enter", "u")  # no pause between the two
+        await settle(pilot)
+        assert state(sample_paths) == before
+        assert main.paper_list.total == total
+        assert not any("Nothing to undo" in n[2] for n in app.notified)

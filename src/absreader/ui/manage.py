@@ -12,6 +12,7 @@ handed to them as it is.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +25,9 @@ from absreader.core.models import Paper
 from absreader.ui.paper_actions import PaperChanged
 from absreader.ui.results import PAGE_SIZE
 from absreader.ui.text import one_line, paper_title, plural
+
+#: How long an undo waits for the deletion it takes back to commit.
+UNDO_WAIT_S = 60.0
 
 if TYPE_CHECKING:
     from absreader.ui.dialogs.edit import EditResult
@@ -90,16 +94,29 @@ def delete_papers(main: MainScreen, papers: Sequence[Paper]) -> None:
     rows = _remove_rows(main, keys)
     label = f"Deleted {_named(papers)}"
 
+    finished = threading.Event()
+    outcome: list[bool] = []  # [True] once the papers are deleted
+
     def work() -> None:
         try:
             gone = catalog.delete_papers(keys)
+            outcome.append(bool(gone))
         except Exception:
             app.call_from_thread(_delete_failed, main, keys)
             raise
-        app.call_from_thread(app.push_undo, label,  # type: ignore[attr-defined]
-                             lambda c: _undo_delete(c, main, results, rows))  # fmt: skip
+        finally:
+            finished.set()
         said = f"{label}. u undoes it." if gone else "Nothing was deleted (already gone)."
         app.call_from_thread(_deleted, main, said)
+
+    def reverse(c: Catalog) -> str:
+        finished.wait(UNDO_WAIT_S)  # u pressed at once: the deletion commits first
+        if not outcome or not outcome[0]:
+            return "Nothing to undo: nothing was deleted."
+        return _undo_delete(c, main, results, rows)
+
+    # The step exists as soon as the rows leave the screen, so u right after d works.
+    app.push_undo(label, reverse)  # type: ignore[attr-defined]
 
     main.run_worker(work, thread=True, group="write", exit_on_error=False,
                     description=f"Deleting {plural(len(keys), 'paper')}")  # fmt: skip
