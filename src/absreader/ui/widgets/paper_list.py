@@ -262,8 +262,9 @@ class PaperList(ScrollView, can_focus=True):
         """Take papers off the list (deleted): the rows below move up, the cursor stays on its
         row (now the next paper). How many rows went."""
         keys = list(keys)
-        if self.selected and not self.selected.keys().isdisjoint(keys):
-            self.set_selected([key for key in self.selected if key not in set(keys)])
+        gone_keys = set(keys)
+        if not self.selected.keys().isdisjoint(gone_keys):
+            self.set_selected([key for key in self.selected if key not in gone_keys])
         gone = sorted({row for key in keys if (row := self._index.get(key)) is not None})
         if not gone:
             return 0
