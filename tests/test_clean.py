@@ -82,3 +82,25 @@ def test_clean_output_is_safe(text: str) -> None:
     assert not any(0xD800 <= ord(c) <= 0xDFFF for c in out)
     assert out == out.strip()
     assert printable(text).find("\x1b") == -1
+
+
+_PIECES = st.sampled_from(
+    ["a", "é", "e\u0301", " ", "\n", "\t", "\r", "\x1b", "\x1b[31m", "\x1b]2;t", "\x07", "\x9b",
+     "\x90", "\x9c", "\x85", "\u202e", "\ufeff", "\ud800", "[", "\\", "Å", "ﬁ", "\u0591"]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES | st.text(max_size=3), max_size=20).map("".join))
+def test_the_fast_paths_clean_exactly_as_the_full_rules(text: str) -> None:
+    """Text with nothing suspect skips the escape and control rules; accents are
+    dropped by a translate table: both give what the rules one by one give."""
+    from absreader.core import clean
+
+    full = text.replace("\r\n", "\n").replace("\r", "\n")
+    full = clean._ESCAPES.sub("", full)
+    full = clean._SURROGATES.sub("\ufffd", full)
+    full = clean._CONTROLS.sub(lambda m: " " if m.group() == "\t" else "", full)
+    assert clean.strip_controls(text) == full
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    assert fold(text) == folded

@@ -22,7 +22,9 @@ from absreader.core.library import Library, LibraryError, check_tag
 from absreader.core.models import ImportReport, Problem, Record, SavedSearch, TagInfo
 from absreader.core.sources import SourceError, read_source
 
-BATCH_SIZE = 2000
+#: Records per batch: a progress event, a resume point, and (nobody waiting to write)
+#: about one transaction (``WRITE_SLICE_IDLE_S``) each.
+BATCH_SIZE = 5000
 MAX_PROBLEMS_KEPT = 1000
 
 
@@ -160,14 +162,18 @@ def _import_one(
     resume = None if options.dry_run else import_resume.load(library, path, options)
     skip = resume.records if resume else 0
 
+    quick_first = True
+
     def flush() -> Iterator[ImportProgress]:
-        nonlocal batch
+        nonlocal batch, quick_first
         if not batch:
             return
         if options.dry_run:
             stats = library.upsert_preview(batch, tags=tags)
         else:
-            stats = library.upsert(batch, tags=tags)
+            # Only the import's first commit comes early (the reader shows papers at once).
+            stats = library.upsert(batch, tags=tags, quick_first=quick_first)
+            quick_first = False
         report.added += stats.added
         report.merged += stats.merged
         report.skipped += stats.skipped

@@ -26,6 +26,7 @@ from absreader.core.library.errors import (
     replaced,
 )
 from absreader.core.library.schema import migrate
+from absreader.core.library.turns import Turns
 
 _MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30000
@@ -77,6 +78,7 @@ class Store:
         self._readers_lock = threading.Lock()
         self._identity = _identity(path)
         self._closed = False
+        self.turns = Turns(path)
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Store:
@@ -122,6 +124,7 @@ class Store:
                 conn.close()
         with self._write_lock:
             self.writer.close()
+            self.turns.close()
 
     # ---------------------------------------------------------------- reading
 
@@ -183,13 +186,13 @@ class Store:
             self._check_identity()
             conn = self.writer
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                seq = conn.execute(
-                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'seq' "
-                    "RETURNING CAST(value AS INTEGER)"
-                ).fetchone()[0]
-                yield conn, seq
-                conn.execute("COMMIT")
+                with self._begin(conn):
+                    seq = conn.execute(
+                        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'seq' "
+                        "RETURNING CAST(value AS INTEGER)"
+                    ).fetchone()[0]
+                    yield conn, seq
+                    conn.execute("COMMIT")
             except BaseException as exc:
                 # After a disk-full or I/O error SQLite may have rolled back already.
                 if conn.in_transaction:
@@ -226,9 +229,33 @@ class Store:
                 conn.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
                 conn.execute("PRAGMA temp_store = DEFAULT")
 
+    @contextmanager
+    def _begin(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` in turn: a writer of another process that waits goes first,
+        and if the library is busy this one says it waits (see ``turns``) until it is done."""
+        self.turns.let_waiters_first()
+        timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            busy = True
+        else:
+            busy = False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        if not busy:
+            yield
+            return
+        with self.turns.waiting():
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+
     def writers_waiting(self) -> bool:
-        """Whether another thread of this process waits to write (an import then commits)."""
-        return self._write_lock.waiting > 0
+        """Whether another writer waits: a thread of this process, or another process."""
+        return self._write_lock.waiting > 0 or self.turns.someone_waits()
 
     def _check_identity(self) -> None:
         now = _identity(self.path)
