@@ -228,7 +228,7 @@ class FeedStore:
         )
         params: list[Any] = [self._threshold()]
         if ordered:
-            sql += " ORDER BY p.sort_key DESC, p.id DESC"
+            sql += " ORDER BY p.sort_key DESC, p.untitled, p.id DESC"  # as lists: newest
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from absreader.core import dedupe
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -224,8 +224,14 @@ def _v8(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    """``papers_order`` (v1's newest-first index) went unused once ``papers_newest`` came:
+    one index fewer for every paper an import adds."""
+    conn.execute("DROP INDEX IF EXISTS papers_order")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8,
+    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9,
 }  # fmt: skip
 
 

@@ -108,7 +108,7 @@ class Store:
             # A cheap look at what every start reads first: damage there is caught
             # here, with the message below, rather than half-way through a command.
             conn.execute("SELECT name, value FROM meta").fetchall()
-            conn.execute("SELECT id, key FROM papers ORDER BY sort_key DESC, id DESC LIMIT 50").fetchall()
+            conn.execute("SELECT id, key FROM papers ORDER BY sort_key DESC, untitled, id DESC LIMIT 50").fetchall()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise open_error(path, exc) from None
