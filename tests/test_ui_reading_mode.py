@@ -259,3 +259,26 @@ async def test_help_lists_the_reading_keys(sample_paths) -> None:  # noqa: F811
         for words in ("Read full screen", "the next paper in the list", "the previous paper",
                       "Delete the paper", "Edit the paper's title"):  # fmt: skip
             assert words in text, words
+
+
+async def test_the_footer_says_where_help_is_and_that_q_goes_back(sample_paths) -> None:  # noqa: F811
+    app = app_for(sample_paths)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, ReadingScreen)
+        bottom = screen_lines(app)[-1]
+        assert "? Help" in bottom and "q Back" in bottom, bottom
+        assert "Quit" not in bottom, bottom
+        await pilot.press("question_mark")
+        await settle(pilot)
+        from absreader.ui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)  # ? works here too
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        assert not isinstance(app.screen, ReadingScreen)  # q went back, the reader still runs
+        assert app.is_running

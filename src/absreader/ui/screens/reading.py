@@ -21,6 +21,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -31,6 +32,7 @@ from absreader.paths import styles_dir
 from absreader.ui.paper_actions import Copied, PaperActions, PaperChanged
 from absreader.ui.results import PAGE_SIZE, Results
 from absreader.ui.text import plural, safe
+from absreader.ui.widgets.bars import KeyHints
 from absreader.ui.widgets.detail import DetailPane
 
 if TYPE_CHECKING:
@@ -41,6 +43,9 @@ PAPER_ACTIONS = frozenset(
      "copy_bibtex", "delete_paper", "edit_paper"}
 )  # fmt: skip
 
+
+#: The hints beside this screen's footer: ``?`` as everywhere, ``q`` back to the list.
+READING_HINTS = (("help", "help", "question_mark", "Help"), ("", "close", "q", "Back"))
 
 class ReadingView(DetailPane):
     """The paper in a comfortable column (the detail pane's drawing, centred, ~90 wide)."""
@@ -103,7 +108,10 @@ class ReadingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="reading-bar", markup=False)
         yield ReadingView(id="reading")
-        yield Footer(id="reading-footer")
+        with Horizontal(id="reading-footer-row", classes="footer-row"):
+            yield Footer(id="reading-footer")
+            # Here q goes back to the list (as Esc does), so the hints say so.
+            yield KeyHints(READING_HINTS, id="reading-key-hints")
 
     @property
     def view(self) -> ReadingView:

@@ -117,6 +117,13 @@ class KeyHints(Static):
     #: (binding id, action, default key, label)
     HINTS = (("help", "help", "question_mark", "Help"), ("quit", "quit", "q", "Quit"))
 
+    def __init__(
+        self, hints: tuple[tuple[str, str, str, str], ...] | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        if hints is not None:
+            self.HINTS = hints
+
     def on_mount(self) -> None:
         self.show_keys(getattr(self.app, "key_overrides", {}))
 
