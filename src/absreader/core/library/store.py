@@ -232,7 +232,7 @@ class Store:
     @contextmanager
     def _begin(self, conn: sqlite3.Connection) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` in turn: a writer of another process that waits goes first,
-        and if the library is busy this one says it waits (see ``turns``) until it is done."""
+        and if the library is busy this one says it waits (see ``turns``) until it has it."""
         self.turns.let_waiters_first()
         timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
         conn.execute("PRAGMA busy_timeout = 0")
@@ -251,7 +251,7 @@ class Store:
             return
         with self.turns.waiting():
             conn.execute("BEGIN IMMEDIATE")
-            yield
+        yield  # the turn is ours: others may say they wait again
 
     def writers_waiting(self) -> bool:
         """Whether another writer waits: a thread of this process, or another process."""

@@ -7,16 +7,16 @@ each commit rewrote every index page it touched (most of an import's bytes).
 
 Here a writer that finds the library busy says so: it holds an exclusive
 ``flock`` on a small file beside the library (``library.sqlite3-turn``) while
-it waits and writes. An import looks at that lock every few milliseconds
-(a non-blocking shared lock that fails means someone waits), commits at once
-when it sees it, and before its next transaction takes the shared lock
-blocking, so it starts again only after the waiting writer has committed
-(SQLite's polling busy handler alone would let the import win the race again).
-Nobody waiting, imports can commit every couple of seconds.
+it waits for SQLite's lock. An import looks at that lock every few
+milliseconds (a non-blocking shared lock that fails means someone waits),
+commits at once when it sees it, and before its next transaction takes the
+shared lock blocking, so it starts again only once the waiting writer has the
+library (SQLite's polling busy handler alone would let the import win the race
+again). Nobody waiting, imports can commit every couple of seconds.
 
-A process never holds the shared lock while it holds SQLite's write lock, and
-a waiter takes the exclusive one before it waits for SQLite's, so the two can
-not deadlock. Where ``fcntl`` or the file is unavailable (another platform, a
+Neither lock is held while a transaction runs (only while waiting for one), so
+a writer never waits for the turn file while it holds SQLite's lock, and the
+two can not deadlock. Where ``fcntl`` or the file is unavailable (another platform, a
 read-only folder) writers simply wait as before.
 """
 
@@ -59,7 +59,7 @@ class Turns:
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
-        """Held by a writer that found the library busy, until its transaction ends."""
+        """Held by a writer that found the library busy, until SQLite's lock is its."""
         with self._lock:
             fd = self._file()
         if fd is None:
