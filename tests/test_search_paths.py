@@ -41,11 +41,12 @@ def _terms(paper: Paper) -> list[str]:
     return _TERMS[paper.key]
 
 
-def _holding(papers: list[Paper], pair: tuple[str, str]) -> set[str]:
+def _holding(papers: list[Paper], pair: tuple[str, ...]) -> set[str]:
     out = set()
+    n = len(pair)
     for p in papers:
         terms = _terms(p)
-        if any(terms[i : i + 2] == list(pair) for i in range(len(terms) - 1)):
+        if any(terms[i : i + n] == list(pair) for i in range(len(terms) - n + 1)):
             out.add(p.key)
     return out
 
@@ -64,10 +65,13 @@ def test_phrases_per_document_and_in_bulk(
     if per_doc == 0:  # never per document, however few the candidates
         monkeypatch.setattr(index_eval, "PHRASE_DF_SHARE", 10**9)
     built.close()  # fresh snapshot: nothing cached from the other path
-    pairs = [("languag", "model"), ("larg", "languag"), ("neural", "network"), ("model", "the")]
+    pairs: list[tuple[str, ...]] = [("languag", "model"), ("larg", "languag"), ("neural", "network"), ("model", "the")]
+    # Three words, and a word repeated (its later occurrences, not its first, make the phrase).
+    pairs += [("larg", "languag", "model"), ("model", "model"), ("the", "model", "the")]
     for p in papers[:25]:
         terms = _terms(p)
         pairs += [tuple(terms[i : i + 2]) for i in range(0, len(terms) - 1, 29)]
+        pairs += [tuple(terms[i : i + 3]) for i in range(5, len(terms) - 2, 31)]
     for pair in dict.fromkeys(pairs):
         assert _keys(built, wq.Phrase("abstract", list(pair))) == _holding(papers, pair), pair
 

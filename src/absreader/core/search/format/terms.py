@@ -11,8 +11,8 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable
-from itertools import repeat
-from operator import lshift
+from itertools import accumulate, repeat
+from operator import lshift, sub
 from typing import Any
 
 from absreader.core.search.format.schema import bitmap_positions
@@ -75,6 +75,8 @@ class SegTerm:
         "_firsts",
         "_bitmaps",
         "_aligned",
+        "_packed",
+        "_lens",
     )
 
     def __init__(self, seg: SegmentData, field: str, term: str, df: int, extent: Any) -> None:
@@ -91,6 +93,8 @@ class SegTerm:
         self._firsts: Any = None
         self._bitmaps: Any = None
         self._aligned: list[int] | None = None
+        self._packed: tuple[Any, Any, bytes, Any] | None = None
+        self._lens: Any = None
 
     def _decode(self, positions: bool = False) -> None:
         ids, tfs, firsts, bitmaps = self.seg.postings(self.extent, positions)
@@ -140,9 +144,36 @@ class SegTerm:
 
     def positional(self) -> tuple[Any, Any, Any]:
         """``(ids, first positions, relative position bitmaps)``, decoded on first use."""
-        if self._firsts is None:
-            self._decode(True)
+        if self._bitmaps is None:
+            _, firsts, blob, ends = self.packed()
+            lens = self._packed_lens
+            starts = map(sub, ends, lens)
+            self._bitmaps = list(map(blob.__getitem__, map(slice, starts, ends)))
         return self._ids, self._firsts, self._bitmaps
+
+    def packed(self) -> tuple[Any, Any, bytes, Any]:
+        """``(tfs, first positions, bitmaps back to back, their end offsets)``, decoded on first use.
+
+        Posting ``k``'s relative position bitmap is ``blob[ends[k] - lens[k]:ends[k]]``
+        (:meth:`bitmap_at`); nothing is split per posting until asked for.
+        """
+        if self._packed is None:
+            ids, tfs, firsts, blob, lens = self.seg.packed_postings(self.extent)
+            self._ids, self._tfs, self._firsts = ids, tfs, firsts
+            self._packed = (tfs, firsts, blob, array("I", accumulate(lens)))
+            self._lens = lens
+        return self._packed
+
+    @property
+    def _packed_lens(self) -> Any:
+        self.packed()
+        return self._lens
+
+    def bitmap_at(self, k: int) -> bytes:
+        """The relative position bitmap of posting ``k`` (by index in :attr:`ids`)."""
+        _, _, blob, ends = self.packed()
+        end = ends[k]
+        return blob[end - self._lens[k] : end]
 
     def positions_of(self, doc: int) -> list[int]:
         """Positions of the term in ``doc`` (empty when absent)."""
@@ -157,6 +188,10 @@ class SegTerm:
         cost = self.df
         if self._firsts is not None:
             cost += 2 * self.df
+        if self._packed is not None:
+            cost += len(self._packed[2]) // 6 + self.df
+        if self._bitmaps is not None:
+            cost += 8 * self.df
         if self._id_list is not None:
             cost += 6 * self.df
         if self._aligned is not None:
