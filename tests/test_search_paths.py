@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
 from absreader.core.search.format.prefixes import PREFIX_EXT, PrefixTerms
 from absreader.core.search.format.schema import term_for, words
+from absreader.core.search.format.terms import iter_bits
 from absreader.core.search.index import SearchIndex
 from test_index_support import sample_papers
 
@@ -91,3 +94,14 @@ def test_prefix_sets_match_their_terms(built: SearchIndex, papers: list[Paper], 
         finally:
             for f in tmp_path.glob(f"*{PREFIX_EXT}"):
                 f.rename(folder / f.name)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=5000)))
+def test_bitmap_positions_sparse_and_dense(docs: set[int]) -> None:
+    """Both ways of listing a bitmap's documents (sparse: regex, dense: compress) list them all."""
+    mask = sum(1 << d for d in docs)
+    assert iter_bits(mask) == sorted(docs)
+    # Every other bit as well: one document in two, the dense path.
+    dense = mask | int("01" * (max(docs, default=0) // 2 + 1), 2)
+    assert iter_bits(dense) == [d for d in range(dense.bit_length()) if dense >> d & 1]

@@ -11,31 +11,33 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from operator import lshift, sub
 from typing import Any
 
 from absreader.core.search.format.schema import bitmap_positions
 from absreader.core.search.format.segments import SegmentData, ids_bitmap
 
-_NONZERO = re.compile(rb"[^\x00]+")
-_BITS = [tuple(i for i in range(8) if b >> i & 1) for b in range(256)]
-
 
 def iter_bits(mask: int) -> list[int]:
-    """The positions of the set bits of ``mask``, ascending."""
+    """The positions of the set bits of ``mask``, ascending.
+
+    The mask is written out in binary (one C call) and reversed so that
+    character ``d`` is document ``d``; a sparse mask's ones are found by a
+    regular expression (a C-level scan, one match object per document), a
+    dense one's by ``compress`` over a byte per document (no object per miss).
+    """
     if not mask:
         return []
-    data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-    out: list[int] = []
-    extend = out.extend
-    bits = _BITS
-    for run in _NONZERO.finditer(data):
-        base = run.start() << 3
-        for byte in run.group():
-            extend(base + b for b in bits[byte])
-            base += 8
-    return out
+    text = format(mask, "b")[::-1].encode("ascii")
+    if mask.bit_count() * _DENSE > len(text):
+        return list(compress(range(len(text)), text.translate(_TO_BYTE)))
+    return [match.start() for match in _ONE.finditer(text)]
+
+
+#: Above one set bit in this many, :func:`iter_bits` takes the dense path.
+_DENSE = 5
+_ONE = re.compile(b"1")
 
 
 def bits_of(docs: Iterable[int], doc_count: int) -> int:
