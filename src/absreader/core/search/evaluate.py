@@ -420,16 +420,21 @@ class SegmentSearch:
         picks: list[list[int]] = []
         firsts: list[list[int]] = []
         multi: list[bool] | None = None
+        keeps: list[list[int]] = []
         for j, st in enumerate(sts):
             tfs, term_firsts, _, _ = st.packed()
             keep = list(map(get, st.ids))
+            keeps.append(keep)
             if j == 0:
                 docs = list(compress(st.ids, keep))
-            picks.append(list(compress(range(len(keep)), keep)))
             firsts.append(list(compress(term_firsts, keep)))
             if tfs is not None:
                 several = list(map(gt, compress(tfs, keep), repeat(1)))
                 multi = several if multi is None else list(map(or_, multi, several))
+        if multi is not None and 2 * sum(multi) > len(docs):
+            # Mostly repeated words (``model``): first positions settle too few.
+            return bits_of(_phrase_bitmaps(sts, keeps, firsts, docs), self.n)
+        picks = [list(compress(range(len(keep)), keep)) for keep in keeps]
         chained: list[bool] | None = None
         for j in range(1, n):
             step = map(eq, map(minus, firsts[j], firsts[0]), repeat(j))
@@ -616,6 +621,26 @@ def _champions_of(st: SegTerm, lens: Any) -> list[int]:
     impact = [t / (t + 0.4 * lens[d] + 1) for d, t in zip(ids, tfs, strict=True)]
     best = heapq.nlargest(256, range(len(ids)), key=impact.__getitem__)
     return [ids[j] for j in best]
+
+
+def _phrase_bitmaps(
+    sts: list[SegTerm], keeps: list[list[int]], firsts: list[list[int]], docs: list[int]
+) -> list[int]:
+    """The ``docs`` holding the phrase, from every candidate's position bitmaps.
+
+    For word ``j`` of ``n``, ``bitmap << (first + n - 1 - j)`` puts every
+    occurrence that could start the phrase on the same bit; a document holds
+    the phrase when the AND over its words is not zero.
+    """
+    n = len(sts)
+    combined: Any = None
+    frombytes = int.from_bytes
+    for j, st in enumerate(sts):
+        _, _, bitmaps = st.positional()
+        shifts = map(add, firsts[j], repeat(n - 1 - j))
+        aligned = map(lshift, map(frombytes, compress(bitmaps, keeps[j]), repeat("little")), shifts)
+        combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
+    return list(compress(docs, combined))
 
 
 def _phrase_docs(docs: list[int], sts: list[SegTerm]) -> list[int]:
