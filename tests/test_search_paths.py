@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
 from absreader.core.search.format.prefixes import PREFIX_EXT, PrefixTerms
 from absreader.core.search.format.schema import term_for, words
+from absreader.core.search.format.terms import iter_bits
 from absreader.core.search.index import SearchIndex
 from test_index_support import sample_papers
 
@@ -41,11 +44,12 @@ def _terms(paper: Paper) -> list[str]:
     return _TERMS[paper.key]
 
 
-def _holding(papers: list[Paper], pair: tuple[str, str]) -> set[str]:
+def _holding(papers: list[Paper], pair: tuple[str, ...]) -> set[str]:
     out = set()
+    n = len(pair)
     for p in papers:
         terms = _terms(p)
-        if any(terms[i : i + 2] == list(pair) for i in range(len(terms) - 1)):
+        if any(terms[i : i + n] == list(pair) for i in range(len(terms) - n + 1)):
             out.add(p.key)
     return out
 
@@ -64,10 +68,13 @@ def test_phrases_per_document_and_in_bulk(
     if per_doc == 0:  # never per document, however few the candidates
         monkeypatch.setattr(index_eval, "PHRASE_DF_SHARE", 10**9)
     built.close()  # fresh snapshot: nothing cached from the other path
-    pairs = [("languag", "model"), ("larg", "languag"), ("neural", "network"), ("model", "the")]
+    pairs: list[tuple[str, ...]] = [("languag", "model"), ("larg", "languag"), ("neural", "network"), ("model", "the")]
+    # Three words, and a word repeated (its later occurrences, not its first, make the phrase).
+    pairs += [("larg", "languag", "model"), ("model", "model"), ("the", "model", "the")]
     for p in papers[:25]:
         terms = _terms(p)
         pairs += [tuple(terms[i : i + 2]) for i in range(0, len(terms) - 1, 29)]
+        pairs += [tuple(terms[i : i + 3]) for i in range(5, len(terms) - 2, 31)]
     for pair in dict.fromkeys(pairs):
         assert _keys(built, wq.Phrase("abstract", list(pair))) == _holding(papers, pair), pair
 
@@ -87,3 +94,14 @@ def test_prefix_sets_match_their_terms(built: SearchIndex, papers: list[Paper], 
         finally:
             for f in tmp_path.glob(f"*{PREFIX_EXT}"):
                 f.rename(folder / f.name)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=5000)))
+def test_bitmap_positions_sparse_and_dense(docs: set[int]) -> None:
+    """Both ways of listing a bitmap's documents (sparse: regex, dense: compress) list them all."""
+    mask = sum(1 << d for d in docs)
+    assert iter_bits(mask) == sorted(docs)
+    # Every other bit as well: one document in two, the dense path.
+    dense = mask | int("01" * (max(docs, default=0) // 2 + 1), 2)
+    assert iter_bits(dense) == [d for d in range(dense.bit_length()) if dense >> d & 1]

@@ -35,7 +35,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import and_, lshift
+from operator import add, and_, eq, gt, lshift, or_
+from operator import sub as minus
 from typing import Any
 
 from whoosh import query as wq
@@ -403,27 +404,61 @@ class SegmentSearch:
         return self._phrase_bulk(sts, candidates)
 
     def _phrase_bulk(self, sts: list[SegTerm], candidates: int) -> int:
-        """Exact phrases over many candidates with C-level maps over position bitmaps.
+        """Exact phrases over many candidates, settled mostly by first positions.
 
-        For word ``j`` of ``n``, ``bitmap << (first + n - 1 - j)`` puts every
-        occurrence that could start the phrase on the same bit; a document
-        holds the phrase when the AND over its words is not zero.
+        Every word's postings are cut to the candidates with C-level maps. A
+        candidate whose words' first positions follow each other holds the
+        phrase; one where every word occurs once and they do not, does not.
+        Only the rest (a word occurring several times) read position bitmaps:
+        for word ``j`` of ``n``, ``bitmap << (first + n - 1 - j)`` puts every
+        occurrence that could start the phrase on the same bit, and a
+        document holds the phrase when the AND over its words is not zero.
         """
         n = len(sts)
-        member = byte_per_doc(candidates, self.n)
-        docs: Any = None
-        combined: Any = None
-        frombytes = int.from_bytes
+        get = byte_per_doc(candidates, self.n).__getitem__
+        docs: list[int] = []
+        picks: list[list[int]] = []
+        firsts: list[list[int]] = []
+        multi: list[bool] | None = None
+        keeps: list[list[int]] = []
         for j, st in enumerate(sts):
-            ids, firsts, bitmaps = st.positional()
-            keep = list(map(member.__getitem__, ids))
-            if docs is None:
-                docs = list(compress(ids, keep))
-            # Position bitmaps made into numbers for the candidates only.
-            shifts = map(int.__add__, compress(firsts, keep), repeat(n - 1 - j))
-            aligned = map(lshift, map(frombytes, compress(bitmaps, keep), repeat("little")), shifts)
-            combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
-        return bits_of(list(compress(docs, combined)), self.n)
+            tfs, term_firsts, _, _ = st.packed()
+            keep = list(map(get, st.ids))
+            keeps.append(keep)
+            if j == 0:
+                docs = list(compress(st.ids, keep))
+            firsts.append(list(compress(term_firsts, keep)))
+            if tfs is not None:
+                several = list(map(gt, compress(tfs, keep), repeat(1)))
+                multi = several if multi is None else list(map(or_, multi, several))
+        if multi is not None and 2 * sum(multi) > len(docs):
+            # Mostly repeated words (``model``): first positions settle too few.
+            return bits_of(_phrase_bitmaps(sts, keeps, firsts, docs), self.n)
+        picks = [list(compress(range(len(keep)), keep)) for keep in keeps]
+        chained: list[bool] | None = None
+        for j in range(1, n):
+            step = map(eq, map(minus, firsts[j], firsts[0]), repeat(j))
+            chained = list(step) if chained is None else list(map(and_, chained, step))
+        assert chained is not None
+        found = list(compress(docs, chained))
+        if multi is not None:
+            # Undecided: the first positions do not chain and some word occurs again.
+            open_ = list(compress(range(len(docs)), map(gt, multi, chained)))
+            if open_:
+                combined: Any = None
+                frombytes = int.from_bytes
+                for j, st in enumerate(sts):
+                    _, _, blob, ends = st.packed()
+                    lens = st._packed_lens
+                    at = list(map(picks[j].__getitem__, open_))
+                    stop = list(map(ends.__getitem__, at))
+                    start = map(minus, stop, map(lens.__getitem__, at))
+                    maps = map(blob.__getitem__, map(slice, start, stop))
+                    shifts = map(add, map(firsts[j].__getitem__, open_), repeat(n - 1 - j))
+                    aligned = map(lshift, map(frombytes, maps, repeat("little")), shifts)
+                    combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
+                found.extend(compress(map(docs.__getitem__, open_), combined))
+        return bits_of(found, self.n)
 
     # -- ranking ------------------------------------------------------------------------
 
@@ -588,6 +623,26 @@ def _champions_of(st: SegTerm, lens: Any) -> list[int]:
     return [ids[j] for j in best]
 
 
+def _phrase_bitmaps(
+    sts: list[SegTerm], keeps: list[list[int]], firsts: list[list[int]], docs: list[int]
+) -> list[int]:
+    """The ``docs`` holding the phrase, from every candidate's position bitmaps.
+
+    For word ``j`` of ``n``, ``bitmap << (first + n - 1 - j)`` puts every
+    occurrence that could start the phrase on the same bit; a document holds
+    the phrase when the AND over its words is not zero.
+    """
+    n = len(sts)
+    combined: Any = None
+    frombytes = int.from_bytes
+    for j, st in enumerate(sts):
+        _, _, bitmaps = st.positional()
+        shifts = map(add, firsts[j], repeat(n - 1 - j))
+        aligned = map(lshift, map(frombytes, compress(bitmaps, keeps[j]), repeat("little")), shifts)
+        combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
+    return list(compress(docs, combined))
+
+
 def _phrase_docs(docs: list[int], sts: list[SegTerm]) -> list[int]:
     """The ``docs`` holding the words consecutively, from each word's position bitmap there.
 
@@ -595,14 +650,17 @@ def _phrase_docs(docs: list[int], sts: list[SegTerm]) -> list[int]:
     the occurrences of one phrase land on the same bit.
     """
     n = len(sts)
-    columns = [(st.positional(), n - 1 - j) for j, st in enumerate(sts)]
+    columns = []
+    for j, st in enumerate(sts):
+        _, firsts, _, _ = st.packed()
+        columns.append((st.ids, firsts, st.bitmap_at, n - 1 - j))
     frombytes = int.from_bytes
     found = []
     for doc in docs:
         acc = -1
-        for (ids, firsts, bitmaps), shift in columns:
+        for ids, firsts, bitmap_at, shift in columns:
             k = bisect_left(ids, doc)
-            acc &= frombytes(bitmaps[k], "little") << (firsts[k] + shift)
+            acc &= frombytes(bitmap_at(k), "little") << (firsts[k] + shift)
             if not acc:
                 break
         else:

@@ -284,6 +284,16 @@ class SegmentData:
             raise SegmentCorrupt(f"segment {self.segment.segment_id()}: postings cut short")
         return decode_blocks(raw, values)
 
+    def packed_postings(self, extent: tuple[int, int]) -> Packed:
+        """Decode a whole posting list with its positions packed (see :func:`decode_packed`)."""
+        offset, length = extent
+        if isinstance(length, tuple):
+            length = length[0]
+        raw = _pread(self._post, length, offset)
+        if len(raw) != length:
+            raise SegmentCorrupt(f"segment {self.segment.segment_id()}: postings cut short")
+        return decode_packed(raw)
+
 
 #: ``(ids, tfs or None when all 1, first positions, relative position bitmaps)``;
 #: the last two are None unless positions were asked for.
@@ -343,6 +353,79 @@ def decode_blocks(raw: bytes, want_positions: bool) -> Postings:
     except (zlib.error, TypeError, IndexError) as exc:
         raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
     return ids, tfs, firsts, bitmaps
+
+
+#: ``(ids, tfs or None when all 1, first positions, bitmaps back to back, their lengths)``.
+Packed = tuple[array, "array | None", array, bytes, array]
+
+
+def decode_packed(raw: bytes) -> Packed:
+    """Parse W3 posting blocks keeping the position bitmaps as one blob.
+
+    Splitting every posting's bitmap into its own ``bytes`` is most of the cost
+    of reading positions; a phrase needs the bitmaps of a few postings only
+    (most are settled by their first positions), so they stay packed and
+    posting ``k``'s bitmap is ``blob[end_k - lens[k]:end_k]``.
+    """
+    if raw[:4] != MAGIC:
+        raise SegmentCorrupt("posting list has no header")
+    f = io.BytesIO(raw)
+    f.seek(4)
+    ids = array("I")
+    tfs: array | None = None
+    firsts = array("H")
+    lens = array("H")
+    pieces: list[bytes] = []
+    load, loads = pickle.load, pickle.loads
+    try:
+        while True:
+            (size,) = _INT.unpack(f.read(4))
+            last = size < 0
+            size = abs(size)
+            start = f.tell()
+            info = load(f)
+            data = f.read(size - (f.tell() - start))
+            if info[3]:
+                data = zlib.decompress(data)
+            bids, bweights, bvalues = loads(data)
+            count = info[0]
+            if bweights is not None and tfs is None:
+                tfs = ONES * len(ids)
+            if tfs is not None:
+                if bweights is None:
+                    tfs.extend(ONES * count)
+                elif isinstance(bweights, float):
+                    tfs.extend(array("H", [int(bweights)]) * count)
+                else:
+                    tfs.extend(bweights)
+            ids.extend(accumulate(bids))
+            if isinstance(bvalues, PackedValues):
+                if _BIG_ENDIAN:
+                    block = array("H")
+                    block.frombytes(bvalues.firsts)
+                    block.byteswap()
+                    firsts.extend(block)
+                else:
+                    firsts.frombytes(bvalues.firsts)
+                if bvalues.lens is None:
+                    pieces.append(b"\x01" * count)
+                    lens.extend(ONES * count)
+                else:
+                    pieces.append(bvalues.blob)
+                    lens.extend(bvalues.lens)
+            elif bvalues is not None:
+                firsts.extend(int.from_bytes(v[:2], "little") for v in bvalues)
+                pieces.extend(v[2:] for v in bvalues)
+                lens.extend(len(v) - 2 for v in bvalues)
+            else:
+                raise SegmentCorrupt("posting list has no positions")
+            if last:
+                break
+    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, AttributeError) as exc:
+        raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
+    except (zlib.error, TypeError, IndexError, OverflowError) as exc:
+        raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
+    return ids, tfs, firsts, b"".join(pieces), lens
 
 
 def open_storage(folder: Path, create: bool = False) -> FileStorage:

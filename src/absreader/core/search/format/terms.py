@@ -11,31 +11,33 @@ from array import array
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable
-from itertools import repeat
-from operator import lshift
+from itertools import accumulate, compress, repeat
+from operator import lshift, sub
 from typing import Any
 
 from absreader.core.search.format.schema import bitmap_positions
 from absreader.core.search.format.segments import SegmentData, ids_bitmap
 
-_NONZERO = re.compile(rb"[^\x00]+")
-_BITS = [tuple(i for i in range(8) if b >> i & 1) for b in range(256)]
-
 
 def iter_bits(mask: int) -> list[int]:
-    """The positions of the set bits of ``mask``, ascending."""
+    """The positions of the set bits of ``mask``, ascending.
+
+    The mask is written out in binary (one C call) and reversed so that
+    character ``d`` is document ``d``; a sparse mask's ones are found by a
+    regular expression (a C-level scan, one match object per document), a
+    dense one's by ``compress`` over a byte per document (no object per miss).
+    """
     if not mask:
         return []
-    data = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
-    out: list[int] = []
-    extend = out.extend
-    bits = _BITS
-    for run in _NONZERO.finditer(data):
-        base = run.start() << 3
-        for byte in run.group():
-            extend(base + b for b in bits[byte])
-            base += 8
-    return out
+    text = format(mask, "b")[::-1].encode("ascii")
+    if mask.bit_count() * _DENSE > len(text):
+        return list(compress(range(len(text)), text.translate(_TO_BYTE)))
+    return [match.start() for match in _ONE.finditer(text)]
+
+
+#: Above one set bit in this many, :func:`iter_bits` takes the dense path.
+_DENSE = 5
+_ONE = re.compile(b"1")
 
 
 def bits_of(docs: Iterable[int], doc_count: int) -> int:
@@ -75,6 +77,8 @@ class SegTerm:
         "_firsts",
         "_bitmaps",
         "_aligned",
+        "_packed",
+        "_lens",
     )
 
     def __init__(self, seg: SegmentData, field: str, term: str, df: int, extent: Any) -> None:
@@ -91,6 +95,8 @@ class SegTerm:
         self._firsts: Any = None
         self._bitmaps: Any = None
         self._aligned: list[int] | None = None
+        self._packed: tuple[Any, Any, bytes, Any] | None = None
+        self._lens: Any = None
 
     def _decode(self, positions: bool = False) -> None:
         ids, tfs, firsts, bitmaps = self.seg.postings(self.extent, positions)
@@ -140,9 +146,36 @@ class SegTerm:
 
     def positional(self) -> tuple[Any, Any, Any]:
         """``(ids, first positions, relative position bitmaps)``, decoded on first use."""
-        if self._firsts is None:
-            self._decode(True)
+        if self._bitmaps is None:
+            _, firsts, blob, ends = self.packed()
+            lens = self._packed_lens
+            starts = map(sub, ends, lens)
+            self._bitmaps = list(map(blob.__getitem__, map(slice, starts, ends)))
         return self._ids, self._firsts, self._bitmaps
+
+    def packed(self) -> tuple[Any, Any, bytes, Any]:
+        """``(tfs, first positions, bitmaps back to back, their end offsets)``, decoded on first use.
+
+        Posting ``k``'s relative position bitmap is ``blob[ends[k] - lens[k]:ends[k]]``
+        (:meth:`bitmap_at`); nothing is split per posting until asked for.
+        """
+        if self._packed is None:
+            ids, tfs, firsts, blob, lens = self.seg.packed_postings(self.extent)
+            self._ids, self._tfs, self._firsts = ids, tfs, firsts
+            self._packed = (tfs, firsts, blob, array("I", accumulate(lens)))
+            self._lens = lens
+        return self._packed
+
+    @property
+    def _packed_lens(self) -> Any:
+        self.packed()
+        return self._lens
+
+    def bitmap_at(self, k: int) -> bytes:
+        """The relative position bitmap of posting ``k`` (by index in :attr:`ids`)."""
+        _, _, blob, ends = self.packed()
+        end = ends[k]
+        return blob[end - self._lens[k] : end]
 
     def positions_of(self, doc: int) -> list[int]:
         """Positions of the term in ``doc`` (empty when absent)."""
@@ -157,6 +190,10 @@ class SegTerm:
         cost = self.df
         if self._firsts is not None:
             cost += 2 * self.df
+        if self._packed is not None:
+            cost += len(self._packed[2]) // 6 + self.df
+        if self._bitmaps is not None:
+            cost += 8 * self.df
         if self._id_list is not None:
             cost += 6 * self.df
         if self._aligned is not None:
