@@ -12,7 +12,6 @@ Beside the W3 files each segment gets ``.absr`` (keys, exact field lengths),
 
 from __future__ import annotations
 
-import heapq
 import marshal
 import pickle
 import shutil
@@ -56,10 +55,10 @@ from absreader.core.search.format.segments import (
     SIGNATURES_EXT,
     B,
     bitmap_threshold,
-    ids_bitmap,
 )
 from absreader.core.search.format.signatures import SIGNATURE_FIELDS, DocFrequency, Signatures
 from absreader.core.search.format.spill import drain_pool, merge_runs, read_run, write_run
+from absreader.core.search.format.terms import bits_of
 
 _PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats bytes
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -249,7 +248,7 @@ class TermsWriter:
             self.signatures.add(field, term, ids, tfs)
         self.prefixes.add(field, term, ids)
         if len(ids) >= self.threshold:
-            bitmap = ids_bitmap(ids, self.doc_count)
+            bitmap = bits_of(ids, self.doc_count).to_bytes((self.doc_count >> 3) + 1, "little")
             champions = b""
             if doclens is not None:
                 champions = self._champions(ids, tfs, doclens, self.avg.get(field, 1.0))
@@ -267,14 +266,15 @@ class TermsWriter:
     def _champions(ids: array, tfs: array | None, doclens: Sequence[int], avg: float) -> bytes:
         k = K1 * B / avg
         k0 = K1 * (1 - B)
+        # sorted(...)[:CHAMPIONS] is what heapq.nsmallest/nlargest return (ties included),
+        # sorted in C instead of a Python loop over every posting.
         if tfs is None:
             # One occurrence everywhere: the shortest documents score best.
-            best = heapq.nsmallest(CHAMPIONS, ids, key=doclens.__getitem__)
+            best = sorted(ids, key=doclens.__getitem__)[:CHAMPIONS]
         else:
             impact = [t / (t + k0 + k * doclens[d]) for d, t in zip(ids, tfs, strict=True)]
-            best = [
-                ids[j] for j in heapq.nlargest(CHAMPIONS, range(len(ids)), key=impact.__getitem__)
-            ]
+            order = sorted(range(len(ids)), key=impact.__getitem__, reverse=True)[:CHAMPIONS]
+            best = list(map(ids.__getitem__, order))
         return array("I", best).tobytes()
 
     def close(self) -> None:
