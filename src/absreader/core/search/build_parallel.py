@@ -18,8 +18,9 @@ other places, with the same documents in the same order.
 
 Memory: each worker holds the postings of at most ``SEGMENT_SIZE`` papers
 while it reads, then streams its spilled runs into the segment's writer (about
-the peak of a one-process build's ``MERGE_CAP`` merge), so the whole build peaks at about ``workers`` times that;
-a worker exits after each run, so its memory goes back to the system.
+the peak of a one-process build's ``MERGE_CAP`` merge), so the whole build
+peaks at about ``workers`` times that; a worker exits after each run, so its
+memory goes back to the system.
 Stopping the build (closing the generator, Ctrl-C) terminates the workers at
 once; the caller removes the unfinished build folder.
 """
