@@ -18,9 +18,9 @@ other places, with the same documents in the same order.
 
 Memory: each worker holds the postings of at most ``SEGMENT_SIZE`` papers
 while it reads, then streams its spilled runs into the segment's writer (about
-the peak of a one-process build's ``MERGE_CAP`` merge), so the whole build
-peaks at about ``workers`` times that; a worker exits after each run, so its
-memory goes back to the system.
+the peak of a one-process build's ``MERGE_CAP`` merge). Only one worker at
+a time writes its segment, so two runs ending together do not peak together;
+a worker exits after each run, so its memory goes back to the system.
 Stopping the build (closing the generator, Ctrl-C) terminates the workers at
 once; the caller removes the unfinished build folder.
 """
@@ -45,6 +45,7 @@ WORKERS_ENV = "ABSREADER_INDEX_WORKERS"
 MAX_WORKERS = 2
 
 _progress: Any = None  # the parent's shared counter of papers analysed, in a worker
+_finishing: Any = None  # held by the worker writing its segment (its memory peak), in a worker
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,13 @@ def build_runs(
     """
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may run threads
     counter = ctx.Value("q", 0)
+    # One worker at a time writes its segment (a worker's memory peak); the others keep
+    # reading and spilling meanwhile, so the peaks of runs that end together do not add up.
+    finishing = ctx.Lock()
     pool = ctx.Pool(
         min(plan.workers, len(plan.runs)),
         initializer=_init_worker,
-        initargs=(counter,),
+        initargs=(counter, finishing),
         maxtasksperchild=1,
     )
     segments: dict[int, Any] = {}
@@ -182,9 +186,10 @@ def _adopt(folder: Path, number: int, segment: Any) -> None:
     shutil.rmtree(private, ignore_errors=True)
 
 
-def _init_worker(counter: Any) -> None:
-    global _progress
+def _init_worker(counter: Any, finishing: Any = None) -> None:
+    global _progress, _finishing
     _progress = counter
+    _finishing = finishing
     # Ctrl-C reaches the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -230,7 +235,11 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     finally:
         library.close()
     _count(unreported)
-    final = builder.finish()
+    if _finishing is not None:
+        with _finishing:
+            final = builder.finish()
+    else:
+        final = builder.finish()
     if final is None:
         shutil.rmtree(private, ignore_errors=True)
         return run.number, None, counts, done
