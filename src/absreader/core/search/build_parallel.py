@@ -1,20 +1,25 @@
 """A full index build on several cores: worker processes each index a run of the library.
 
 A one-process build analyses every paper, writes segments of ``SEGMENT_SIZE``
-papers and finally merges them in runs of at most ``MERGE_CAP``, each merged
-segment getting its "more like this" signatures. The same work splits cleanly
+papers (each searchable as soon as it is committed) and finally merges them
+in runs of at most ``MERGE_CAP``, each merged segment getting its "more like
+this" signatures. The same work splits cleanly
 by run: here the library is cut by row id into a first run of
 ``FIRST_SEGMENT`` papers (searchable within seconds, as in a one-process
 build) and then runs of ``MERGE_CAP`` papers. Each run is indexed by a
 spawned worker that reads its papers from the library itself (no papers go
-through a pipe), writes segments into a private folder inside the build and
-merges them into one; the parent moves that segment into the build, commits
+through a pipe) and writes one segment into a private folder inside the build,
+spilling its postings to disk every ``SEGMENT_SIZE`` papers instead of writing
+and merging small segments (``format/spill.py``: every posting is encoded
+once); the parent moves that segment into the build, commits
 it (searches of a partial build see it) and adds the run's word counts to the
 vocabulary. The index gets as many segments as a one-process build, cut at
 other places, with the same documents in the same order.
 
-Memory: each worker holds at most one ``MERGE_CAP`` merge (the peak of a
-one-process build), so the whole build peaks at about ``workers`` times that;
+Memory: each worker holds the postings of at most ``SEGMENT_SIZE`` papers
+while it reads, then streams its spilled runs into the segment's writer (about
+the peak of a one-process build's ``MERGE_CAP`` merge). Only one worker at
+a time writes its segment, so two runs ending together do not peak together;
 a worker exits after each run, so its memory goes back to the system.
 Stopping the build (closing the generator, Ctrl-C) terminates the workers at
 once; the caller removes the unfinished build folder.
@@ -40,6 +45,7 @@ WORKERS_ENV = "ABSREADER_INDEX_WORKERS"
 MAX_WORKERS = 2
 
 _progress: Any = None  # the parent's shared counter of papers analysed, in a worker
+_finishing: Any = None  # held by the worker writing its segment (its memory peak), in a worker
 
 
 @dataclass(frozen=True)
@@ -120,10 +126,13 @@ def build_runs(
     """
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may run threads
     counter = ctx.Value("q", 0)
+    # One worker at a time writes its segment (a worker's memory peak); the others keep
+    # reading and spilling meanwhile, so the peaks of runs that end together do not add up.
+    finishing = ctx.Lock()
     pool = ctx.Pool(
         min(plan.workers, len(plan.runs)),
         initializer=_init_worker,
-        initargs=(counter,),
+        initargs=(counter, finishing),
         maxtasksperchild=1,
     )
     segments: dict[int, Any] = {}
@@ -177,9 +186,10 @@ def _adopt(folder: Path, number: int, segment: Any) -> None:
     shutil.rmtree(private, ignore_errors=True)
 
 
-def _init_worker(counter: Any) -> None:
-    global _progress
+def _init_worker(counter: Any, finishing: Any = None) -> None:
+    global _progress, _finishing
     _progress = counter
+    _finishing = finishing
     # Ctrl-C reaches the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -193,7 +203,6 @@ def _count(papers: int) -> None:
 def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> tuple:
     """In a worker: index one run into one segment; move its files into ``folder``."""
     from absreader.core.library import Library
-    from absreader.core.search.format.merge import merge_segments
     from absreader.core.search.format.schema import SCHEMA, analyse
     from absreader.core.search.format.segments import open_storage
     from absreader.core.search.format.write import SegmentBuilder
@@ -203,12 +212,11 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     shutil.rmtree(private, ignore_errors=True)
     private.mkdir()
     storage = open_storage(private, create=True)
-    # A run that fits one segment gets its signatures at once; otherwise the merge
-    # computes them (as a one-process build's final merge does).
-    alone = run.papers <= segment_size
     counts: Counter[str] = Counter()
-    parts: list[Any] = []
-    builder = SegmentBuilder(storage, SCHEMA, None, signatures=alone)
+    # One segment for the whole run, its postings spilled to disk every segment_size
+    # papers (see format/spill.py): each posting is W3-encoded once, and the memory
+    # held is that of segment_size papers plus the final write.
+    builder = SegmentBuilder(storage, SCHEMA, None, signatures=True, spill_every=segment_size)
     done = unreported = 0
     library = Library.open(Path(library_file), create=False)
     try:
@@ -221,21 +229,20 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
             if unreported >= 500:
                 _count(unreported)
                 unreported = 0
-            if len(builder) >= segment_size:
-                segment = builder.finish()
-                if segment is not None:
-                    parts.append(segment)
-                builder = SegmentBuilder(storage, SCHEMA, None, signatures=False)
-        segment = builder.finish()
-        if segment is not None:
-            parts.append(segment)
+    except BaseException:
+        builder.cancel()
+        raise
     finally:
         library.close()
     _count(unreported)
-    if not parts:
+    if _finishing is not None:
+        with _finishing:
+            final = builder.finish()
+    else:
+        final = builder.finish()
+    if final is None:
         shutil.rmtree(private, ignore_errors=True)
         return run.number, None, counts, done
-    final = parts[0] if len(parts) == 1 and alone else merge_segments(storage, SCHEMA, parts)
     # The files stay in the private folder: the parent moves them into the build just
     # before it commits them. (Moved here, a commit of another run's segment meanwhile
     # would delete them as files no generation needs.)

@@ -12,9 +12,9 @@ Beside the W3 files each segment gets ``.absr`` (keys, exact field lengths),
 
 from __future__ import annotations
 
-import heapq
 import marshal
 import pickle
+import shutil
 import struct
 import sys
 from array import array
@@ -55,9 +55,10 @@ from absreader.core.search.format.segments import (
     SIGNATURES_EXT,
     B,
     bitmap_threshold,
-    ids_bitmap,
 )
 from absreader.core.search.format.signatures import SIGNATURE_FIELDS, DocFrequency, Signatures
+from absreader.core.search.format.spill import drain_pool, merge_runs, read_run, write_run
+from absreader.core.search.format.terms import bits_of
 
 _PICKLE = pickle.HIGHEST_PROTOCOL  # W3 readers unpickle any protocol; 2 bloats bytes
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -247,7 +248,7 @@ class TermsWriter:
             self.signatures.add(field, term, ids, tfs)
         self.prefixes.add(field, term, ids)
         if len(ids) >= self.threshold:
-            bitmap = ids_bitmap(ids, self.doc_count)
+            bitmap = bits_of(ids, self.doc_count).to_bytes((self.doc_count >> 3) + 1, "little")
             champions = b""
             if doclens is not None:
                 champions = self._champions(ids, tfs, doclens, self.avg.get(field, 1.0))
@@ -265,14 +266,15 @@ class TermsWriter:
     def _champions(ids: array, tfs: array | None, doclens: Sequence[int], avg: float) -> bytes:
         k = K1 * B / avg
         k0 = K1 * (1 - B)
+        # sorted(...)[:CHAMPIONS] is what heapq.nsmallest/nlargest return (ties included),
+        # sorted in C instead of a Python loop over every posting.
         if tfs is None:
             # One occurrence everywhere: the shortest documents score best.
-            best = heapq.nsmallest(CHAMPIONS, ids, key=doclens.__getitem__)
+            best = sorted(ids, key=doclens.__getitem__)[:CHAMPIONS]
         else:
             impact = [t / (t + k0 + k * doclens[d]) for d, t in zip(ids, tfs, strict=True)]
-            best = [
-                ids[j] for j in heapq.nlargest(CHAMPIONS, range(len(ids)), key=impact.__getitem__)
-            ]
+            order = sorted(range(len(ids)), key=impact.__getitem__, reverse=True)[:CHAMPIONS]
+            best = list(map(ids.__getitem__, order))
         return array("I", best).tobytes()
 
     def close(self) -> None:
@@ -305,17 +307,26 @@ class SegmentBuilder:
         schema: Schema,
         df_of: DocFrequency | None = None,
         signatures: bool = True,
+        spill_every: int | None = None,
     ) -> None:
         self.storage = storage
         self.schema = schema
         self.df_of = df_of
+        #: Write the pool to a run file every this many papers (bounded memory; see spill.py).
+        self.spill_every = spill_every
+        self._runs: list[Path] = []
+        self._since_spill = 0
         #: False while building: the final merge computes "more like this" signatures.
         self.signatures = signatures
         self.segment = CODEC.new_segment(storage, INDEX_NAME)
         self._perdoc = CODEC.per_document_writer(storage, self.segment)
-        # term -> (doc ids, term frequencies, encoded positions); keywords: ids only
-        self._pool: dict[str, dict[str, Any]] = {f: {} for f in TEXT_FIELDS}
+        # Text fields: term -> one array of pairs (doc, tf << 16 | first position), and
+        # term -> the position bitmaps of its postings with tf > 1 (the rest are ONE).
+        # Keywords: term -> doc ids. One array a term, not four objects: a build's
+        # pool holds hundreds of thousands of terms and tens of millions of postings.
+        self._pool: dict[str, dict[str, array]] = {f: {} for f in TEXT_FIELDS}
         self._pool.update({f: {} for f in KEYWORD_FIELDS})
+        self._maps: dict[str, dict[str, list[bytes]]] = {f: {} for f in TEXT_FIELDS}
         self._lens = {f: array("I") for f in TEXT_FIELDS}
         self._keys: list[str] = []
         self.postings = 0
@@ -339,21 +350,24 @@ class SegmentBuilder:
                 continue
             pool = self._pool[field]
             get = pool.get
+            maps = self._maps[field]
             for term, plist in terms.items():
                 post = get(term)
                 if post is None:
-                    post = pool[term] = (array("I"), array("H"), array("H"), [])
-                post[0].append(docnum)
+                    post = pool[term] = array("I")
                 if len(plist) == 1:  # most postings: no bitmap to build
                     first = plist[0]
-                    post[1].append(1)
-                    post[2].append(first if first < MAX_POSITION else MAX_POSITION)
-                    post[3].append(ONE)
+                    post.append(docnum)
+                    post.append(_TF1 | (first if first < MAX_POSITION else MAX_POSITION))
                 else:
                     first, bitmap = position_bitmap(plist)
-                    post[1].append(min(len(plist), 0xFFFF))
-                    post[2].append(first)
-                    post[3].append(bitmap)
+                    post.append(docnum)
+                    post.append(min(len(plist), 0xFFFF) << 16 | first)
+                    held = maps.get(term)
+                    if held is None:
+                        maps[term] = [bitmap]
+                    else:
+                        held.append(bitmap)
             count += len(terms)
             perdoc.add_field(field, schema[field], None, length)
         for field, terms in doc.keywords.items():
@@ -367,6 +381,22 @@ class SegmentBuilder:
         perdoc.add_field("key", schema["key"], doc.key, 0)
         perdoc.finish_doc()
         self.postings += count
+        if self.spill_every is not None:
+            self._since_spill += 1
+            if self._since_spill >= self.spill_every:
+                self._spill()
+
+    def _spill_dir(self) -> Path:
+        return Path(self.storage.folder) / f"{self.segment.segment_id()}.spill.tmp"
+
+    def _spill(self) -> None:
+        """Write the pool so far to a run file and empty it."""
+        folder = self._spill_dir()
+        folder.mkdir(exist_ok=True)
+        path = folder / f"run{len(self._runs):04d}"
+        write_run(path, drain_pool(self._pool, self._maps))
+        self._runs.append(path)
+        self._since_spill = 0
 
     def finish(self) -> W3Segment | None:
         """Write the segment's files; return the segment (None if no documents)."""
@@ -380,18 +410,26 @@ class SegmentBuilder:
         writer = TermsWriter(
             self.storage, segment, len(self._keys), self._lens, self.df_of, self.signatures
         )
-        for fieldname in sorted(f for f, terms in self._pool.items() if terms):
-            terms = self._pool[fieldname]
-            for term in sorted(terms):
-                post = terms[term]
-                if isinstance(post, array):
-                    writer.add(fieldname, term, post)
-                else:
-                    writer.add(fieldname, term, *post)
+        # Terms in (field, term) order; each leaves the pool as it is written.
+        entries = drain_pool(self._pool, self._maps)
+        if self._runs:
+            entries = merge_runs([*(read_run(p) for p in self._runs), entries])
+        for fieldname, term, post, maps in entries:
+            if fieldname in KEYWORD_FIELDS:
+                writer.add(fieldname, term, post)
+            else:
+                writer.add(fieldname, term, *_unpack(post, maps))
         writer.close()
         write_sidecar(self.storage, segment, self._keys, self._lens)
         self._pool.clear()
+        self._maps.clear()
+        self._drop_runs()
         return segment
+
+    def _drop_runs(self) -> None:
+        if self._runs:
+            shutil.rmtree(self._spill_dir(), ignore_errors=True)
+            self._runs = []
 
     def cancel(self) -> None:
         """Drop the documents added so far (files already written are left for cleanup)."""
@@ -399,6 +437,26 @@ class SegmentBuilder:
             self._perdoc.close()
         cleanup_temp(self.storage)
         self._pool.clear()
+        self._maps.clear()
+        self._drop_runs()
+
+
+_TF1 = 1 << 16
+_TF_OF = (16).__rrshift__  # packed >> 16: the term frequency
+_FIRST_OF = (0xFFFF).__and__  # packed & 0xFFFF: the first position
+
+
+def _unpack(post: array, maps: list[bytes] | None) -> tuple[array, array, array, list[bytes]]:
+    """A text term's pool entry as ``(ids, tfs, first positions, bitmaps)`` for ``TermsWriter``."""
+    packed = post[1::2]
+    tfs = array("H", map(_TF_OF, packed))
+    firsts = array("H", map(_FIRST_OF, packed))
+    if maps is None:
+        bitmaps = [ONE] * len(tfs)
+    else:
+        more = iter(maps).__next__
+        bitmaps = [ONE if tf == 1 else more() for tf in tfs]
+    return post[0::2], tfs, firsts, bitmaps
 
 
 def cleanup_temp(storage: FileStorage) -> None:
