@@ -43,6 +43,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
+from absreader.core.search import bounds
 from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
@@ -65,6 +66,8 @@ _CACHE_POSTINGS = 6_000_000
 _CACHE_TERMS = 4096
 #: Documents looked at a time when walking a length order.
 _WALK_CHUNK = 4096
+#: Segments after the first that fill the page score only what can still enter it.
+SHARED_FLOOR = True
 #: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
 _PREFIX_CACHE = 256
 _PREFIX_BITS = 400_000_000
@@ -178,8 +181,8 @@ class Snapshot:
             cache.move_to_end(key)
             return cache[key]
         seg = self.segments[i]
-        stats = seg.term_stats(field, term)
-        st = SegTerm(seg, field, term, stats[0], stats[1]) if stats else None
+        stats = seg.term_record(field, term)
+        st = SegTerm(seg, field, term, *stats) if stats else None
         cache[key] = st
         if len(cache) > _CACHE_TERMS + 256 or len(cache) % 256 == 0:
             self._trim()
@@ -469,6 +472,7 @@ class SegmentSearch:
         k: int,
         ranking: Ranking = WHOOSH,
         tree: wq.Query | None = None,
+        floor: float | None = None,
     ) -> list[tuple[float, int]]:
         """The best ``k`` documents of ``mask`` as ``(score, local docnum)``.
 
@@ -476,6 +480,11 @@ class SegmentSearch:
         and summing would count a term of a branch the document does not match
         (``a OR (b AND c)``, phrases under ``OR``), the tree is
         scored branch by branch instead, as Whoosh does.
+
+        ``floor`` (the ``k``-th score of the segments searched before) lets
+        documents that certainly score under it go unscored and unlisted
+        (:mod:`absreader.core.search.bounds`); every document that could
+        score at least ``floor`` is ranked as without it.
         """
         if not mask or k <= 0:
             return []
@@ -486,19 +495,60 @@ class SegmentSearch:
             if st is not None and field in TEXT_FIELDS and boost:
                 c = self.snap.idf(field, text, ranking) * boost * (ranking.k1 + 1)
                 terms.append((st, c, self.seg.lens.get(field)))
+        by_tree = tree is not None and not flat_scoring(tree)
+        keep: int | None = None
+        if floor is not None and floor > 0:
+            bounded = self._bounds(terms, tree if by_tree else None)
+            if bounded is not None:
+                total, needed = bounds.essential(bounded, floor)
+                if bounds.below(total, floor):
+                    return []
+                if needed is not None:
+                    keep = 0
+                    for st in needed:
+                        keep |= st.mask
         count = mask.bit_count()
         if count <= max(EXACT_LIMIT, k) or not terms:
-            docs = iter_bits(mask)
+            docs = iter_bits(mask if keep is None else mask & keep)
             if not terms:
                 return [(0.0, d) for d in docs[:k]]
         else:
             docs = self._candidates(mask, terms, k)
-        if tree is not None and not flat_scoring(tree):
+            if keep is not None:
+                member = (keep & mask).to_bytes((self.n >> 3) + 1, "little")
+                docs = [d for d in docs if member[d >> 3] >> (d & 7) & 1]
+        if not docs:
+            return []
+        if by_tree:
+            assert tree is not None
             scores = self._tree_scores(tree, docs, {})
         else:
             scores = self._scores(docs, terms)
         scored = zip(scores, docs, strict=True)
         return heapq.nsmallest(k, scored, key=lambda sd: (-sd[0], sd[1]))
+
+    def _bounds(
+        self, terms: list[tuple[SegTerm, float, Any]], tree: wq.Query | None
+    ) -> bounds.Bounded | None:
+        """Each scoring term with its best possible contribution here (None: no bound holds)."""
+        ranking = self.ranking
+        avg = self.snap.avg_length
+        if tree is None:
+            return [
+                (st, bounds.term_bound(st, c, ranking.k1, ranking.b, avg.get(st.field, 1.0)))
+                for st, c, _ in terms
+            ]
+        weights = bounds.tree_weights(tree)
+        if weights is None:
+            return None
+        out: bounds.Bounded = []
+        for (field, text), weight in weights.items():
+            st = self.term(field, text)
+            if st is None:
+                continue
+            c = self.snap.idf(field, text, ranking) * weight * (ranking.k1 + 1)
+            out.append((st, bounds.term_bound(st, c, ranking.k1, ranking.b, avg.get(field, 1.0))))
+        return out
 
     def _term_scores(self, field: str, text: str, boost: float, docs: list[int]) -> list[float]:
         st = self.term(field, text)
@@ -776,7 +826,9 @@ def search_tiers(
         tree = tiers[-1]
     totals = [0] * len(tiers)
     best: list[list[tuple[float, int]]] = [[] for _ in tiers]
-    for i, base in enumerate(snapshot.bases):
+    floors: list[float | None] = [None] * len(tiers)
+    for i in visiting_order(snapshot):
+        base = snapshot.bases[i]
         seg_search = SegmentSearch(snapshot, i)
         allowed = snapshot.live_mask(i)
         if restrict is not None:
@@ -792,10 +844,31 @@ def search_tiers(
                 continue
             taken |= mask
             totals[t] += mask.bit_count()
-            for score, doc in seg_search.top(mask, scoring, k, ranking, tree):
-                best[t].append((score, doc + base))
+            found = seg_search.top(mask, scoring, k, ranking, tree, floors[t])
+            if not found:
+                continue
+            tier = best[t]
+            tier.extend((score, doc + base) for score, doc in found)
+            if len(tier) >= k and SHARED_FLOOR:
+                tier.sort(key=_rank_key)
+                del tier[k:]
+                floors[t] = tier[-1][0]
     out = []
     for tier in best:
-        tier.sort(key=lambda sd: (-sd[0], sd[1]))
+        tier.sort(key=_rank_key)
         out.append([(doc, score) for score, doc in tier[:k]])
     return totals, out
+
+
+def _rank_key(sd: tuple[float, int]) -> tuple[float, int]:
+    return -sd[0], sd[1]
+
+
+def visiting_order(snapshot: Snapshot) -> list[int]:
+    """The order segments are searched in: largest first, whose best fills the page highest.
+
+    The ``k``-th score of the segments searched so far is the floor later
+    segments must reach, so the higher it starts the less they score.
+    """
+    sizes = [seg.doc_count_all - len(seg.deleted) for seg in snapshot.segments]
+    return sorted(range(len(sizes)), key=lambda i: -sizes[i])

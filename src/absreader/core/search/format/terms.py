@@ -79,14 +79,29 @@ class SegTerm:
         "_aligned",
         "_packed",
         "_lens",
+        "max_tf",
+        "min_length",
     )
 
-    def __init__(self, seg: SegmentData, field: str, term: str, df: int, extent: Any) -> None:
+    def __init__(
+        self,
+        seg: SegmentData,
+        field: str,
+        term: str,
+        df: int,
+        extent: Any,
+        max_tf: float = 0.0,
+        min_length: int = 0,
+    ) -> None:
         self.seg = seg
         self.field = field
         self.term = term
         self.df = df
         self.extent = extent
+        #: The highest term frequency and the shortest (quantised) field length among
+        #: the documents holding the term; ``max_tf`` 0 when unknown.
+        self.max_tf = max_tf
+        self.min_length = min_length
         self._ids: Any = None
         self._tfs: Any = None
         self._mask: int | None = None
