@@ -173,3 +173,41 @@ def test_ties_go_to_the_lower_document_whatever_the_visiting_order(
     assert [d for d, _ in top] == sorted(everyone)[:6]
     assert [snap.key_of(d) for d, _ in top] == [f"p{i:02d}" for i in range(6)]
     index.close()
+
+
+@pytest.mark.parametrize("k", [1, 5, 30, 400])
+def test_pooled_tiers_fill_the_same_page(
+    small_segments: SearchIndex, papers: list[Paper], monkeypatch: pytest.MonkeyPatch, k: int
+) -> None:
+    """"All the words" then "some of them": ranking the second tier only as deep as the
+    first leaves room for gives the page the reader shows, and skips it when the first fills it."""
+    snap = small_segments._open()
+    builder = _builder(papers)
+    ranked_tiers: list[int] = []
+    original = index_eval.SegmentSearch.top
+
+    def counting(self: index_eval.SegmentSearch, mask: int, *args: object, **kwargs: object) -> list:
+        ranked_tiers.append(mask)
+        return original(self, mask, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index_eval.SegmentSearch, "top", counting)
+    relaxed = 0
+    texts = ["neural network", "large language model", "graph learning", "model data", "network tra"]
+    for text, as_you_type in [(t, a) for t in texts for a in (False, True)]:
+        tiers = _tiers(builder, text, as_you_type)
+        if len(tiers) < 2:
+            continue
+        relaxed += 1
+        pages = {}
+        calls = {}
+        for pooled in (False, True):
+            ranked_tiers.clear()
+            totals, tops = index_eval.search_tiers(snap, tiers, k, ranking=DEFAULT_RANKING, pooled=pooled)
+            pages[pooled] = (totals, tops[0] + tops[1][: max(0, k - len(tops[0]))])
+            calls[pooled] = len(ranked_tiers)
+        assert pages[True] == pages[False], (text, k)
+        totals = pages[True][0]
+        assert len(pages[True][1]) == min(k, sum(totals))
+        if totals[0] >= k:
+            assert calls[True] < calls[False], text  # the second tier was not ranked
+    assert relaxed >= 3

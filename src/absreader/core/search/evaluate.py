@@ -814,19 +814,25 @@ def search_tiers(
     exclude: int | None = None,
     ranking: Ranking = WHOOSH,
     scoring: list[ScoringTerm] | None = None,
+    pooled: bool = False,
 ) -> tuple[list[int], list[list[tuple[int, float]]]]:
     """Matches of each tier that no earlier tier matched: their counts and best ``k`` each.
 
     Every tier is ranked with the same ``scoring`` terms (by default those of
-    the last tier, the widest), so scores compare across tiers.
+    the last tier, the widest), so scores compare across tiers. ``pooled``:
+    the tiers fill one list of ``k`` (tier after tier), so a tier is ranked
+    only as deep as the earlier tiers' totals leave room for, and not at all
+    when they fill it (the counts are always exact). Segments are searched
+    largest first and each tier's ``k``-th score so far is the floor later
+    segments must reach (see :meth:`SegmentSearch.top`).
     """
     tree = None
     if scoring is None:
         scoring = scoring_terms(tiers[-1])
         tree = tiers[-1]
     totals = [0] * len(tiers)
-    best: list[list[tuple[float, int]]] = [[] for _ in tiers]
-    floors: list[float | None] = [None] * len(tiers)
+    # Counting first (bitmaps only), so the ranking knows how deep each tier must go.
+    visits: list[tuple[int, SegmentSearch, list[int]]] = []
     for i in visiting_order(snapshot):
         base = snapshot.bases[i]
         seg_search = SegmentSearch(snapshot, i)
@@ -836,27 +842,32 @@ def search_tiers(
         if exclude is not None and base <= exclude < base + seg_search.n:
             allowed &= ~(1 << (exclude - base))
         taken = 0
+        masks = [0] * len(tiers)
         for t, q in enumerate(tiers):
             if not allowed:
                 break
             mask = seg_search.mask(q) & allowed & ~taken
-            if not mask:
-                continue
             taken |= mask
             totals[t] += mask.bit_count()
-            found = seg_search.top(mask, scoring, k, ranking, tree, floors[t])
-            if not found:
-                continue
-            tier = best[t]
-            tier.extend((score, doc + base) for score, doc in found)
-            if len(tier) >= k and SHARED_FLOOR:
-                tier.sort(key=_rank_key)
-                del tier[k:]
-                floors[t] = tier[-1][0]
+            masks[t] = mask
+        visits.append((base, seg_search, masks))
     out = []
-    for tier in best:
+    for t in range(len(tiers)):
+        need = max(0, k - sum(totals[:t])) if pooled else k
+        tier: list[tuple[float, int]] = []
+        floor: float | None = None
+        for base, seg_search, masks in visits if need else ():
+            if not masks[t]:
+                continue
+            # Ranked to ``k`` as always (its candidates depend on it), then cut.
+            found = seg_search.top(masks[t], scoring, k, ranking, tree, floor)[:need]
+            tier.extend((score, doc + base) for score, doc in found)
+            if len(tier) >= need and found and SHARED_FLOOR:
+                tier.sort(key=_rank_key)
+                del tier[need:]
+                floor = tier[-1][0]
         tier.sort(key=_rank_key)
-        out.append([(doc, score) for score, doc in tier[:k]])
+        out.append([(doc, score) for score, doc in tier[:need]])
     return totals, out
 
 
