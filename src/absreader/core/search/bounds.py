@@ -21,8 +21,6 @@ and equal scores are kept, since ties go to the lower document number).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from whoosh import query as wq
 
 from absreader.core.search.format.schema import TEXT_FIELDS
@@ -30,6 +28,9 @@ from absreader.core.search.format.terms import SegTerm
 
 #: Relative slack on every comparison with the floor (float sums in another order).
 MARGIN = 1e-9
+
+#: ... and absolute slack, for floors near zero.
+_ABSOLUTE = 1e-12
 
 #: ``(term, its best possible contribution in the segment)``.
 Bounded = list[tuple[SegTerm, float]]
@@ -88,7 +89,7 @@ def tree_weights(q: wq.Query) -> dict[tuple[str, str], float] | None:
 
 def below(bound: float, floor: float) -> bool:
     """Whether a score of at most ``bound`` certainly stays under ``floor``."""
-    return bound * (1 + MARGIN) + MARGIN * 1e-6 < floor
+    return bound * (1 + MARGIN) + _ABSOLUTE < floor
 
 
 def essential(bounded: Bounded, floor: float) -> tuple[float, list[SegTerm] | None]:
@@ -111,10 +112,3 @@ def essential(bounded: Bounded, floor: float) -> tuple[float, list[SegTerm] | No
         return total, None
     return total, [st for st, _ in order[cut:]]
 
-
-def essential_mask(terms: list[SegTerm], mask_of: Callable[[SegTerm], int]) -> int:
-    """The documents holding at least one of ``terms``."""
-    out = 0
-    for st in terms:
-        out |= mask_of(st)
-    return out

@@ -18,6 +18,10 @@ and ranking are split:
   matching abstracts, and the shortest matching titles that contain a query
   word. The total is always exact; only the order of very large result sets
   is approximate, and only beyond their best documents.
+* **Across segments** the largest is searched first and the ``k``-th score so
+  far is a floor: later segments score only documents whose BM25 upper bound
+  (:mod:`absreader.core.search.bounds`) can reach it, which ranks exactly
+  what scoring them all would.
 
 The query tree is made of ordinary Whoosh query objects (``Term``, ``Phrase``,
 ``And``, ``Or``, ``Not``, ``AndNot``, ``AndMaybe``, ``Every``, ``NullQuery``),
