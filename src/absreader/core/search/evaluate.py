@@ -628,9 +628,12 @@ class SegmentSearch:
         found: set[int] = set()
         used = min(256, max(64, 768 // len(terms)))
         for st, _, lens in terms:
-            champions = self.seg.champions(st.field, st.term)
-            if champions is None:
-                champions = _champions_of(st, lens)
+            champions = st.champions
+            if champions is None:  # kept with the term: the next keystroke needs them again
+                champions = self.seg.champions(st.field, st.term)
+                if champions is None:
+                    champions = _champions_of(st, lens)
+                st.champions = champions
             found.update(d for d in champions[:used] if inside(d))
         found.update(self._shortest("abstract", mask, want))
         title_mask = 0

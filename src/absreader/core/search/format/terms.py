@@ -81,6 +81,7 @@ class SegTerm:
         "_lens",
         "max_tf",
         "min_length",
+        "champions",
     )
 
     def __init__(
@@ -102,6 +103,8 @@ class SegTerm:
         #: the documents holding the term; ``max_tf`` 0 when unknown.
         self.max_tf = max_tf
         self.min_length = min_length
+        #: The term's best documents here (stored or computed), once a search needed them.
+        self.champions: Any = None
         self._ids: Any = None
         self._tfs: Any = None
         self._mask: int | None = None
@@ -213,4 +216,6 @@ class SegTerm:
             cost += 6 * self.df
         if self._aligned is not None:
             cost += 8 * self.df
+        if self.champions is not None:
+            cost += len(self.champions)
         return cost
