@@ -18,6 +18,10 @@ and ranking are split:
   matching abstracts, and the shortest matching titles that contain a query
   word. The total is always exact; only the order of very large result sets
   is approximate, and only beyond their best documents.
+* **Across segments** the largest is searched first and the ``k``-th score so
+  far is a floor: later segments score only documents whose BM25 upper bound
+  (:mod:`absreader.core.search.bounds`) can reach it, which ranks exactly
+  what scoring them all would.
 
 The query tree is made of ordinary Whoosh query objects (``Term``, ``Phrase``,
 ``And``, ``Or``, ``Not``, ``AndNot``, ``AndMaybe``, ``Every``, ``NullQuery``),
@@ -43,6 +47,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
+from absreader.core.search import bounds
 from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
@@ -65,6 +70,8 @@ _CACHE_POSTINGS = 6_000_000
 _CACHE_TERMS = 4096
 #: Documents looked at a time when walking a length order.
 _WALK_CHUNK = 4096
+#: Segments after the first that fill the page score only what can still enter it.
+SHARED_FLOOR = True
 #: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
 _PREFIX_CACHE = 256
 _PREFIX_BITS = 400_000_000
@@ -178,8 +185,8 @@ class Snapshot:
             cache.move_to_end(key)
             return cache[key]
         seg = self.segments[i]
-        stats = seg.term_stats(field, term)
-        st = SegTerm(seg, field, term, stats[0], stats[1]) if stats else None
+        stats = seg.term_record(field, term)
+        st = SegTerm(seg, field, term, *stats) if stats else None
         cache[key] = st
         if len(cache) > _CACHE_TERMS + 256 or len(cache) % 256 == 0:
             self._trim()
@@ -469,6 +476,7 @@ class SegmentSearch:
         k: int,
         ranking: Ranking = WHOOSH,
         tree: wq.Query | None = None,
+        floor: float | None = None,
     ) -> list[tuple[float, int]]:
         """The best ``k`` documents of ``mask`` as ``(score, local docnum)``.
 
@@ -476,6 +484,11 @@ class SegmentSearch:
         and summing would count a term of a branch the document does not match
         (``a OR (b AND c)``, phrases under ``OR``), the tree is
         scored branch by branch instead, as Whoosh does.
+
+        ``floor`` (the ``k``-th score of the segments searched before) lets
+        documents that certainly score under it go unscored and unlisted
+        (:mod:`absreader.core.search.bounds`); every document that could
+        score at least ``floor`` is ranked as without it.
         """
         if not mask or k <= 0:
             return []
@@ -486,19 +499,60 @@ class SegmentSearch:
             if st is not None and field in TEXT_FIELDS and boost:
                 c = self.snap.idf(field, text, ranking) * boost * (ranking.k1 + 1)
                 terms.append((st, c, self.seg.lens.get(field)))
+        by_tree = tree is not None and not flat_scoring(tree)
+        keep: int | None = None
+        if floor is not None and floor > 0:
+            bounded = self._bounds(terms, tree if by_tree else None)
+            if bounded is not None:
+                total, needed = bounds.essential(bounded, floor)
+                if bounds.below(total, floor):
+                    return []
+                if needed is not None:
+                    keep = 0
+                    for st in needed:
+                        keep |= st.mask
         count = mask.bit_count()
         if count <= max(EXACT_LIMIT, k) or not terms:
-            docs = iter_bits(mask)
+            docs = iter_bits(mask if keep is None else mask & keep)
             if not terms:
                 return [(0.0, d) for d in docs[:k]]
         else:
             docs = self._candidates(mask, terms, k)
-        if tree is not None and not flat_scoring(tree):
+            if keep is not None:
+                member = (keep & mask).to_bytes((self.n >> 3) + 1, "little")
+                docs = [d for d in docs if member[d >> 3] >> (d & 7) & 1]
+        if not docs:
+            return []
+        if by_tree:
+            assert tree is not None
             scores = self._tree_scores(tree, docs, {})
         else:
             scores = self._scores(docs, terms)
         scored = zip(scores, docs, strict=True)
         return heapq.nsmallest(k, scored, key=lambda sd: (-sd[0], sd[1]))
+
+    def _bounds(
+        self, terms: list[tuple[SegTerm, float, Any]], tree: wq.Query | None
+    ) -> bounds.Bounded | None:
+        """Each scoring term with its best possible contribution here (None: no bound holds)."""
+        ranking = self.ranking
+        avg = self.snap.avg_length
+        if tree is None:
+            return [
+                (st, bounds.term_bound(st, c, ranking.k1, ranking.b, avg.get(st.field, 1.0)))
+                for st, c, _ in terms
+            ]
+        weights = bounds.tree_weights(tree)
+        if weights is None:
+            return None
+        out: bounds.Bounded = []
+        for (field, text), weight in weights.items():
+            st = self.term(field, text)
+            if st is None:
+                continue
+            c = self.snap.idf(field, text, ranking) * weight * (ranking.k1 + 1)
+            out.append((st, bounds.term_bound(st, c, ranking.k1, ranking.b, avg.get(field, 1.0))))
+        return out
 
     def _term_scores(self, field: str, text: str, boost: float, docs: list[int]) -> list[float]:
         st = self.term(field, text)
@@ -574,9 +628,12 @@ class SegmentSearch:
         found: set[int] = set()
         used = min(256, max(64, 768 // len(terms)))
         for st, _, lens in terms:
-            champions = self.seg.champions(st.field, st.term)
-            if champions is None:
-                champions = _champions_of(st, lens)
+            champions = st.champions
+            if champions is None:  # kept with the term: the next keystroke needs them again
+                champions = self.seg.champions(st.field, st.term)
+                if champions is None:
+                    champions = _champions_of(st, lens)
+                st.champions = champions
             found.update(d for d in champions[:used] if inside(d))
         found.update(self._shortest("abstract", mask, want))
         title_mask = 0
@@ -764,19 +821,27 @@ def search_tiers(
     exclude: int | None = None,
     ranking: Ranking = WHOOSH,
     scoring: list[ScoringTerm] | None = None,
+    pooled: bool = False,
 ) -> tuple[list[int], list[list[tuple[int, float]]]]:
     """Matches of each tier that no earlier tier matched: their counts and best ``k`` each.
 
     Every tier is ranked with the same ``scoring`` terms (by default those of
-    the last tier, the widest), so scores compare across tiers.
+    the last tier, the widest), so scores compare across tiers. ``pooled``:
+    the tiers fill one list of ``k`` (tier after tier), so a tier is ranked
+    only as deep as the earlier tiers' totals leave room for, and not at all
+    when they fill it (the counts are always exact). Segments are searched
+    largest first and each tier's ``k``-th score so far is the floor later
+    segments must reach (see :meth:`SegmentSearch.top`).
     """
     tree = None
     if scoring is None:
         scoring = scoring_terms(tiers[-1])
         tree = tiers[-1]
     totals = [0] * len(tiers)
-    best: list[list[tuple[float, int]]] = [[] for _ in tiers]
-    for i, base in enumerate(snapshot.bases):
+    # Counting first (bitmaps only), so the ranking knows how deep each tier must go.
+    visits: list[tuple[int, SegmentSearch, list[int]]] = []
+    for i in visiting_order(snapshot):
+        base = snapshot.bases[i]
         seg_search = SegmentSearch(snapshot, i)
         allowed = snapshot.live_mask(i)
         if restrict is not None:
@@ -784,18 +849,44 @@ def search_tiers(
         if exclude is not None and base <= exclude < base + seg_search.n:
             allowed &= ~(1 << (exclude - base))
         taken = 0
+        masks = [0] * len(tiers)
         for t, q in enumerate(tiers):
             if not allowed:
                 break
             mask = seg_search.mask(q) & allowed & ~taken
-            if not mask:
-                continue
             taken |= mask
             totals[t] += mask.bit_count()
-            for score, doc in seg_search.top(mask, scoring, k, ranking, tree):
-                best[t].append((score, doc + base))
+            masks[t] = mask
+        visits.append((base, seg_search, masks))
     out = []
-    for tier in best:
-        tier.sort(key=lambda sd: (-sd[0], sd[1]))
-        out.append([(doc, score) for score, doc in tier[:k]])
+    for t in range(len(tiers)):
+        need = max(0, k - sum(totals[:t])) if pooled else k
+        tier: list[tuple[float, int]] = []
+        floor: float | None = None
+        for base, seg_search, masks in visits if need else ():
+            if not masks[t]:
+                continue
+            # Ranked to ``k`` as always (its candidates depend on it), then cut.
+            found = seg_search.top(masks[t], scoring, k, ranking, tree, floor)[:need]
+            tier.extend((score, doc + base) for score, doc in found)
+            if len(tier) >= need and found and SHARED_FLOOR:
+                tier.sort(key=_rank_key)
+                del tier[need:]
+                floor = tier[-1][0]
+        tier.sort(key=_rank_key)
+        out.append([(doc, score) for score, doc in tier[:need]])
     return totals, out
+
+
+def _rank_key(sd: tuple[float, int]) -> tuple[float, int]:
+    return -sd[0], sd[1]
+
+
+def visiting_order(snapshot: Snapshot) -> list[int]:
+    """The order segments are searched in: largest first, whose best fills the page highest.
+
+    The ``k``-th score of the segments searched so far is the floor later
+    segments must reach, so the higher it starts the less they score.
+    """
+    sizes = [seg.doc_count_all - len(seg.deleted) for seg in snapshot.segments]
+    return sorted(range(len(sizes)), key=lambda i: -sizes[i])

@@ -402,7 +402,9 @@ class SearchIndex:
         masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
         k = max(depth, PAGE_DEPTH) if cached is None else max(depth, 2 * len(cached.docs))
         tiers = [parsed.query] + ([parsed.relaxed] if parsed.relaxed is not None else [])
-        totals, tops = index_eval.search_tiers(snap, tiers, k, masks, ranking=DEFAULT_RANKING)
+        totals, tops = index_eval.search_tiers(
+            snap, tiers, k, masks, ranking=DEFAULT_RANKING, pooled=True
+        )
         docs = tops[0] + (tops[1][: max(0, k - len(tops[0]))] if len(tops) > 1 else [])
         if parsed.arxiv_id:
             docs = self._id_first(snap, parsed.arxiv_id, docs, masks)

@@ -266,6 +266,20 @@ class SegmentData:
             return None
         return info.doc_frequency(), info.extent()
 
+    def term_record(self, fieldname: str, term: str) -> tuple[int, Any, float, int] | None:
+        """``(doc frequency, extent, highest tf, shortest field length)`` of a term, or None.
+
+        The last two come from the term info every segment writes (Whoosh's
+        ``max_weight`` and ``min_length``, the one-byte length decoded): with
+        them a term's best possible BM25 score in this segment is known
+        without reading its postings (see :mod:`absreader.core.search.bounds`).
+        """
+        try:
+            info = self.terms.term_info(fieldname, term.encode("utf-8"))
+        except Exception:  # TermNotFound, or a field this segment never saw
+            return None
+        return info.doc_frequency(), info.extent(), float(info.max_weight()), int(info.min_length())
+
     def iter_terms(self, fieldname: str | None = None) -> Iterator[tuple[str, str, Any]]:
         """Every ``(field, term, term info)`` in key order (optionally one field)."""
         items = self.terms.items() if fieldname is None else self.terms.items_from(fieldname, b"")

@@ -79,14 +79,32 @@ class SegTerm:
         "_aligned",
         "_packed",
         "_lens",
+        "max_tf",
+        "min_length",
+        "champions",
     )
 
-    def __init__(self, seg: SegmentData, field: str, term: str, df: int, extent: Any) -> None:
+    def __init__(
+        self,
+        seg: SegmentData,
+        field: str,
+        term: str,
+        df: int,
+        extent: Any,
+        max_tf: float = 0.0,
+        min_length: int = 0,
+    ) -> None:
         self.seg = seg
         self.field = field
         self.term = term
         self.df = df
         self.extent = extent
+        #: The highest term frequency and the shortest (quantised) field length among
+        #: the documents holding the term; ``max_tf`` 0 when unknown.
+        self.max_tf = max_tf
+        self.min_length = min_length
+        #: The term's best documents here (stored or computed), once a search needed them.
+        self.champions: Any = None
         self._ids: Any = None
         self._tfs: Any = None
         self._mask: int | None = None
@@ -198,4 +216,6 @@ class SegTerm:
             cost += 6 * self.df
         if self._aligned is not None:
             cost += 8 * self.df
+        if self.champions is not None:
+            cost += len(self.champions)
         return cost
