@@ -145,13 +145,15 @@ class Catalog(IndexedLibrary):
         offset: int = 0,
         as_you_type: bool = False,
         sort: str | None = None,
+        ordered: bool = True,
     ) -> Page:
         """The one way from a list (or filters) plus a query to papers, for the reader,
         the CLI and export alike: a page of keys in order, with the totals to show.
 
         ``sort`` is one of ``SORTS``; None means relevance for a search and newest
-        first for a list. ``limit=None`` returns every key. A saved search that no
-        longer exists selects nothing.
+        first for a list. ``limit=None`` returns every key; with ``ordered`` off, in
+        no particular order (a search's keys are then never ranked). A saved search
+        that no longer exists selects nothing.
         """
         start = time.perf_counter()
         if sort is not None and sort not in SORTS:
@@ -174,18 +176,21 @@ class Catalog(IndexedLibrary):
             return Page(keys, total, total_library, "", None, None, _ms(start))
         restrict = self._restrict_keys(filters) if filters.narrows else None
         if limit is None or sort not in (None, "relevance"):
-            result, keys = None, []
-            while True:
-                # Pages double (500, 500, 1000, 2000...): a few searches even for 100k hits.
-                result = self.search(
-                    combined, limit=max(500, len(keys)), offset=len(keys), as_you_type=as_you_type,
-                    restrict=restrict,
+            # The first page gives the totals, the suggestion and the notices.
+            result = self.search(combined, limit=500, as_you_type=as_you_type, restrict=restrict)
+            if sort not in (None, "relevance") or not ordered:
+                # Ordered by a field, or not at all: the matching set, never ranked.
+                keys = self.matching(combined, as_you_type=as_you_type, restrict=restrict)
+                if sort not in (None, "relevance"):
+                    keys = self.library.order_keys(keys, sort)
+            elif result.total > len(result.hits):
+                # Every hit by relevance: ranked once, to the whole depth.
+                whole = self.search(
+                    combined, limit=result.total, as_you_type=as_you_type, restrict=restrict
                 )
-                keys.extend(h.key for h in result.hits)
-                if not result.hits or len(keys) >= result.total:
-                    break
-            if sort not in (None, "relevance"):
-                keys = self.library.order_keys(keys, sort)
+                keys = [h.key for h in whole.hits]
+            else:
+                keys = [h.key for h in result.hits]
             keys = keys[offset:] if limit is None else keys[offset : offset + limit]
         else:
             result = self.search(
@@ -213,7 +218,7 @@ class Catalog(IndexedLibrary):
         keys = None
         if query.strip() or filters.saved is not None or filters.new:
             base = replace(filters, categories=(), years=())
-            keys = self.select(base, query, limit=None, as_you_type=as_you_type).keys
+            keys = self.select(base, query, limit=None, as_you_type=as_you_type, ordered=False).keys
         return self.library.facets(keys=keys, top=top, **filters.library_filters())
 
     def page(

@@ -230,6 +230,14 @@ class IndexedLibrary:
 
         return self._with_index(run)
 
+    def matching(
+        self, query: str, *, as_you_type: bool = False, restrict: frozenset[str] | None = None
+    ) -> list[str]:
+        """Every key ``query`` finds, unranked (``SearchIndex.matching``)."""
+        return self._with_index(
+            lambda: self.index.matching(query, as_you_type=as_you_type, restrict=restrict)
+        )
+
     def catch_up_index(self) -> None:
         """Take in the library's changes the index does not have yet, before a search.
 

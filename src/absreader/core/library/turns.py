@@ -44,24 +44,25 @@ class Turns:
     def __init__(self, library: Path) -> None:
         self.path = library.with_name(library.name + "-turn")
         self._fd: int | None = None
-        self._opened = False
+        self._closed = False
         self._lock = threading.Lock()
         self._looked = 0.0
         self._seen = False
 
-    def _file(self) -> int | None:
-        if not self._opened:
-            self._opened = True
-            if fcntl is not None:
-                with suppress(OSError):
-                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+    def _file(self, create: bool) -> int | None:
+        """The turn file, opened once; made only by a writer that waits (``create``),
+        so a library nobody contended for has no such file beside it."""
+        if self._fd is None and not self._closed and fcntl is not None:
+            flags = os.O_RDWR | (os.O_CREAT if create else 0)
+            with suppress(OSError):
+                self._fd = os.open(self.path, flags, 0o644)
         return self._fd
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
         """Held by a writer that found the library busy, until SQLite's lock is its."""
         with self._lock:
-            fd = self._file()
+            fd = self._file(create=True)
         if fd is None:
             yield
             return
@@ -71,9 +72,9 @@ class Turns:
     def let_waiters_first(self) -> None:
         """Before a transaction: wait until no writer of another process is waiting."""
         with self._lock:
-            fd = self._file()
+            fd = self._file(create=False)
         if fd is None:
-            return
+            return  # no file: nobody ever waited
         with _flock(fd, fcntl.LOCK_SH):
             pass
         self._seen = False
@@ -84,7 +85,8 @@ class Turns:
         if self._seen or now - self._looked < LOOK_EVERY_S:
             return self._seen
         self._looked = now
-        fd = self._fd if self._opened else self._file()
+        with self._lock:
+            fd = self._file(create=False)
         if fd is None:
             return False
         try:
@@ -102,7 +104,7 @@ class Turns:
             if self._fd is not None:
                 with suppress(OSError):
                     os.close(self._fd)
-            self._fd, self._opened = None, True
+            self._fd, self._closed = None, True
 
 
 @contextmanager

@@ -57,6 +57,7 @@ from absreader.core.search.generations import (
     write_lock,
     write_meta,
 )
+from absreader.core.search.matching import matching_keys
 from absreader.core.search.query.parser import ParsedQuery, QueryBuilder, suggest_text
 from absreader.core.search.similar import signature_query, text_query
 from absreader.core.search.state import quick_state
@@ -377,6 +378,25 @@ class SearchIndex:
                 strict_total=ranked.strict_total,
                 offset=offset,
             )
+
+        with self._mutex:
+            return self._guarded(work)
+
+    def matching(
+        self, query: str, *, as_you_type: bool = False, restrict: frozenset[str] | None = None
+    ) -> list[str]:
+        """The keys of every paper ``query`` finds (the papers its total counts), unranked."""
+
+        def work(snap: Snapshot) -> list[str]:
+            vocab = self._vocabulary() if _needs_vocab(query, as_you_type) else self._vocab
+            parsed = QueryBuilder(vocab, self._keyword_prefix).parse(query, as_you_type=as_you_type)
+            masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
+            tiers = [parsed.query] + ([parsed.relaxed] if parsed.relaxed is not None else [])
+            keys = matching_keys(snap, tiers, masks)
+            if parsed.arxiv_id:
+                found = set(keys)
+                keys += [k for k in (snap.key_of(d) for d, _ in self._id_first(snap, parsed.arxiv_id, [], masks)) if k not in found]
+            return keys
 
         with self._mutex:
             return self._guarded(work)
