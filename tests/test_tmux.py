@@ -100,7 +100,10 @@ def test_every_word_of_the_abstract_in_a_real_terminal(tmp_path: Path, width: in
         for shown in rows:
             term.send("Enter")
             words = _abstract(shown).split()
-            # Only the detail pane shows abstracts: the first word says this paper is open.
+            # The detail pane follows the cursor, so its words can be there before Enter
+            # is handled; the row losing its unread dot says the paper is open and the
+            # detail pane has the keys (a Space sent sooner went to the list: "1 selected").
+            term.wait_without(f"● Paper with {shown} lines")
             screen = term.wait_for("Status", words[0])
             seen = set(screen.split())
             for _ in range(40):
