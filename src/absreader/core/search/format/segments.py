@@ -314,57 +314,76 @@ class SegmentData:
 Postings = tuple[array, "array | None", "array | None", "list[bytes] | None"]
 
 
-def decode_blocks(raw: bytes, want_positions: bool) -> Postings:
-    """Parse W3 posting blocks into flat arrays."""
+#: What a damaged posting list raises while it is parsed.
+_UNDECODABLE = (
+    struct.error, pickle.UnpicklingError, EOFError, ValueError, AttributeError,
+    zlib.error, TypeError, IndexError, OverflowError,
+)  # fmt: skip
+
+
+def _blocks(raw: bytes) -> Iterator[tuple[int, Any, Any, Any]]:
+    """Each W3 posting block's ``(count, id deltas, weights, values)``."""
     if raw[:4] != MAGIC:
         raise SegmentCorrupt("posting list has no header")
     f = io.BytesIO(raw)
     f.seek(4)
+    load, loads = pickle.load, pickle.loads
+    while True:
+        (size,) = _INT.unpack(f.read(4))
+        start = f.tell()
+        info = load(f)
+        data = f.read(abs(size) - (f.tell() - start))
+        if info[3]:
+            data = zlib.decompress(data)
+        bids, bweights, bvalues = loads(data)
+        yield info[0], bids, bweights, bvalues
+        if size < 0:
+            return
+
+
+def _with_tfs(tfs: array | None, done: int, bweights: Any, count: int) -> array | None:
+    """``tfs`` with a block's weights added (made, all ones so far, at the first weight)."""
+    if bweights is not None and tfs is None:
+        tfs = ONES * done
+    if tfs is not None:
+        if bweights is None:
+            tfs.extend(ONES * count)
+        elif isinstance(bweights, float):
+            tfs.extend(array("H", [int(bweights)]) * count)
+        else:
+            tfs.extend(bweights)
+    return tfs
+
+
+def _add_firsts(firsts: array, values: PackedValues) -> None:
+    """A packed block's first positions (stored little-endian)."""
+    if _BIG_ENDIAN:
+        block = array("H")
+        block.frombytes(values.firsts)
+        block.byteswap()
+        firsts.extend(block)
+    else:
+        firsts.frombytes(values.firsts)
+
+
+def decode_blocks(raw: bytes, want_positions: bool) -> Postings:
+    """Parse W3 posting blocks into flat arrays."""
     ids = array("I")
     tfs: array | None = None
     firsts = array("H") if want_positions else None
     bitmaps: list[bytes] | None = [] if want_positions else None
-    load, loads = pickle.load, pickle.loads
     try:
-        while True:
-            (size,) = _INT.unpack(f.read(4))
-            last = size < 0
-            size = abs(size)
-            start = f.tell()
-            info = load(f)
-            data = f.read(size - (f.tell() - start))
-            if info[3]:
-                data = zlib.decompress(data)
-            bids, bweights, bvalues = loads(data)
-            count = info[0]
-            if bweights is not None and tfs is None:
-                tfs = ONES * len(ids)
-            if tfs is not None:
-                if bweights is None:
-                    tfs.extend(ONES * count)
-                elif isinstance(bweights, float):
-                    tfs.extend(array("H", [int(bweights)]) * count)
-                else:
-                    tfs.extend(bweights)
+        for count, bids, bweights, bvalues in _blocks(raw):
+            tfs = _with_tfs(tfs, len(ids), bweights, count)
             ids.extend(accumulate(bids))
             if firsts is not None and bitmaps is not None and bvalues is not None:
                 if isinstance(bvalues, PackedValues):
-                    if _BIG_ENDIAN:
-                        block = array("H")
-                        block.frombytes(bvalues.firsts)
-                        block.byteswap()
-                        firsts.extend(block)
-                    else:
-                        firsts.frombytes(bvalues.firsts)
+                    _add_firsts(firsts, bvalues)
                     bitmaps.extend(bvalues.bitmaps())
                 else:
                     firsts.extend(int.from_bytes(v[:2], "little") for v in bvalues)
                     bitmaps.extend(v[2:] for v in bvalues)
-            if last:
-                break
-    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, AttributeError) as exc:
-        raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
-    except (zlib.error, TypeError, IndexError) as exc:
+    except _UNDECODABLE as exc:
         raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
     return ids, tfs, firsts, bitmaps
 
@@ -381,46 +400,17 @@ def decode_packed(raw: bytes) -> Packed:
     (most are settled by their first positions), so they stay packed and
     posting ``k``'s bitmap is ``blob[end_k - lens[k]:end_k]``.
     """
-    if raw[:4] != MAGIC:
-        raise SegmentCorrupt("posting list has no header")
-    f = io.BytesIO(raw)
-    f.seek(4)
     ids = array("I")
     tfs: array | None = None
     firsts = array("H")
     lens = array("H")
     pieces: list[bytes] = []
-    load, loads = pickle.load, pickle.loads
     try:
-        while True:
-            (size,) = _INT.unpack(f.read(4))
-            last = size < 0
-            size = abs(size)
-            start = f.tell()
-            info = load(f)
-            data = f.read(size - (f.tell() - start))
-            if info[3]:
-                data = zlib.decompress(data)
-            bids, bweights, bvalues = loads(data)
-            count = info[0]
-            if bweights is not None and tfs is None:
-                tfs = ONES * len(ids)
-            if tfs is not None:
-                if bweights is None:
-                    tfs.extend(ONES * count)
-                elif isinstance(bweights, float):
-                    tfs.extend(array("H", [int(bweights)]) * count)
-                else:
-                    tfs.extend(bweights)
+        for count, bids, bweights, bvalues in _blocks(raw):
+            tfs = _with_tfs(tfs, len(ids), bweights, count)
             ids.extend(accumulate(bids))
             if isinstance(bvalues, PackedValues):
-                if _BIG_ENDIAN:
-                    block = array("H")
-                    block.frombytes(bvalues.firsts)
-                    block.byteswap()
-                    firsts.extend(block)
-                else:
-                    firsts.frombytes(bvalues.firsts)
+                _add_firsts(firsts, bvalues)
                 if bvalues.lens is None:
                     pieces.append(b"\x01" * count)
                     lens.extend(ONES * count)
@@ -433,11 +423,7 @@ def decode_packed(raw: bytes) -> Packed:
                 lens.extend(len(v) - 2 for v in bvalues)
             else:
                 raise SegmentCorrupt("posting list has no positions")
-            if last:
-                break
-    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, AttributeError) as exc:
-        raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
-    except (zlib.error, TypeError, IndexError, OverflowError) as exc:
+    except _UNDECODABLE as exc:
         raise SegmentCorrupt(f"posting list does not decode: {exc}") from exc
     return ids, tfs, firsts, b"".join(pieces), lens
 
