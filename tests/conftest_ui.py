@@ -228,14 +228,18 @@ def reader_command() -> str:
 class Tmux:
     """One detached tmux session running the reader."""
 
-    def __init__(self, home: Path, width: int = 120, height: int = 36) -> None:
+    def __init__(
+        self, home: Path, width: int = 120, height: int = 36, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.name = f"absreader-{uuid.uuid4().hex[:8]}"
+        settings = {"ABSREADER_HOME": str(home), **(extra_env or {})}
+        prefix = " ".join(f"{key}={shlex.quote(value)}" for key, value in settings.items())
         env = {**os.environ, "ABSREADER_HOME": str(home), "TERM": "xterm-256color"}
         env.pop("TMUX", None)
         subprocess.run(
             ["tmux", "-f", "/dev/null", "new-session", "-d", "-s", self.name,
              "-x", str(width), "-y", str(height),
-             f"ABSREADER_HOME={shlex.quote(str(home))} {reader_command()}"],
+             f"{prefix} {reader_command()}"],
             check=True, env=env,
         )  # fmt: skip
 
