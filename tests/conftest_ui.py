@@ -112,7 +112,9 @@ async def settle(pilot: Pilot, rounds: int = 40) -> None:
             await app.workers.wait_for_complete()
         await pilot.pause()
         busy = any(not w.is_finished for w in app.workers)
-        pending = main.is_mounted and (main.search_pending or main.detail_pending or main.facets_pending)
+        pending = main.is_mounted and (
+            main.search_pending or main.detail_pending or main.facets_pending
+        )
         if not busy and not pending:
             await pilot.pause()
             return
@@ -229,7 +231,11 @@ class Tmux:
     """One detached tmux session running the reader."""
 
     def __init__(
-        self, home: Path, width: int = 120, height: int = 36, extra_env: dict[str, str] | None = None
+        self,
+        home: Path,
+        width: int = 120,
+        height: int = 36,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.name = f"absreader-{uuid.uuid4().hex[:8]}"
         settings = {"ABSREADER_HOME": str(home), **(extra_env or {})}
