@@ -105,15 +105,15 @@ async def settle(pilot: Pilot, rounds: int = 40) -> None:
             main.flush_search()
         if main.is_mounted and main.detail_pending:
             main.flush_detail()
-        if main.is_mounted and main.facets_pending:
-            main.flush_facets()
+        if main.is_mounted and main.triage.facets_pending:
+            main.triage.flush_facets()
         # A superseded search is cancelled; a failure is the app's to report.
         with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
         await pilot.pause()
         busy = any(not w.is_finished for w in app.workers)
         pending = main.is_mounted and (
-            main.search_pending or main.detail_pending or main.facets_pending
+            main.search_pending or main.detail_pending or main.triage.facets_pending
         )
         if not busy and not pending:
             await pilot.pause()

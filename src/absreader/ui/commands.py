@@ -97,11 +97,11 @@ class ReaderCommands(Provider):
         facets = main.sidebar.facets
         for kind, pairs in (("category", facets.get("categories", [])), ("year", facets.get("years", []))):
             for value, count in pairs:
-                on = main.facet_choice.has(kind, value)
+                on = main.triage.facet_choice.has(kind, value)
                 yield Command(
                     f"Filter: {'stop showing only' if on else 'only'} {kind} {safe(value)}",
                     f"{plural(count, 'paper')} in the list shown",
-                    partial(main.set_facets, main.facet_choice.toggled(kind, value)),
+                    partial(main.triage.set_facets, main.triage.facet_choice.toggled(kind, value)),
                 )
         for sort in SORTS:
             yield Command(

@@ -1,8 +1,9 @@
 """Working through a list fast: facet filters, next/previous unread, mark all read,
 bulk changes to the selected papers, and export.
 
-:class:`TriageActions` is mixed into the main screen (its keys are the screen's
-bindings; the actions live here to keep the screen small). Every catalog call
+:class:`Triage` is a plain helper the main screen holds (no mixin): the keys are
+the screen's bindings, whose actions hand over to it, and it is given the
+screen to run workers and timers on and to read the list from. Every catalog call
 runs in a thread worker; the answer comes back with ``call_from_thread`` and
 only then touches widgets. Each bulk change is one transaction through the
 catalog, which returns exactly the papers it changed, and pushes an undo step
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 
@@ -23,8 +24,12 @@ from absreader.ui.facets import FacetChoice
 from absreader.ui.text import one_line, plural, safe
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from absreader.ui.dialogs.tags import TagChange
     from absreader.ui.results import Results
+    from absreader.ui.widgets.paper_list import PaperList
+    from absreader.ui.widgets.sidebar import ListSidebar
 
 #: Marking more papers read than this asks first.
 CONFIRM_ABOVE = 50
@@ -33,37 +38,60 @@ SCAN_CHUNK = 2000
 #: Facets are counted once the list has been still this long (not on every keystroke: counting
 #: a large search's categories costs up to seconds of CPU that typing would compete with).
 FACET_DELAY = 0.4
-FORMAT_NAMES = {"bibtex": "BibTeX", "ris": "RIS", "json": "JSON", "csv": "CSV", "markdown": "Markdown"}
+FORMAT_NAMES = {
+    "bibtex": "BibTeX",
+    "ris": "RIS",
+    "json": "JSON",
+    "csv": "CSV",
+    "markdown": "Markdown",
+}
 
 
-class TriageActions:
-    """The main screen's triage keys: ``]`` ``[`` ``A`` ``x`` ``c``, and the selection's bulk keys."""
+class TriageHost(Protocol):
+    """What :class:`Triage` uses of the screen it acts for (the main screen)."""
 
-    facet_choice: FacetChoice = FacetChoice()
-    _facets_token = 0
-    _facets_busy = False
-    _facets_again = False
-    _facets_timer: Any = None
     app: Any
     results: Results | None
+
+    @property
+    def paper_list(self) -> PaperList: ...
+    @property
+    def sidebar(self) -> ListSidebar: ...
+    def run_worker(self, work: Callable[[], None], **options: Any) -> Any: ...
+    def set_timer(self, delay: float, callback: Callable[[], None]) -> Timer: ...
+    def flush_search(self, *, select_key: str | None = None) -> None: ...
+    def refresh_lists(self) -> None: ...
+
+
+class Triage:
+    """What the main screen's triage keys do (``]`` ``[`` ``A`` ``x`` ``c``, the selection's
+    bulk keys) and the sidebar's facet counts, acting for ``host``."""
+
+    def __init__(self, host: TriageHost) -> None:
+        self.host = host
+        self.facet_choice = FacetChoice()
+        self._facets_token = 0
+        self._facets_busy = False
+        self._facets_again = False
+        self._facets_timer: Timer | None = None
 
     # ------------------------------------------------------------------ plumbing
 
     @property
     def catalog(self) -> Catalog:
-        return self.app.catalog
+        return self.host.app.catalog
 
     def _in_worker(self, what: str, work: Callable[[], None], group: str = "write") -> None:
-        self.run_worker(work, thread=True, group=group, exit_on_error=False,  # type: ignore[attr-defined]
+        self.host.run_worker(work, thread=True, group=group, exit_on_error=False,
                         description=what)  # fmt: skip
 
     def _say(self, message: str, severity: str = "information") -> None:
-        self.app.notify(message, severity=severity, markup=False, timeout=4)
+        self.host.app.notify(message, severity=severity, markup=False, timeout=4)
 
     @property
     def selected_keys(self) -> list[str]:
         """The keys of the selected papers, in the order they were selected."""
-        return list(self.paper_list.selected)  # type: ignore[attr-defined]
+        return list(self.host.paper_list.selected)
 
     # ------------------------------------------------------------------ facets
 
@@ -76,7 +104,7 @@ class TriageActions:
         """
         if self._facets_timer is not None:
             self._facets_timer.stop()
-        self._facets_timer = self.set_timer(FACET_DELAY, self.flush_facets)  # type: ignore[attr-defined]
+        self._facets_timer = self.host.set_timer(FACET_DELAY, self.flush_facets)
 
     @property
     def facets_pending(self) -> bool:
@@ -88,7 +116,7 @@ class TriageActions:
         if self._facets_timer is not None:
             self._facets_timer.stop()
             self._facets_timer = None
-        results = self.results
+        results = self.host.results
         if results is None or not results.is_search:
             return
         if self._facets_busy:
@@ -105,28 +133,28 @@ class TriageActions:
             try:
                 facets = catalog.facets(filters, query, as_you_type=results.as_you_type)
             finally:  # a failure is reported as usual, and the next count may start
-                self.app.call_from_thread(self._show_facets, token, facets, choice)
+                self.host.app.call_from_thread(self._show_facets, token, facets, choice)
 
         self._in_worker("Counting categories and years", work, group="facets")
 
     def _show_facets(self, token: int, facets: dict | None, choice: FacetChoice) -> None:
         self._facets_busy = False
         if facets is not None and token == self._facets_token:
-            self.sidebar.set_facets(facets, choice)  # type: ignore[attr-defined]
+            self.host.sidebar.set_facets(facets, choice)
         if self._facets_again:
             self._facets_again = False
             self.flush_facets()
 
-    def on_list_sidebar_facet_toggled(self, event: Any) -> None:
+    def facet_toggled(self, event: ListSidebar.FacetToggled) -> None:
         self.set_facets(self.facet_choice.toggled(event.kind, event.value))
 
     def set_facets(self, choice: FacetChoice) -> None:
         """Filter the list by ``choice`` (the query and the list stay)."""
         self.facet_choice = choice
-        current = self.paper_list.current  # type: ignore[attr-defined]
-        self.flush_search(select_key=current.key if current else None)  # type: ignore[attr-defined]
+        current = self.host.paper_list.current
+        self.host.flush_search(select_key=current.key if current else None)
 
-    def action_clear_filters(self) -> None:
+    def clear_filters(self) -> None:
         """Switch every category and year filter off."""
         if not self.facet_choice:
             self._say("No category or year filters are on.")
@@ -136,16 +164,16 @@ class TriageActions:
 
     # ------------------------------------------------------------------ next / previous unread
 
-    def action_next_unread(self) -> None:
+    def next_unread(self) -> None:
         self._jump_unread(1)
 
-    def action_previous_unread(self) -> None:
+    def previous_unread(self) -> None:
         self._jump_unread(-1)
 
     def _jump_unread(self, step: int) -> None:
         """Move the cursor to the nearest unread paper ``step``-wards: the loaded rows first,
         then the catalog, a chunk of keys at a time."""
-        papers = self.paper_list  # type: ignore[attr-defined]
+        papers = self.host.paper_list
         row = papers.cursor + step
         while 0 <= row < papers.total:
             paper = papers.paper_at(row)
@@ -158,7 +186,7 @@ class TriageActions:
         else:
             self._no_unread(step)
             return
-        results = self.results
+        results = self.host.results
         if results is None:
             return
         catalog = self.catalog
@@ -166,26 +194,26 @@ class TriageActions:
         def work() -> None:
             keys = results.all_keys(catalog)
             found = _find_unread(catalog, keys, row, step)
-            self.app.call_from_thread(self._jumped, results, found, step)
+            self.host.app.call_from_thread(self._jumped, results, found, step)
 
         self._in_worker("Looking for unread papers", work, group="unread")
 
     def _jumped(self, results: Results, row: int | None, step: int) -> None:
-        if results is not self.results:
+        if results is not self.host.results:
             return  # the list changed meanwhile
         if row is None:
             self._no_unread(step)
         else:
-            self.paper_list.cursor = row  # type: ignore[attr-defined]
+            self.host.paper_list.cursor = row
 
     def _no_unread(self, step: int) -> None:
         self._say(f"No unread papers {'below' if step > 0 else 'above'} this one in the list.")
 
     # ------------------------------------------------------------------ mark all read
 
-    def action_mark_all_read(self) -> None:
+    def mark_all_read(self) -> None:
         """Mark every paper of the list shown (list, query and filters) read; ``u`` undoes it."""
-        results = self.results
+        results = self.host.results
         if results is None or not results.total:
             self._say("No papers shown.")
             return
@@ -195,7 +223,7 @@ class TriageActions:
             keys = results.all_keys(catalog)
             unread = catalog.unread_among(keys)
             todo = [k for k in keys if k in unread]
-            self.app.call_from_thread(self._confirm_read, todo, len(keys))
+            self.host.app.call_from_thread(self._confirm_read, todo, len(keys))
 
         self._in_worker("Finding the unread papers", work, group="unread")
 
@@ -210,7 +238,7 @@ class TriageActions:
 
         body = Text(f"{len(keys):,} of the {plural(shown, 'paper')} shown are unread. "
                     "u undoes it afterwards.")  # fmt: skip
-        self.app.push_screen(
+        self.host.app.push_screen(
             ChoiceScreen(f"Mark {plural(len(keys), 'paper')} read?", body,
                          [("read", "Mark read"), ("cancel", "Cancel")], id="confirm-read"),
             lambda choice: self._mark_read(keys) if choice == "read" else None,
@@ -230,7 +258,7 @@ class TriageActions:
         def work() -> None:
             papers = catalog.papers(keys)
             on = not all(getattr(p, column) for p in papers)
-            self.app.call_from_thread(self._set_flag, keys, column, on)
+            self.host.app.call_from_thread(self._set_flag, keys, column, on)
 
         self._in_worker("Reading the selection", work)
 
@@ -246,10 +274,10 @@ class TriageActions:
             def reverse(c: Catalog) -> str:
                 put_back = c.set_read_many if column == "read" else c.set_bookmarked_many
                 back = put_back(changed, not on, sync=False)
-                self.app.call_from_thread(self.index_after_bulk)
+                self.host.app.call_from_thread(self.index_after_bulk)
                 return "Undone: " + undone.format(plural(len(back), "paper")) + " again"
 
-            self.app.call_from_thread(self._bulk_done, label, reverse if changed else None)
+            self.host.app.call_from_thread(self._bulk_done, label, reverse if changed else None)
             catalog.index_after_bulk()  # after the screen shows the change
 
         self._in_worker(done.format("papers"), work)
@@ -260,10 +288,10 @@ class TriageActions:
 
     def _bulk_done(self, label: str, reverse: Callable[[Catalog], str] | None) -> None:
         if reverse is not None:
-            self.app.push_undo(label, reverse)
+            self.host.app.push_undo(label, reverse)
             label += " · u undoes"
-        self.app.changed_in_bulk(label)
-        self.refresh_lists()  # type: ignore[attr-defined]
+        self.host.app.changed_in_bulk(label)
+        self.host.refresh_lists()
 
     def bulk_tag(self) -> None:
         """``t`` with a selection: the tag editor for every selected paper at once."""
@@ -274,7 +302,9 @@ class TriageActions:
             papers = catalog.papers(keys)
             common = set.intersection(*(set(p.tags) for p in papers)) if papers else set()
             carried = [t for t in (papers[0].tags if papers else ()) if t in common]
-            self.app.call_from_thread(self._edit_tags, keys, papers[0] if papers else None, carried)
+            self.host.app.call_from_thread(
+                self._edit_tags, keys, papers[0] if papers else None, carried
+            )
 
         self._in_worker("Reading the selection", work)
 
@@ -285,7 +315,7 @@ class TriageActions:
 
         lists = getattr(self, "lists", None)
         title = f"{plural(len(keys), 'selected paper')} (ticked: on all of them)"
-        self.app.push_screen(
+        self.host.app.push_screen(
             TagEditor(first, list(lists.tags) if lists else [], title=title, carried=carried),
             lambda change: self._change_tags(keys, change),
         )
@@ -302,26 +332,26 @@ class TriageActions:
 
             def reverse(c: Catalog) -> str:
                 c.undo_tags(done, sync=False)
-                self.app.call_from_thread(self.index_after_bulk)
+                self.host.app.call_from_thread(self.index_after_bulk)
                 return f"Undone: tags on {plural(len(done.keys), 'paper')} as before"
 
-            self.app.call_from_thread(self._bulk_done, label, reverse if done.keys else None)
+            self.host.app.call_from_thread(self._bulk_done, label, reverse if done.keys else None)
             catalog.index_after_bulk()
 
         self._in_worker("Tagging the selection", work)
 
     # ------------------------------------------------------------------ export
 
-    def action_export(self) -> None:
+    def export(self) -> None:
         """Export the selected papers (or, with none selected, the whole list shown) to a file."""
-        results = self.results
+        results = self.host.results
         keys = self.selected_keys
         if not keys and (results is None or not results.total):
             self._say("No papers to export.")
             return
         what = (plural(len(keys), "selected paper") if keys
                 else f"the {plural(results.total, 'paper')} shown")  # type: ignore[union-attr]  # fmt: skip
-        paths = self.app.paths
+        paths = self.host.app.paths
 
         def check(text: str) -> str | None:
             if not text:
@@ -341,7 +371,7 @@ class TriageActions:
 
         from absreader.ui.dialogs.prompt import PathSuggester, PromptScreen
 
-        self.app.push_screen(
+        self.host.app.push_screen(
             PromptScreen(f"Export {what}", placeholder="~/papers.bib", validate=check,
                          hint="The suffix picks the format: .bib BibTeX · .ris RIS · .json JSON · "
                          ".csv CSV · .md Markdown · → completes", suggester=PathSuggester()),
@@ -356,7 +386,9 @@ class TriageActions:
             chosen = keys or (results.all_keys(catalog) if results is not None else [])
             count = catalog.export_to(chosen, path, title=title)
             fmt = FORMAT_NAMES.get(format_for(path) or "", "")
-            self.app.call_from_thread(self._say, f"Exported {plural(count, 'paper')} to {path} ({fmt}).")
+            self.host.app.call_from_thread(
+                self._say, f"Exported {plural(count, 'paper')} to {path} ({fmt})."
+            )
 
         self._in_worker("Exporting", work, group="export")
 
@@ -391,4 +423,3 @@ def _find_unread(catalog: Catalog, keys: list[str], start: int, step: int) -> in
 def filters_label(choice: FacetChoice) -> str:
     """What the status line says about the filters (empty when none are on)."""
     return f"filter: {choice.label}" if choice else ""
-

@@ -7,7 +7,7 @@ panes' ``PaperChanged``, the watcher's ``LibraryWatch.Changed``); only the
 handlers touch widgets. The paper keys live in
 :class:`~absreader.ui.widgets.reading.ReadingPanes`; the triage keys (facets,
 next unread, mark all read, the selection's bulk changes, export) are this
-screen's bindings with their actions in :mod:`absreader.ui.triage`.
+screen's bindings, handed to the :class:`~absreader.ui.triage.Triage` it holds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from absreader.core.models import Paper
 from absreader.ui.results import PAGE_SIZE, Results, SearchRequest, run_search
 from absreader.ui.state import list_id
 from absreader.ui.text import one_line, paper_title, plural, safe
-from absreader.ui.triage import TriageActions
+from absreader.ui.triage import Triage
 from absreader.ui.widgets.bars import KeyHints, SearchBar, StatusLine
 from absreader.ui.widgets.detail import DetailPane
 from absreader.ui.widgets.paper_list import PaperList
@@ -44,7 +44,7 @@ SEARCH_DELAY = 0.07
 NARROW_WIDTH = 100
 
 
-class MainScreen(TriageActions, Screen[None]):
+class MainScreen(Screen[None]):
     """Search, browse and read; every key here is a binding with an id."""
 
     BINDINGS = [
@@ -111,6 +111,7 @@ class MainScreen(TriageActions, Screen[None]):
         self._last_search_at = 0.0
         self._lists_loading = False
         self._stack: list[tuple[Results, str | None]] = []
+        self.triage = Triage(self)
 
     # ------------------------------------------------------------------ layout
 
@@ -154,6 +155,26 @@ class MainScreen(TriageActions, Screen[None]):
     def current_paper(self) -> Paper | None:
         """The paper the paper keys act on: the one under the list's cursor."""
         return self.paper_list.current
+
+    # ------------------------------------------------------------------ triage keys
+
+    def action_next_unread(self) -> None:
+        self.triage.next_unread()
+
+    def action_previous_unread(self) -> None:
+        self.triage.previous_unread()
+
+    def action_mark_all_read(self) -> None:
+        self.triage.mark_all_read()
+
+    def action_export(self) -> None:
+        self.triage.export()
+
+    def action_clear_filters(self) -> None:
+        self.triage.clear_filters()
+
+    def on_list_sidebar_facet_toggled(self, event: ListSidebar.FacetToggled) -> None:
+        self.triage.facet_toggled(event)
 
     def on_mount(self) -> None:
         state = self.app.state  # type: ignore[attr-defined]
@@ -213,7 +234,11 @@ class MainScreen(TriageActions, Screen[None]):
         searching = bool(self.search_input.value.strip())
         choices = [s for s in SORTS if searching or s != "relevance"]
         current = self.sort_for(self.search_input.value) or choices[0]
-        chosen = choices[(choices.index(current) + 1) % len(choices)] if current in choices else choices[0]
+        chosen = (
+            choices[(choices.index(current) + 1) % len(choices)]
+            if current in choices
+            else choices[0]
+        )
         self.set_sort(chosen)
 
     def set_sort(self, sort: str) -> None:
@@ -249,7 +274,7 @@ class MainScreen(TriageActions, Screen[None]):
             self._stack.clear()
         request = SearchRequest(self._generation, query, self.spec, as_you_type, select_key,
                                 focus_list, indexing=bool(self.app.jobs.running),  # type: ignore[attr-defined]
-                                sort=self.sort_for(query), facets=self.facet_choice)  # fmt: skip
+                                sort=self.sort_for(query), facets=self.triage.facet_choice)  # fmt: skip
         self.searches_run += 1
         self._search(request)
 
@@ -265,11 +290,13 @@ class MainScreen(TriageActions, Screen[None]):
             return  # a newer search is on its way
         before, after = self.results, event.results
         if before is None or (before.query, before.spec, before.facets) != (
-            after.query, after.spec, after.facets
+            after.query,
+            after.spec,
+            after.facets,
         ):
             self.paper_list.clear_selection()  # another list: the selection was of the last one
         self.show_results(event.results, select_key=event.request.select_key)
-        self.refresh_facets()
+        self.triage.refresh_facets()
         self.app.remember(spec=self.spec, query=event.request.query)  # type: ignore[attr-defined]
         self.query_one(LibraryWatch).follow(event.results.seq)
         if self.lists is None and not self._lists_loading:
@@ -510,7 +537,7 @@ class MainScreen(TriageActions, Screen[None]):
         for paper in event.changed or []:
             self.paper_changed(paper)
         self.set_lists(event.lists, event.saved_counts)
-        self.refresh_facets()
+        self.triage.refresh_facets()
         filtered = self.results is not None and (
             self.results.query or self.spec.kind != "all" or self.results.facets
         )

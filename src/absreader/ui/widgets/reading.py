@@ -119,13 +119,13 @@ class ReadingPanes(Horizontal):
 
     def action_bookmark(self) -> None:
         if self._bulk():
-            self.screen.bulk_flag("bookmarked")  # type: ignore[attr-defined]
+            self.screen.triage.bulk_flag("bookmarked")  # type: ignore[attr-defined]
             return
         self.actions.bookmark()
 
     def action_toggle_read(self) -> None:
         if self._bulk():
-            self.screen.bulk_flag("read")  # type: ignore[attr-defined]
+            self.screen.triage.bulk_flag("read")  # type: ignore[attr-defined]
             return
         self.actions.toggle_read()
 
@@ -135,7 +135,7 @@ class ReadingPanes(Horizontal):
 
     def action_tag(self) -> None:
         if self._bulk():
-            self.screen.bulk_tag()  # type: ignore[attr-defined]
+            self.screen.triage.bulk_tag()  # type: ignore[attr-defined]
             return
         self.actions.tag()
 
