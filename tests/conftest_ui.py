@@ -323,11 +323,19 @@ class Tmux:
             screen = again
         return screen
 
-    def escape(self) -> None:
-        """Esc, then wait for the screen to react (so the next key is not read as Alt+key)."""
+    def escape(self, deadline: float = DEADLINE) -> None:
+        """Esc, then wait for the screen to react (so the next key is not read as Alt+key).
+
+        A terminal sends Esc as one byte that starts escape sequences too: until the
+        reader has handled it, a key sent after it arrives glued to it (Alt+key). On
+        a loaded machine that can take seconds, so this waits as long as any other
+        step, and fails if the screen never changed.
+        """
         before = self.quiet()
         self.send("Escape")
-        self.wait_change(before, colours=True)
+        after = self.wait_change(before, deadline=deadline, colours=True)
+        if after == before:
+            raise AssertionError(f"Esc changed nothing on the screen:\n{self.screen()}")
         self.quiet()
 
     def kill(self) -> None:

@@ -100,20 +100,25 @@ def test_every_word_of_the_abstract_in_a_real_terminal(tmp_path: Path, width: in
     try:
         screen = term.wait_for("4 of 4 papers", *(f"Paper with {n} lines" for n in LINE_COUNTS))
         rows = sorted(LINE_COUNTS, key=lambda n: screen.index(f"Paper with {n} lines"))
-        for shown in rows:
+        for position, shown in enumerate(rows, start=1):
             term.send("Enter")
             words = _abstract(shown).split()
             # The detail pane follows the cursor, so its words can be there before Enter
-            # is handled; the row losing its unread dot says the paper is open and the
-            # detail pane has the keys (a Space sent sooner went to the list: "1 selected").
+            # is handled; the row losing its unread dot says the paper is open.
             term.wait_without(f"● Paper with {shown} lines")
-            screen = term.wait_for("Status", words[0])
+            term.wait_for("Status", words[0])
+            # tmux can be read while a frame is half written (the pane's top lines new,
+            # its bottom ones old): only a screen that has stopped changing counts.
+            term.quiet()
+            screen = term.screen()
             seen = set(screen.split())
             for _ in range(40):
                 if words[-1] in seen:
                     break
                 term.send("Space")
-                screen = term.wait_change(screen)
+                term.wait_change(screen)
+                term.quiet()
+                screen = term.screen()
                 seen |= set(screen.split())
             missing = [w for w in words if w not in seen]
             assert not missing, f"{len(missing)} of {len(words)} words never shown:\n{screen}"
@@ -121,6 +126,8 @@ def test_every_word_of_the_abstract_in_a_real_terminal(tmp_path: Path, width: in
             term.wait_for(words[-1])
             term.escape()
             term.send("j")
+            if position < len(rows):  # the list's position indicator: j was handled
+                term.wait_for(f"{position + 1} / {len(rows)} ")
         term.send("q")
         term.wait_until_gone()
     finally:

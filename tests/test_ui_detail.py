@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from absreader.core.catalog import Catalog
 
@@ -93,3 +94,32 @@ async def test_every_word_of_the_abstract_is_on_screen(
             assert words[-1] in widget_text(app, detail).split()
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_keys_typed_right_after_enter_go_to_the_opened_paper(
+    detail_template: Path, tmp_path: Path
+) -> None:
+    """Enter then Space as fast as fingers go: the Space pages the paper just opened
+    (it used to reach the list, still focused until a message came back, and select the row)."""
+    home = tmp_path / "home"
+    shutil.copytree(detail_template, home)
+    app = app_for(paths_for(home), first_run_files=[])
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        long_row = next(
+            row for row in range(main.paper_list.total)
+            if main.paper_list.paper_at(row).title == "Paper with 40 lines"
+        )  # fmt: skip
+        main.paper_list.cursor = long_row
+        await settle(pilot)
+        assert app.focused is main.paper_list
+        driver = app._driver
+        assert driver is not None
+        # Both keys are queued before either is handled (Pilot's press waits between keys).
+        driver.send_message(events.Key("enter", "\r"))
+        driver.send_message(events.Key("space", " "))
+        await settle(pilot)
+        assert app.focused is main.detail
+        assert not main.paper_list.selected, "the Space selected the row instead of paging"
+        assert main.detail.scroll_y > 0, "the opened paper did not page down"

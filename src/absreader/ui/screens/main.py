@@ -119,7 +119,7 @@ class MainScreen(Screen[None]):
         yield SearchBar(id="search-bar")
         with ReadingPanes(id="body"):
             yield ListSidebar(id="sidebar")
-            yield PaperList(id="papers")
+            yield PaperList(id="papers", opener=self.open_paper)
             yield DetailPane(id="detail")
         yield LibraryWatch(id="watch")
         yield StatusLine(id="status", show_timings=self.app.show_timings)  # type: ignore[attr-defined]
@@ -433,13 +433,14 @@ class MainScreen(Screen[None]):
         """Bring the detail pane to the paper under the cursor now."""
         self.detail.flush()
 
-    def on_paper_list_opened(self, event: PaperList.Opened) -> None:
-        self.detail.follow(event.paper)
+    def open_paper(self, paper: Paper) -> None:
+        """Show ``paper`` in the detail pane and give it the keys (called during Enter's handling)."""
+        self.detail.follow(paper)
         self.detail.flush()  # the paper opened, now (not the one the pane was catching up from)
         if self.has_class("-narrow"):
             self.add_class("-detail-open")
         self.set_focus(self.detail)
-        self.panes.mark_read(event.paper)
+        self.panes.mark_read(paper)
 
     @on(ReadingPanes.PaperChanged)
     def _paper_changed(self, event: ReadingPanes.PaperChanged) -> None:

@@ -8,6 +8,12 @@ costs a handful of small queries, never a widget per row.
 The list also holds the multi-selection (keys, in the order chosen): space
 toggles the paper under the cursor, shift+up/down extend it, and a selected
 row carries a ✓ mark.
+
+Opening a paper (Enter, a double click) calls the ``opener`` the list was
+given at once, while the key is being handled, rather than posting a message:
+the opener moves the focus to the paper, and a key typed right after Enter
+must already go there (a message would arrive after it, and a quick Space
+would select the row instead of paging the paper).
 """
 
 from __future__ import annotations
@@ -110,17 +116,6 @@ class PaperList(ScrollView, can_focus=True):
             return self.paper_list
 
     @dataclass
-    class Opened(Message):
-        """The user opened the paper under the cursor (Enter or a double click)."""
-
-        paper_list: PaperList
-        paper: Paper
-
-        @property
-        def control(self) -> PaperList:
-            return self.paper_list
-
-    @dataclass
     class SelectionChanged(Message):
         """Papers were selected or unselected; ``count`` are selected now."""
 
@@ -140,9 +135,16 @@ class PaperList(ScrollView, can_focus=True):
         papers: list[Paper]
 
     def __init__(
-        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+        self,
+        *,
+        opener: Callable[[Paper], None] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        #: Called with the paper the user opens (Enter, a double click), during the key's handling.
+        self.opener = opener
         self.total = 0
         self._rows: dict[int, Paper] = {}
         self._index: dict[str, int] = {}
@@ -396,8 +398,8 @@ class PaperList(ScrollView, can_focus=True):
 
     def action_open(self) -> None:
         paper = self.current
-        if paper is not None:
-            self.post_message(self.Opened(self, paper))
+        if paper is not None and self.opener is not None:
+            self.opener(paper)
 
     async def _on_click(self, event: events.Click) -> None:
         row = (event.y + self.scroll_offset.y) // ROW_HEIGHT
