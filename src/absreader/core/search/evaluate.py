@@ -72,6 +72,7 @@ _CACHE_TERMS = 4096
 _WALK_CHUNK = 4096
 #: Segments after the first that fill the page score only what can still enter it.
 SHARED_FLOOR = True
+_BIT = (1, 2, 4, 8, 16, 32, 64, 128)
 #: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
 _PREFIX_CACHE = 256
 _PREFIX_BITS = 400_000_000
@@ -595,27 +596,47 @@ class SegmentSearch:
         return [s if data[d >> 3] >> (d & 7) & 1 else 0.0 for s, d in zip(scores, docs, strict=True)]
 
     def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
-        """BM25F sums for ``docs``; each term visits only the documents holding it."""
+        """BM25F sums for ``docs``; each term visits only the documents holding it.
+
+        ``docs`` are ascending. Which of them hold a term is read from the
+        term's bitmap bytes with C-level maps over the candidates (not by
+        listing the bits of a segment-wide ``int``); a term frequency is found
+        by bisecting the term's ids from where the previous one was.
+        """
         scores = [0.0] * len(docs)
         if not docs or not terms:
             return scores
         norm_of = self.snap.norm
         ranking = self.ranking
         wanted = bits_of(docs, self.n)
-        where = {doc: j for j, doc in enumerate(docs)}
+        at_byte = [d >> 3 for d in docs]
+        bit = [_BIT[d & 7] for d in docs]
+        slots = range(len(docs))
         for st, c, lens in terms:
-            holding = wanted & st.mask
-            if not holding:
+            if not wanted & st.mask:
                 continue
-            _, id_list, tfs = st.tf_lookup()
+            held = compress(slots, map(and_, map(st.mask_bytes().__getitem__, at_byte), bit))
             norms = self.snap.norm_table(st.field, ranking)
-            for doc in iter_bits(holding):
-                tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
+            tfs = st.tfs
+            if tfs is None:
+                for j in held:
+                    length = lens[docs[j]]
+                    norm = norms.get(length)
+                    if norm is None:
+                        norm = norm_of(st.field, length, ranking)
+                    scores[j] += c * 1 / (1 + norm)
+                continue
+            ids = st.ids
+            k = 0
+            for j in held:
+                doc = docs[j]
+                k = bisect_left(ids, doc, k)
+                tf = tfs[k]
                 length = lens[doc]
                 norm = norms.get(length)
                 if norm is None:
                     norm = norm_of(st.field, length, ranking)
-                scores[where[doc]] += c * tf / (tf + norm)
+                scores[j] += c * tf / (tf + norm)
         return scores
 
     def _candidates(self, mask: int, terms: list[tuple[SegTerm, float, Any]], k: int) -> list[int]:
@@ -648,20 +669,29 @@ class SegmentSearch:
     def _shortest(self, field: str, mask: int, want: int) -> list[int]:
         """The ``want`` documents of ``mask`` with the shortest ``field`` (ties: lowest first).
 
-        A sparse mask (a title word) is sorted by length directly; a dense one
-        walks the stored length order in chunks with C-level maps over a byte
-        per document, stopping once it has enough.
+        A mask with few documents is sorted by each one's place in the stored
+        length order; otherwise that order is walked in chunks with C-level
+        maps over the mask's bytes, stopping once it has enough (about
+        ``want * n / count`` documents looked at). Both give the documents
+        sorted stably by their exact lengths, which is how the order was made.
         """
-        lens = self.seg.lens.get(field)
-        if lens is not None and mask.bit_count() <= self.n >> 4:
+        count = mask.bit_count()
+        if not count:
+            return []
+        if not self.seg.length_order(field):  # a segment written without one (as before it)
+            lens = self.seg.lens.get(field)
+            if lens is None or count > self.n >> 4:
+                return []
             return sorted(iter_bits(mask), key=lens.__getitem__)[:want]
-        order = self.seg.length_order(field)
-        member = byte_per_doc(mask, self.n)
+        if count * count <= want * self.n:
+            order, rank = self.seg.length_order(field), self.seg.length_rank(field)
+            return list(map(order.__getitem__, sorted(map(rank.__getitem__, iter_bits(mask)))[:want]))
+        order, at_byte, bit = self.seg.length_walk(field)
+        get = mask.to_bytes((self.n >> 3) + 1, "little").__getitem__
         out: list[int] = []
-        get = member.__getitem__
         for start in range(0, len(order), _WALK_CHUNK):
-            chunk = order[start : start + _WALK_CHUNK]
-            out.extend(compress(chunk, map(get, chunk)))
+            end = start + _WALK_CHUNK
+            out.extend(compress(order[start:end], map(and_, map(get, at_byte[start:end]), bit[start:end])))
             if len(out) >= want:
                 break
         return out[:want]

@@ -21,8 +21,10 @@ import sys
 import threading
 import zlib
 from array import array
+from collections import deque
 from collections.abc import Iterable, Iterator
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import and_, rshift
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +126,9 @@ class SegmentData:
         self._key_docs: dict[str, int] | None = None
         self._extras: dict[str, tuple[int, int, int, int]] = {}
         self._orders: dict[str, tuple[int, int]] = {}
+        self._order_cache: dict[str, array] = {}
+        self._walk_cache: dict[str, tuple[array, array, bytes]] = {}
+        self._rank_cache: dict[str, array] = {}
         self._xfile: Any = None
         self._read_extras(storage)
         if eager:  # searching: read now, as a later commit may delete the file
@@ -237,12 +242,40 @@ class SegmentData:
         return out
 
     def length_order(self, field: str) -> array:
-        """Every document, shortest ``field`` first."""
-        entry = self._orders.get(field)
-        out = array("I")
-        if entry is not None:
-            out.frombytes(self._xslice(*entry))
+        """Every document, shortest ``field`` first (read once, then kept: 4 bytes a document)."""
+        out = self._order_cache.get(field)
+        if out is None:
+            entry = self._orders.get(field)
+            out = array("I")
+            if entry is not None:
+                out.frombytes(self._xslice(*entry))
+            self._order_cache[field] = out
         return out
+
+    def length_walk(self, field: str) -> tuple[array, array, bytes]:
+        """:meth:`length_order` with each document's bitmap byte and bit beside it (kept).
+
+        A walk over the order tests a document with ``mask_bytes[byte] & bit``
+        in C-level maps, with no byte per document made for each mask.
+        """
+        walk = self._walk_cache.get(field)
+        if walk is None:
+            order = self.length_order(field)
+            code = "H" if self.doc_count_all < 1 << 19 else "I"
+            at_byte = array(code, map(rshift, order, repeat(3)))
+            walk = (order, at_byte, bytes(map(_BIT.__getitem__, map(and_, order, repeat(7)))))
+            self._walk_cache[field] = walk
+        return walk
+
+    def length_rank(self, field: str) -> array:
+        """Each document's place in :meth:`length_order` (kept): sorting by it is sorting by length."""
+        rank = self._rank_cache.get(field)
+        if rank is None:
+            order = self.length_order(field)
+            rank = array("I", bytes(4 * len(order)))
+            deque(map(rank.__setitem__, order, range(len(order))), maxlen=0)
+            self._rank_cache[field] = rank
+        return rank
 
     def close(self) -> None:
         """Release the files (the object must not be used afterwards)."""
