@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import add, and_, eq, gt, lshift, or_
+from operator import add, and_, eq, gt, itemgetter, lshift, or_
 from operator import sub as minus
 from typing import Any
 
@@ -48,6 +49,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.search import bounds
+from absreader.core.search.format.frequencies import StoredFrequencies
 from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
@@ -67,12 +69,14 @@ PHRASE_PER_DOC = 200
 PHRASE_DF_SHARE = 8
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
-_CACHE_TERMS = 4096
+_CACHE_TERMS = 16384
 #: Documents looked at a time when walking a length order.
 _WALK_CHUNK = 4096
 #: Segments after the first that fill the page score only what can still enter it.
 SHARED_FLOOR = True
 _BIT = (1, 2, 4, 8, 16, 32, 64, 128)
+#: Seconds before a segment without stored frequencies is looked at again (a backfill may run).
+_FREQ_RECHECK = 30.0
 #: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
 _PREFIX_CACHE = 256
 _PREFIX_BITS = 400_000_000
@@ -153,10 +157,14 @@ class Snapshot:
         # Stored prefix sets per segment id (None: the segment has none), and unions made.
         self._prefix_files: dict[str, PrefixSets | None] = {}
         self._prefix_masks: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        # Stored term frequencies per segment id (None: none yet; looked for again later).
+        self._freq_files: dict[str, tuple[StoredFrequencies | None, float]] = {}
         if previous is not None and previous.folder == self.folder:
             alive = set(self.seg_ids)
             self._prefix_files = {k: v for k, v in previous._prefix_files.items() if k in alive}
             previous._prefix_files = {k: v for k, v in previous._prefix_files.items() if k not in alive}
+            self._freq_files = {k: v for k, v in previous._freq_files.items() if k in alive}
+            previous._freq_files = {k: v for k, v in previous._freq_files.items() if k not in alive}
             self._prefix_masks.update(
                 (k, v) for k, v in previous._prefix_masks.items() if k[0] in alive
             )
@@ -173,6 +181,11 @@ class Snapshot:
                 sets.close()
         self._prefix_files = {}
         self._prefix_masks = OrderedDict()
+        kept_freqs = {id(f) for f, _ in keep._freq_files.values()} if keep is not None else set()
+        for freqs, _ in self._freq_files.values():
+            if freqs is not None and id(freqs) not in kept_freqs:
+                freqs.close()
+        self._freq_files = {}
         self.segments = []
         self._terms = OrderedDict()
 
@@ -186,7 +199,10 @@ class Snapshot:
             cache.move_to_end(key)
             return cache[key]
         seg = self.segments[i]
-        stats = seg.term_record(field, term)
+        # A text field no document of the segment has (``note``, mostly) has no terms:
+        # a term lookup in it costs as much as a hit.
+        absent = field in TEXT_FIELDS and seg.lacks_field(field)
+        stats = None if absent else seg.term_record(field, term)
         st = SegTerm(seg, field, term, *stats) if stats else None
         cache[key] = st
         if len(cache) > _CACHE_TERMS + 256 or len(cache) % 256 == 0:
@@ -216,6 +232,24 @@ class Snapshot:
         while len(cache) > _PREFIX_CACHE or (len(cache) > 1 and len(cache) * n > _PREFIX_BITS):
             cache.popitem(last=False)
         return mask
+
+    def frequencies(self, i: int, st: SegTerm) -> tuple[Any, Any]:
+        """``(ids, tfs)`` for scoring ``st``: a document of its bitmap missing from ``ids`` has tf 1.
+
+        From the segment's stored frequencies when it has them (only the
+        documents with the term more than once), else the decoded posting list
+        (every document; ``tfs`` None when every tf is 1). Kept with the term.
+        """
+        if st.frequencies is None:
+            seg_id = self.seg_ids[i]
+            now = time.monotonic()
+            freqs, looked = self._freq_files.get(seg_id, (None, -1.0))
+            if freqs is None and (looked < 0 or now - looked > _FREQ_RECHECK):
+                freqs = StoredFrequencies.open(self.folder, self.segments[i].segment)
+                self._freq_files[seg_id] = (freqs, now)
+            stored = freqs.get(st.field, st.term) if freqs is not None else None
+            st.frequencies = stored if stored is not None else (st.ids, st.tfs)
+        return st.frequencies
 
     def _trim(self) -> None:
         """Drop least recently used terms beyond the memory budget.
@@ -530,7 +564,8 @@ class SegmentSearch:
         else:
             scores = self._scores(docs, terms)
         scored = zip(scores, docs, strict=True)
-        return heapq.nsmallest(k, scored, key=lambda sd: (-sd[0], sd[1]))
+        # ``docs`` ascend, and a stable sort by score keeps ties in that order.
+        return sorted(scored, key=itemgetter(0), reverse=True)[:k]
 
     def _bounds(
         self, terms: list[tuple[SegTerm, float, Any]], tree: wq.Query | None
@@ -617,8 +652,8 @@ class SegmentSearch:
                 continue
             held = compress(slots, map(and_, map(st.mask_bytes().__getitem__, at_byte), bit))
             norms = self.snap.norm_table(st.field, ranking)
-            tfs = st.tfs
-            if tfs is None:
+            ids, tfs = self.snap.frequencies(self.i, st)
+            if tfs is None or not ids:
                 for j in held:
                     length = lens[docs[j]]
                     norm = norms.get(length)
@@ -626,12 +661,11 @@ class SegmentSearch:
                         norm = norm_of(st.field, length, ranking)
                     scores[j] += c * 1 / (1 + norm)
                 continue
-            ids = st.ids
-            k = 0
+            k, last = 0, len(ids)
             for j in held:
                 doc = docs[j]
                 k = bisect_left(ids, doc, k)
-                tf = tfs[k]
+                tf = tfs[k] if k < last and ids[k] == doc else 1
                 length = lens[doc]
                 norm = norms.get(length)
                 if norm is None:
@@ -704,9 +738,9 @@ def _champions_of(st: SegTerm, lens: Any) -> list[int]:
         return list(ids)
     tfs = st.tfs
     if tfs is None:
-        return heapq.nsmallest(256, ids, key=lens.__getitem__)
+        return sorted(ids, key=lens.__getitem__)[:256]  # what heapq.nsmallest gives, in C
     impact = [t / (t + 0.4 * lens[d] + 1) for d, t in zip(ids, tfs, strict=True)]
-    best = heapq.nlargest(256, range(len(ids)), key=impact.__getitem__)
+    best = sorted(range(len(ids)), key=impact.__getitem__, reverse=True)[:256]  # as heapq.nlargest
     return [ids[j] for j in best]
 
 
@@ -900,16 +934,18 @@ def search_tiers(
             found = seg_search.top(masks[t], scoring, k, ranking, tree, floor)[:need]
             tier.extend((score, doc + base) for score, doc in found)
             if len(tier) >= need and found and SHARED_FLOOR:
-                tier.sort(key=_rank_key)
+                _rank(tier)
                 del tier[need:]
                 floor = tier[-1][0]
-        tier.sort(key=_rank_key)
+        _rank(tier)
         out.append([(doc, score) for score, doc in tier[:need]])
     return totals, out
 
 
-def _rank_key(sd: tuple[float, int]) -> tuple[float, int]:
-    return -sd[0], sd[1]
+def _rank(tier: list[tuple[float, int]]) -> None:
+    """Sort ``(score, doc)`` pairs best first, ties by the lower document (two C-level sorts)."""
+    tier.sort(key=itemgetter(1))
+    tier.sort(key=itemgetter(0), reverse=True)
 
 
 def visiting_order(snapshot: Snapshot) -> list[int]:

@@ -225,6 +225,15 @@ class SegmentData:
             raise SegmentCorrupt(f"segment {self.segment.segment_id()}: extras cut short")
         return data
 
+    def lacks_field(self, field: str) -> bool:
+        """True when the segment records field lengths and none for ``field`` (no document has it)."""
+        lengths = getattr(self.segment, "_fieldlengths", None)
+        return bool(lengths) and not lengths.get(field, 0)
+
+    def stored_terms(self) -> list[str]:
+        """``field\x00term`` of every term with a stored bitmap (the frequent ones)."""
+        return list(self._extras)
+
     def bitmap(self, field: str, term: str) -> int | None:
         """The stored document bitmap of a frequent term (None when not stored)."""
         entry = self._extras.get(f"{field}\x00{term}")

@@ -81,6 +81,7 @@ class SegTerm:
         "max_tf",
         "min_length",
         "champions",
+        "frequencies",
     )
 
     def __init__(
@@ -104,6 +105,8 @@ class SegTerm:
         self.min_length = min_length
         #: The term's best documents here (stored or computed), once a search needed them.
         self.champions: Any = None
+        #: ``(ids, tfs)`` scoring reads frequencies from (see ``Snapshot.frequencies``).
+        self.frequencies: tuple[Any, Any] | None = None
         self._ids: Any = None
         self._tfs: Any = None
         self._mask: int | None = None
@@ -213,4 +216,6 @@ class SegTerm:
             cost += 8 * self.df
         if self.champions is not None:
             cost += len(self.champions)
+        if self.frequencies is not None and self.frequencies[0] is not self._ids:
+            cost += len(self.frequencies[0])
         return cost
