@@ -151,6 +151,8 @@ class IndexedLibrary:
             # Unreadable (counts as 0) or lost papers: the index is not what it claims.
             self.notice = "search index did not match the library; rebuilt it from the library"
             yield from self._rebuild()
+            return
+        self.index.add_sidecars()  # an index built before a derived file gains it once
 
     def needs_full_build(self) -> bool:
         """Would ``sync_index()`` build the whole index (none yet, broken, or many changes)?"""

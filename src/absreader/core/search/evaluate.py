@@ -32,7 +32,6 @@ ranks several trees at once, each tier holding the matches no earlier one had
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from bisect import bisect_left

@@ -109,15 +109,22 @@ class StoredFrequencies:
             return None
 
     def get(self, field: str, term: str) -> tuple[array, Any] | None:
-        """``(documents with the term more than once, their counts)``; None when not stored."""
+        """``(documents with the term more than once, their counts)``; None when not stored.
+
+        Also None when the file does not hold what its index says (damaged): the
+        ranking then decodes the term's posting list, as without the file.
+        """
         entry = self._terms.get(f"{field}\x00{term}")
         if entry is None:
             return None
-        offset, count, kind = entry
-        width = 1 if kind == _NARROW else 2
-        data = _pread(self._file, count * (4 + width), self._base + offset)
+        try:
+            offset, count, kind = entry
+            width = 1 if kind == _NARROW else 2
+            data = _pread(self._file, count * (4 + width), self._base + offset)
+        except (ValueError, TypeError, OSError):
+            return None
         if len(data) != count * (4 + width):
-            raise SegmentCorrupt("frequencies cut short")
+            return None  # cut short: the caller decodes the posting list instead
         ids = array("I")
         ids.frombytes(data[: 4 * count])
         if kind == _NARROW:
@@ -137,7 +144,11 @@ class StoredFrequencies:
 
 
 def backfill(folder: Path) -> int:
-    """Write the frequencies files the index's segments lack; how many were written."""
+    """Write the frequencies files the index's segments lack; how many were written.
+
+    A segment that does not decode, or a file that cannot be written, is
+    skipped: the file only saves time.
+    """
     from absreader.core.search.format.segments import open_storage, read_toc
 
     storage = open_storage(folder)
@@ -145,10 +156,15 @@ def backfill(folder: Path) -> int:
     for segment in read_toc(storage).segments:
         if path_of(folder, segment).exists():
             continue
-        seg = SegmentData(storage, segment, eager=False)
+        try:
+            seg = SegmentData(storage, segment, eager=False)
+        except SegmentCorrupt:
+            continue  # searching reports it; without the file the ranking decodes as before
         try:
             write_for(storage, seg)
             written += 1
+        except (SegmentCorrupt, OSError):
+            continue  # a full disk, a damaged list: the segment ranks without the file
         finally:
             seg.close()
     return written
