@@ -702,11 +702,12 @@ class SegmentSearch:
     def _shortest(self, field: str, mask: int, want: int) -> list[int]:
         """The ``want`` documents of ``mask`` with the shortest ``field`` (ties: lowest first).
 
-        A mask with few documents is sorted by each one's place in the stored
-        length order; otherwise that order is walked in chunks with C-level
-        maps over the mask's bytes, stopping once it has enough (about
-        ``want * n / count`` documents looked at). Both give the documents
-        sorted stably by their exact lengths, which is how the order was made.
+        A mask with few documents is sorted by length directly; otherwise the
+        stored length order is walked in chunks with C-level maps over the
+        mask's bytes, stopping once it has enough (about ``want * n / count``
+        documents looked at, so the sort wins below ``count**2 = want * n``).
+        Both give the documents sorted stably by their exact lengths, which is
+        how the order was made.
         """
         count = mask.bit_count()
         if not count:
@@ -716,15 +717,14 @@ class SegmentSearch:
             if lens is None or count > self.n >> 4:
                 return []
             return sorted(iter_bits(mask), key=lens.__getitem__)[:want]
-        if count * count <= want * self.n:
-            order, rank = self.seg.length_order(field), self.seg.length_rank(field)
-            return list(map(order.__getitem__, sorted(map(rank.__getitem__, iter_bits(mask)))[:want]))
-        order, at_byte, bit = self.seg.length_walk(field)
+        lens = self.seg.lens.get(field)
+        if lens is not None and count * count <= want * self.n:
+            return sorted(iter_bits(mask), key=lens.__getitem__)[:want]
         get = mask.to_bytes((self.n >> 3) + 1, "little").__getitem__
         out: list[int] = []
-        for start in range(0, len(order), _WALK_CHUNK):
-            end = start + _WALK_CHUNK
-            out.extend(compress(order[start:end], map(and_, map(get, at_byte[start:end]), bit[start:end])))
+        for chunk in range(-(-len(self.seg.length_order(field)) // _WALK_CHUNK)):
+            order, at_byte, bit = self.seg.length_walk(field, chunk, _WALK_CHUNK)
+            out.extend(compress(order, map(and_, map(get, at_byte), bit)))
             if len(out) >= want:
                 break
         return out[:want]

@@ -21,7 +21,6 @@ import sys
 import threading
 import zlib
 from array import array
-from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import accumulate, repeat
 from operator import and_, rshift
@@ -127,8 +126,7 @@ class SegmentData:
         self._extras: dict[str, tuple[int, int, int, int]] = {}
         self._orders: dict[str, tuple[int, int]] = {}
         self._order_cache: dict[str, array] = {}
-        self._walk_cache: dict[str, tuple[array, array, bytes]] = {}
-        self._rank_cache: dict[str, array] = {}
+        self._walk_cache: dict[tuple[str, int, int], tuple[array, array, bytes]] = {}
         self._xfile: Any = None
         self._read_extras(storage)
         if eager:  # searching: read now, as a later commit may delete the file
@@ -261,30 +259,22 @@ class SegmentData:
             self._order_cache[field] = out
         return out
 
-    def length_walk(self, field: str) -> tuple[array, array, bytes]:
-        """:meth:`length_order` with each document's bitmap byte and bit beside it (kept).
+    def length_walk(self, field: str, chunk: int, size: int) -> tuple[array, array, bytes]:
+        """Chunk ``chunk`` (of ``size`` documents) of :meth:`length_order`, with each document's
+        bitmap byte and bit beside it (kept; chunks are made as a walk reaches them).
 
         A walk over the order tests a document with ``mask_bytes[byte] & bit``
         in C-level maps, with no byte per document made for each mask.
         """
-        walk = self._walk_cache.get(field)
+        key = (field, chunk, size)
+        walk = self._walk_cache.get(key)
         if walk is None:
-            order = self.length_order(field)
+            order = self.length_order(field)[chunk * size : (chunk + 1) * size]
             code = "H" if self.doc_count_all < 1 << 19 else "I"
             at_byte = array(code, map(rshift, order, repeat(3)))
             walk = (order, at_byte, bytes(map(_BIT.__getitem__, map(and_, order, repeat(7)))))
-            self._walk_cache[field] = walk
+            self._walk_cache[key] = walk
         return walk
-
-    def length_rank(self, field: str) -> array:
-        """Each document's place in :meth:`length_order` (kept): sorting by it is sorting by length."""
-        rank = self._rank_cache.get(field)
-        if rank is None:
-            order = self.length_order(field)
-            rank = array("I", bytes(4 * len(order)))
-            deque(map(rank.__setitem__, order, range(len(order))), maxlen=0)
-            self._rank_cache[field] = rank
-        return rank
 
     def close(self) -> None:
         """Release the files (the object must not be used afterwards)."""
