@@ -546,10 +546,10 @@ class SegmentSearch:
                     for st in needed:
                         keep |= st.mask
         count = mask.bit_count()
-        if count <= max(EXACT_LIMIT, k) or not terms:
+        if not terms:  # nothing ranks (a word of one or two letters being typed): document order
+            return [(0.0, d) for d in first_bits(mask if keep is None else mask & keep, k)]
+        if count <= max(EXACT_LIMIT, k):
             docs = iter_bits(mask if keep is None else mask & keep)
-            if not terms:
-                return [(0.0, d) for d in docs[:k]]
         else:
             docs = self._candidates(mask, terms, k)
             if keep is not None:
@@ -728,6 +728,16 @@ class SegmentSearch:
             if len(out) >= want:
                 break
         return out[:want]
+
+
+def first_bits(mask: int, k: int) -> list[int]:
+    """``iter_bits(mask)[:k]`` without listing a whole segment's bits: the low end first."""
+    width = 2 * k + 64
+    while True:
+        low = mask & ((1 << width) - 1)
+        if low.bit_count() >= k or width >= mask.bit_length():
+            return iter_bits(low)[:k]
+        width *= 4
 
 
 def _champions_of(st: SegTerm, lens: Any) -> list[int]:
