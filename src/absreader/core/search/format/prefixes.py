@@ -178,6 +178,15 @@ def scan_union(seg: SegmentData, field: str, prefix: str) -> int:
         for (name, btext), info in seg.terms.items_from(field, raw):
             if name != field or not btext.startswith(raw):
                 break
+            df = info.doc_frequency()
+            low, high = info.min_id(), info.max_id()
+            if df <= 2 and low is not None and high is not None:
+                # Most terms of a prefix are rare: the term info names their first and
+                # last documents, so their postings are not read.
+                ids.append(low)
+                if df == 2:
+                    ids.append(high)
+                continue
             stored = seg.bitmap(field, btext.decode("utf-8"))
             if stored is not None:
                 out |= stored
