@@ -48,7 +48,8 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.search import bounds
-from absreader.core.search.format.frequencies import StoredFrequencies
+from absreader.core.search.format.frequencies import FREQ_EXT, StoredFrequencies
+from absreader.core.search.format.long_prefixes import LONG_EXT, LONG_LENGTHS
 from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
@@ -68,14 +69,16 @@ PHRASE_PER_DOC = 200
 PHRASE_DF_SHARE = 8
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
-_CACHE_TERMS = 16384
+_CACHE_TERMS = 8192
+#: New terms between two sums of the cache's memory (a sum is linear in the cache).
+_TRIM_EVERY = 1024
 #: Documents looked at a time when walking a length order.
 _WALK_CHUNK = 4096
 #: Segments after the first that fill the page score only what can still enter it.
 SHARED_FLOOR = True
 _BIT = (1, 2, 4, 8, 16, 32, 64, 128)
-#: Seconds before a segment without stored frequencies is looked at again (a backfill may run).
-_FREQ_RECHECK = 30.0
+#: Seconds before a segment without a derived file is looked at again (a backfill may run).
+_SIDECAR_RECHECK = 30.0
 #: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
 _PREFIX_CACHE = 256
 _PREFIX_BITS = 400_000_000
@@ -156,14 +159,14 @@ class Snapshot:
         # Stored prefix sets per segment id (None: the segment has none), and unions made.
         self._prefix_files: dict[str, PrefixSets | None] = {}
         self._prefix_masks: OrderedDict[tuple[str, str, str], int] = OrderedDict()
-        # Stored term frequencies per segment id (None: none yet; looked for again later).
-        self._freq_files: dict[str, tuple[StoredFrequencies | None, float]] = {}
+        # Derived files per (segment id, extension), with when they were looked for.
+        self._sidecars: dict[tuple[str, str], tuple[Any, float]] = {}
         if previous is not None and previous.folder == self.folder:
             alive = set(self.seg_ids)
             self._prefix_files = {k: v for k, v in previous._prefix_files.items() if k in alive}
             previous._prefix_files = {k: v for k, v in previous._prefix_files.items() if k not in alive}
-            self._freq_files = {k: v for k, v in previous._freq_files.items() if k in alive}
-            previous._freq_files = {k: v for k, v in previous._freq_files.items() if k not in alive}
+            self._sidecars = {k: v for k, v in previous._sidecars.items() if k[0] in alive}
+            previous._sidecars = {k: v for k, v in previous._sidecars.items() if k[0] not in alive}
             self._prefix_masks.update(
                 (k, v) for k, v in previous._prefix_masks.items() if k[0] in alive
             )
@@ -180,11 +183,11 @@ class Snapshot:
                 sets.close()
         self._prefix_files = {}
         self._prefix_masks = OrderedDict()
-        kept_freqs = {id(f) for f, _ in keep._freq_files.values()} if keep is not None else set()
-        for freqs, _ in self._freq_files.values():
-            if freqs is not None and id(freqs) not in kept_freqs:
-                freqs.close()
-        self._freq_files = {}
+        kept_sidecars = {id(f) for f, _ in keep._sidecars.values()} if keep is not None else set()
+        for found, _ in self._sidecars.values():
+            if found is not None and id(found) not in kept_sidecars:
+                found.close()
+        self._sidecars = {}
         self.segments = []
         self._terms = OrderedDict()
 
@@ -204,7 +207,7 @@ class Snapshot:
         stats = None if absent else seg.term_record(field, term)
         st = SegTerm(seg, field, term, *stats) if stats else None
         cache[key] = st
-        if len(cache) > _CACHE_TERMS + 256 or len(cache) % 256 == 0:
+        if len(cache) > _CACHE_TERMS + _TRIM_EVERY or len(cache) % _TRIM_EVERY == 0:
             self._trim()
         return st
 
@@ -225,6 +228,9 @@ class Snapshot:
             self._prefix_files[seg_id] = PrefixSets.open(self._storage, self.segments[i])
         sets = self._prefix_files[seg_id]
         stored = sets.get(field, prefix) if sets is not None else None
+        if stored is None and len(prefix) in LONG_LENGTHS:
+            longer = self._sidecar(i, LONG_EXT)
+            stored = longer.get(field, prefix) if longer is not None else None
         mask = stored if stored is not None else scan_union(self.segments[i], field, prefix)
         cache[key] = mask
         n = self.segments[i].doc_count_all
@@ -240,20 +246,32 @@ class Snapshot:
         (every document; ``tfs`` None when every tf is 1). Kept with the term.
         """
         if st.frequencies is None:
-            seg_id = self.seg_ids[i]
-            now = time.monotonic()
-            freqs, looked = self._freq_files.get(seg_id, (None, -1.0))
-            if freqs is None and (looked < 0 or now - looked > _FREQ_RECHECK):
-                freqs = StoredFrequencies.open(self.folder, self.segments[i].segment)
-                self._freq_files[seg_id] = (freqs, now)
+            freqs = self._sidecar(i, FREQ_EXT)
             stored = freqs.get(st.field, st.term) if freqs is not None else None
             st.frequencies = stored if stored is not None else (st.ids, st.tfs)
         return st.frequencies
 
+    def _sidecar(self, i: int, ext: str) -> Any:
+        """Segment ``i``'s derived file ``ext`` opened (None: it has none; looked for again later).
+
+        These files (stored frequencies, long prefix sets) may be written after
+        the segment, by a backfill in another process.
+        """
+        key = (self.seg_ids[i], ext)
+        found, looked = self._sidecars.get(key, (None, -1.0))
+        now = time.monotonic()
+        if found is None and (looked < 0 or now - looked > _SIDECAR_RECHECK):
+            if ext == FREQ_EXT:
+                found = StoredFrequencies.open(self.folder, self.segments[i].segment)
+            else:
+                found = PrefixSets.open(self._storage, self.segments[i], ext)
+            self._sidecars[key] = (found, now)
+        return found
+
     def _trim(self) -> None:
         """Drop least recently used terms beyond the memory budget.
 
-        Called every 256 new terms (summing the costs is linear in the cache),
+        Called every ``_TRIM_EVERY`` new terms (summing the costs is linear in the cache),
         so a query with thousands of prefix terms stays linear too.
         """
         cache = self._terms
