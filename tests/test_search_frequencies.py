@@ -1,12 +1,14 @@
-"""The stored term frequencies (``.abst``) rank exactly what decoding the posting lists ranks.
+"""Derived per-segment files answer exactly what the segments themselves answer.
 
-An index of the sample papers is built in several segments with nearly every
-term "frequent" (a stored bitmap, so a stored frequency list too). The same
-searches are run on it and on a copy without the files: same totals, the same
-papers in the same order, the same scores. A copy whose files say one more
-occurrence than the truth must rank differently (the files are really read);
-damaged files and a backfill of an index that lacks them leave the answers
-unchanged.
+The stored term frequencies (``.abst``) and five-letter prefix sets
+(``.absq``) are made from a segment after it is written. An index of the
+sample papers is built in several segments with nearly every term "frequent"
+(a stored bitmap, so a stored frequency list too). The same searches are run
+on it and on a copy without the files: same totals, the same papers in the
+same order, the same scores. Files that say one more occurrence than the
+truth must rank differently, and a five-letter prefix must be answered
+without OR-ing terms (the files are really read); damaged files and a
+backfill of an index that lacks them leave the answers unchanged.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from absreader.core.models import Paper
-from absreader.core.search import generations
+from absreader.core.search import evaluate, generations
 from absreader.core.search import index as index_module
-from absreader.core.search.format import frequencies, write
-from absreader.core.search.format.segments import open_storage, read_toc
+from absreader.core.search.format import frequencies, long_prefixes, write
+from absreader.core.search.format.prefixes import PrefixSets
+from absreader.core.search.format.segments import SegmentData, open_storage, read_toc
 from absreader.core.search.index import SearchIndex
 from test_index_support import sample_papers
 
@@ -28,7 +31,9 @@ QUERIES = [
     "model", "language model", "neural network training", "graph", "diffusion models",
     "vision transformer", "learning", "data", "title:model", "author:zhang", "mod", "lan",
     "trans", "network tra", "large language m", '"language model"', "model -language",
+    "inter", "learn", "netwo", "model gener", "repre", "atten", "deep learn",
 ]  # fmt: skip
+SIDECARS = (frequencies.FREQ_EXT, long_prefixes.LONG_EXT)
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +76,45 @@ def _copy(built: Path, tmp_path: Path) -> Path:
     return target
 
 
-def _abst_files(index_dir: Path) -> list[Path]:
-    return sorted(_live(index_dir).glob(f"*{frequencies.FREQ_EXT}"))
+def _abst_files(index_dir: Path, exts: tuple[str, ...] = SIDECARS) -> list[Path]:
+    return sorted(p for ext in exts for p in _live(index_dir).glob(f"*{ext}"))
 
 
 def test_a_build_writes_one_file_per_segment(built: Path) -> None:
     segments = read_toc(open_storage(_live(built))).segments
     assert len(segments) >= 3
-    assert len(_abst_files(built)) == len(segments)
+    for ext in SIDECARS:
+        assert len(_abst_files(built, (ext,))) == len(segments)
+
+
+def test_five_letter_prefixes_are_read_from_the_files(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _answers(built)
+    scanned: set[tuple[str, str, str]] = set()
+    original = evaluate.scan_union
+
+    def scan(seg, field, prefix):  # noqa: ANN001, ANN202
+        scanned.add((seg.segment.segment_id(), field, prefix))
+        return original(seg, field, prefix)
+
+    monkeypatch.setattr(evaluate, "scan_union", scan)
+    assert _answers(built) == expected
+    storage = open_storage(_live(built))
+    held = set()
+    for segment in read_toc(storage).segments:
+        seg = SegmentData(storage, segment, eager=False)
+        sets = PrefixSets.open(storage, seg, long_prefixes.LONG_EXT)
+        assert sets is not None
+        for text in QUERIES:
+            for field in ("title", "abstract", "author"):
+                if len(text) == 5 and sets.get(field, text) is not None:
+                    held.add((segment.segment_id(), field, text))
+        sets.close()
+        seg.close()
+    assert len(held) >= 5  # the test is about something
+    assert not held & scanned  # what the files hold, no search OR-ed terms for
+    assert any(len(prefix) == 5 for _, _, prefix in scanned)  # the rest still is
 
 
 def test_stored_frequencies_rank_as_the_posting_lists(built: Path, tmp_path: Path) -> None:
@@ -111,7 +147,7 @@ def test_backfill_gives_an_older_index_the_files(built: Path, tmp_path: Path) ->
     for path in _abst_files(older):
         path.unlink()
     expected = {p.name: p.read_bytes() for p in _abst_files(built)}
-    assert SearchIndex(older).add_sidecars() == len(expected)
+    assert SearchIndex(older).add_sidecars() == len(expected) // len(SIDECARS)
     assert {p.name: p.read_bytes() for p in _abst_files(older)} == expected
     assert frequencies.backfill(_live(older)) == 0  # nothing left to write
 
@@ -121,7 +157,10 @@ def test_command_backfills(built: Path, tmp_path: Path, capsys: pytest.CaptureFi
     for path in _abst_files(older):
         path.unlink()
     assert frequencies.main([str(_live(older))]) == 0
-    assert f"{len(_abst_files(built))} segment(s)" in capsys.readouterr().out
+    assert f"{len(_abst_files(built, (frequencies.FREQ_EXT,)))} segment(s)" in capsys.readouterr().out
+    assert long_prefixes.main([str(_live(older))]) == 0
+    assert "five-letter prefix sets" in capsys.readouterr().out
+    assert {p.name for p in _abst_files(older)} == {p.name for p in _abst_files(built)}
     assert frequencies.main([str(tmp_path / "nowhere")]) == 2
     assert "usage" in capsys.readouterr().err
 
