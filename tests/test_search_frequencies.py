@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from absreader.core.models import Paper
-from absreader.core.search import evaluate, generations
+from absreader.core.search import evaluate, generations, sidecars
 from absreader.core.search import index as index_module
 from absreader.core.search.format import frequencies, long_prefixes, write
 from absreader.core.search.format.prefixes import PrefixSets
@@ -147,21 +147,24 @@ def test_backfill_gives_an_older_index_the_files(built: Path, tmp_path: Path) ->
     for path in _abst_files(older):
         path.unlink()
     expected = {p.name: p.read_bytes() for p in _abst_files(built)}
-    assert SearchIndex(older).add_sidecars() == len(expected) // len(SIDECARS)
+    assert sidecars.missing(_live(older)) and not sidecars.missing(_live(built))
+    child = SearchIndex(older).start_sidecars()  # what the reader starts after its sync
+    assert child is not None and child.wait(timeout=120) == 0
     assert {p.name: p.read_bytes() for p in _abst_files(older)} == expected
-    assert frequencies.backfill(_live(older)) == 0  # nothing left to write
+    assert not sidecars.missing(_live(older))
+    assert SearchIndex(older).start_sidecars() is None  # nothing left to write
+    assert sidecars.backfill(_live(older)) == 0
 
 
 def test_command_backfills(built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     older = _copy(built, tmp_path)
     for path in _abst_files(older):
         path.unlink()
-    assert frequencies.main([str(_live(older))]) == 0
-    assert f"{len(_abst_files(built, (frequencies.FREQ_EXT,)))} segment(s)" in capsys.readouterr().out
-    assert long_prefixes.main([str(_live(older))]) == 0
-    assert "five-letter prefix sets" in capsys.readouterr().out
+    assert sidecars.main([str(_live(older))]) == 0
+    segments = len(_abst_files(built, (frequencies.FREQ_EXT,)))
+    assert f"{segments} segment(s) given their derived files" in capsys.readouterr().out
     assert {p.name for p in _abst_files(older)} == {p.name for p in _abst_files(built)}
-    assert frequencies.main([str(tmp_path / "nowhere")]) == 2
+    assert sidecars.main([str(tmp_path / "nowhere")]) == 2
     assert "usage" in capsys.readouterr().err
 
 

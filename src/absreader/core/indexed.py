@@ -87,6 +87,10 @@ class IndexedLibrary:
             yield from self.rebuild_index()
         else:
             yield from self.sync_index()
+        if in_child:
+            # Derived files an older index or small updates lack: written by a low-priority
+            # child, never with this process's CPU (searches find them as they appear).
+            self.index.start_sidecars()
 
     def searchable_mark(self) -> object:
         """Changes as a first build's segments become searchable (None otherwise)."""
@@ -151,8 +155,6 @@ class IndexedLibrary:
             # Unreadable (counts as 0) or lost papers: the index is not what it claims.
             self.notice = "search index did not match the library; rebuilt it from the library"
             yield from self._rebuild()
-            return
-        self.index.add_sidecars()  # an index built before a derived file gains it once
 
     def needs_full_build(self) -> bool:
         """Would ``sync_index()`` build the whole index (none yet, broken, or many changes)?"""

@@ -36,9 +36,9 @@ from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
+from absreader.core.search import sidecars
 from absreader.core.search.build_parallel import BuildPlan, build_runs
 from absreader.core.search.evaluate import Ranking, Snapshot
-from absreader.core.search.format import frequencies, long_prefixes
 from absreader.core.search.format.schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.search.format.segments import (
     EXTRAS_EXT,
@@ -199,7 +199,7 @@ class SearchIndex:
                     yield from self._build_parallel(folder, plan, total, seq)
                 else:
                     yield from self._build_into(folder, papers, total, seq, unique)
-                add_sidecars(folder)  # derived from the segments, read by searches
+                sidecars.backfill(folder)  # derived from the segments, read by searches
                 final = self.index_dir / name
                 os.replace(folder, final)
                 write_atomic(self.index_dir / CURRENT_FILE, name + "\n")
@@ -339,7 +339,6 @@ class SearchIndex:
             else:
                 writer.merge_small()
             writer.commit()
-            add_sidecars(folder)  # the new segments' (their files die with them)
             if Vocabulary.append_delta(folder, new_words):
                 Vocabulary.load(folder).save(folder)
             meta = read_meta(folder) or {}
@@ -347,19 +346,17 @@ class SearchIndex:
             write_meta(folder, meta)
             yield IndexProgress(total, total, "done")
 
-    def add_sidecars(self) -> int:
-        """Write the derived files the live generation's segments lack; how many segments got them.
+    def start_sidecars(self) -> Any:
+        """Write the derived files the live generation's segments lack, in a child process.
 
-        The stored term frequencies (:mod:`~absreader.core.search.format.frequencies`)
-        and five-letter prefix sets (:mod:`~absreader.core.search.format.long_prefixes`)
-        come from the segments alone, so an index built before them gains them
-        here (a few CPU-s per 100,000 papers, once) instead of by a rebuild.
+        See :mod:`~absreader.core.search.sidecars`: an index built before them,
+        or the new segments of updates, gain them without a rebuild and without
+        this process's CPU. Returns the child (None when nothing lacks them).
         """
         name = self._current_name()
-        if name is None or self.state() != "ok":
-            return 0
-        with self._write_lock():
-            return add_sidecars(self.index_dir / name)
+        if name is None:
+            return None
+        return sidecars.start_backfill(self.index_dir / name)
 
     # -- searching ---------------------------------------------------------------------------
 
@@ -671,11 +668,6 @@ class SearchIndex:
     def _write_lock(self) -> AbstractContextManager[None]:
         """Hold the cache dir's lock file (a second writer waits)."""
         return write_lock(self.lock_path)
-
-
-def add_sidecars(folder: Path) -> int:
-    """Write the derived files a generation's segments lack; the most written of one kind."""
-    return max(frequencies.backfill(folder), long_prefixes.backfill(folder))
 
 
 def _needs_vocab(query: str, as_you_type: bool) -> bool:

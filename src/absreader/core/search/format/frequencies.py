@@ -13,11 +13,9 @@ counts (every other document of the bitmap has frequency 1): a couple of
 
 The file is derived from the segment alone, never from the build: a segment
 without it still ranks (the posting list is decoded, as before), and
-:func:`backfill` writes it for the segments of an index that lack it (an
-index built before it, such as a finished 1M index, needs no rebuild):
-``python -m absreader.core.search.format.frequencies INDEX_FOLDER``, or, in
-the application, after every build and index update
-(``SearchIndex.build``/``update``).
+:func:`backfill` writes it for the segments of an index that lack it (see
+:mod:`absreader.core.search.sidecars`: an index built before it, such as a
+finished 1M index, needs no rebuild).
 """
 
 from __future__ import annotations
@@ -77,7 +75,7 @@ def write_for(storage: FileStorage, seg: SegmentData) -> None:
         blob += array("B", counts).tobytes() if kind == _NARROW else counts.tobytes()
     head = marshal.dumps({"v": 1, "terms": index})
     final = path_of(storage.folder, seg.segment)
-    tmp = final.with_name(final.name + ".tmp")
+    tmp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         f.write(FREQ_MAGIC + struct.pack("<Q", len(head)) + head + bytes(blob))
     os.replace(tmp, final)
@@ -168,22 +166,3 @@ def backfill(folder: Path) -> int:
         finally:
             seg.close()
     return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m absreader.core.search.format.frequencies INDEX_FOLDER``: backfill one index."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not Path(args[0]).is_dir():
-        print("usage: python -m absreader.core.search.format.frequencies INDEX_FOLDER", file=sys.stderr)
-        return 2
-    try:
-        written = backfill(Path(args[0]))
-    except (OSError, SegmentCorrupt, ValueError) as exc:
-        print(f"{args[0]}: {exc}", file=sys.stderr)
-        return 1
-    print(f"{written} segment(s) given term frequencies")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

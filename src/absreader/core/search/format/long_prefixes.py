@@ -12,14 +12,11 @@ file holds the same kind of sets, written by the same
 
 It is made from the segment alone, never by the build: a segment without it
 answers as before (the terms are OR-ed), and :func:`backfill` writes it for
-the segments that lack it, after every build and index update and when a
-sync finds an older index (``SearchIndex.add_sidecars``), or by hand:
-``python -m absreader.core.search.format.long_prefixes INDEX_FOLDER``.
+the segments that lack it (see :mod:`absreader.core.search.sidecars`).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
@@ -78,22 +75,3 @@ def backfill(folder: Path) -> int:
         finally:
             seg.close()
     return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m absreader.core.search.format.long_prefixes INDEX_FOLDER``: backfill one index."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not Path(args[0]).is_dir():
-        print("usage: python -m absreader.core.search.format.long_prefixes INDEX_FOLDER", file=sys.stderr)
-        return 2
-    try:
-        written = backfill(Path(args[0]))
-    except (OSError, SegmentCorrupt, ValueError) as exc:
-        print(f"{args[0]}: {exc}", file=sys.stderr)
-        return 1
-    print(f"{written} segment(s) given five-letter prefix sets")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -125,7 +125,7 @@ class PrefixSetWriter:
                 f.write(data)
             return
         final = Path(storage.folder) / segment.make_filename(ext)
-        tmp = final.with_name(final.name + ".tmp")
+        tmp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, final)
 
