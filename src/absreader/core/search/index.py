@@ -59,6 +59,7 @@ from absreader.core.search.generations import (
     write_meta,
 )
 from absreader.core.search.matching import matching_keys
+from absreader.core.search.query.canonical import tree_key
 from absreader.core.search.query.parser import ParsedQuery, QueryBuilder, suggest_text
 from absreader.core.search.similar import signature_query, text_query
 from absreader.core.search.state import quick_state
@@ -106,6 +107,8 @@ class SearchIndex:
         self._vocab: Vocabulary | None = None
         self._vocab_key: tuple[str, float, float] | None = None
         self._rankings: OrderedDict[tuple, Ranked] = OrderedDict()
+        #: ``search_tiers`` results by snapshot, tree key, restriction and depth.
+        self._evaluations: OrderedDict[tuple, tuple[list[int], list[list[tuple[int, float]]]]] = OrderedDict()
 
     # -- state --------------------------------------------------------------------------
 
@@ -436,9 +439,20 @@ class SearchIndex:
         masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
         k = max(depth, PAGE_DEPTH) if cached is None else max(depth, 2 * len(cached.docs))
         tiers = [parsed.query] + ([parsed.relaxed] if parsed.relaxed is not None else [])
-        totals, tops = index_eval.search_tiers(
-            snap, tiers, k, masks, ranking=DEFAULT_RANKING, pooled=True
-        )
+        # Texts that parse to trees matching and ranking alike (``diffusion m``,
+        # ``diffusion mo``) share one evaluation.
+        same = (self._snapshot_key, tuple(map(tree_key, tiers)), restrict, k)
+        evaluated = self._evaluations.get(same)
+        if evaluated is None:
+            evaluated = index_eval.search_tiers(
+                snap, tiers, k, masks, ranking=DEFAULT_RANKING, pooled=True
+            )
+            self._evaluations[same] = evaluated
+            while len(self._evaluations) > RANKING_CACHE:
+                self._evaluations.popitem(last=False)
+        else:
+            self._evaluations.move_to_end(same)
+        totals, tops = evaluated
         docs = tops[0] + (tops[1][: max(0, k - len(tops[0]))] if len(tops) > 1 else [])
         if parsed.arxiv_id:
             docs = self._id_first(snap, parsed.arxiv_id, docs, masks)
