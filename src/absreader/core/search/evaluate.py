@@ -39,7 +39,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import add, and_, eq, gt, itemgetter, lshift, or_
+from operator import add, and_, eq, gt, itemgetter, lshift, or_, rshift
 from operator import sub as minus
 from typing import Any
 
@@ -571,8 +571,8 @@ class SegmentSearch:
         else:
             docs = self._candidates(mask, terms, k)
             if keep is not None:
-                member = (keep & mask).to_bytes((self.n >> 3) + 1, "little")
-                docs = [d for d in docs if member[d >> 3] >> (d & 7) & 1]
+                member = (keep & mask).to_bytes((self.n >> 3) + 1, "little").__getitem__
+                docs = list(compress(docs, map(and_, map(member, map(rshift, docs, repeat(3))), _bits(docs))))
         if not docs:
             return []
         if by_tree:
@@ -661,8 +661,8 @@ class SegmentSearch:
         norm_of = self.snap.norm
         ranking = self.ranking
         wanted = bits_of(docs, self.n)
-        at_byte = [d >> 3 for d in docs]
-        bit = [_BIT[d & 7] for d in docs]
+        at_byte = list(map(rshift, docs, repeat(3)))
+        bit = list(_bits(docs))
         slots = range(len(docs))
         for st, c, lens in terms:
             if not wanted & st.mask:
@@ -679,24 +679,30 @@ class SegmentSearch:
                     scores[j] += c * 1 / (1 + norm)
                 continue
             k, last = 0, len(ids)
+            ones: dict[int, float] = {}  # length -> the contribution at tf 1 (most documents)
             for j in held:
                 doc = docs[j]
                 k = bisect_left(ids, doc, k)
-                tf = tfs[k] if k < last and ids[k] == doc else 1
                 length = lens[doc]
-                norm = norms.get(length)
-                if norm is None:
-                    norm = norm_of(st.field, length, ranking)
-                scores[j] += c * tf / (tf + norm)
+                if k < last and ids[k] == doc and tfs[k] != 1:
+                    tf = tfs[k]
+                    norm = norms.get(length)
+                    if norm is None:
+                        norm = norm_of(st.field, length, ranking)
+                    scores[j] += c * tf / (tf + norm)
+                    continue
+                one = ones.get(length)
+                if one is None:
+                    norm = norms.get(length)
+                    if norm is None:
+                        norm = norm_of(st.field, length, ranking)
+                    one = ones[length] = c * 1 / (1 + norm)
+                scores[j] += one
         return scores
 
     def _candidates(self, mask: int, terms: list[tuple[SegTerm, float, Any]], k: int) -> list[int]:
-        data = mask.to_bytes((self.n >> 3) + 1, "little")
+        inside = mask.to_bytes((self.n >> 3) + 1, "little").__getitem__
         want = max(LENGTH_CANDIDATES, 2 * k)
-
-        def inside(doc: int) -> bool:
-            return bool(data[doc >> 3] >> (doc & 7) & 1)
-
         found: set[int] = set()
         used = min(256, max(64, 768 // len(terms)))
         for st, _, lens in terms:
@@ -706,7 +712,8 @@ class SegmentSearch:
                 if champions is None:
                     champions = _champions_of(st, lens)
                 st.champions = champions
-            found.update(d for d in champions[:used] if inside(d))
+            best = champions[:used]
+            found.update(compress(best, map(and_, map(inside, map(rshift, best, repeat(3))), _bits(best))))
         found.update(self._shortest("abstract", mask, want))
         title_mask = 0
         for st, _, _ in terms:
@@ -746,6 +753,11 @@ class SegmentSearch:
             if len(out) >= want:
                 break
         return out[:want]
+
+
+def _bits(docs: Iterable[int]) -> Iterable[int]:
+    """Each document's bit within its bitmap byte (``1 << (doc & 7)``), lazily, in C."""
+    return map(_BIT.__getitem__, map(and_, docs, repeat(7)))
 
 
 def first_bits(mask: int, k: int) -> list[int]:
