@@ -23,13 +23,19 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from absreader.core.search.format import frequencies, long_prefixes
 from absreader.core.search.format.segments import SegmentCorrupt, open_storage, read_toc
 
-#: The extensions, one per kind of derived file.
-EXTENSIONS = (frequencies.FREQ_EXT, long_prefixes.LONG_EXT)
+#: Each kind of derived file: its extension and what writes the files a generation lacks
+#: (``backfill(folder) -> segments written``). Another kind is one more line here.
+KINDS: tuple[tuple[str, Callable[[Path], int]], ...] = (
+    (frequencies.FREQ_EXT, frequencies.backfill),
+    (long_prefixes.LONG_EXT, long_prefixes.backfill),
+)
+EXTENSIONS = tuple(ext for ext, _ in KINDS)
 
 
 def missing(folder: Path) -> bool:
@@ -43,7 +49,7 @@ def missing(folder: Path) -> bool:
 
 def backfill(folder: Path) -> int:
     """Write every derived file the generation's segments lack; the most written of one kind."""
-    return max(frequencies.backfill(folder), long_prefixes.backfill(folder))
+    return max(write(folder) for _, write in KINDS)
 
 
 def start_backfill(folder: Path) -> subprocess.Popen[bytes] | None:
