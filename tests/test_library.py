@@ -240,3 +240,20 @@ def test_garbage_library_is_reported_not_replaced(tmp_path: Path) -> None:
         Library.open(path)
     assert str(path) in str(info.value)
     assert path.read_bytes().startswith(b"this is not a database")
+
+
+def test_count_follows_writes_of_another_connection(tmp_path: Path) -> None:
+    """The count is kept per change counter: another process's add or delete shows at once."""
+    path = tmp_path / "lib.sqlite3"
+    reader, writer = Library.open(path), Library.open(path)
+    try:
+        writer.upsert([rec(arxiv_id="2303.18223", title="A Survey of Large Language Models")])
+        assert reader.count() == 1
+        assert reader.count() == 1  # kept
+        writer.upsert([rec(arxiv_id="2402.06196", title="Large Language Models: A Survey")])
+        assert reader.count() == 2
+        assert writer.delete_papers(["2303.18223"]) == 1
+        assert reader.count() == 1
+    finally:
+        reader.close()
+        writer.close()

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 #: Library meta entry: "started" while the first run's sample import runs, then "done".
 FIRST_RUN = "first_run"
+#: Hits asked for first when every key is wanted unranked (the reader's page: its ranking is kept).
+FIRST_PAGE = 200
 
 T = TypeVar("T")
 #: The whole library, the list every selection starts from by default.
@@ -176,8 +178,12 @@ class Catalog(IndexedLibrary):
             return Page(keys, total, total_library, "", None, None, _ms(start))
         restrict = self._restrict_keys(filters) if filters.narrows else None
         if limit is None or sort not in (None, "relevance"):
-            # The first page gives the totals, the suggestion and the notices.
-            result = self.search(combined, limit=500, as_you_type=as_you_type, restrict=restrict)
+            # The first page gives the totals, the suggestion and the notices. When only
+            # those are used (facets, a field order), it is as deep as the reader's page,
+            # so the ranking that page made (kept) answers instead of a deeper one.
+            ranked = ordered and sort in (None, "relevance")
+            first = 500 if ranked else FIRST_PAGE
+            result = self.search(combined, limit=first, as_you_type=as_you_type, restrict=restrict)
             if sort not in (None, "relevance") or not ordered:
                 # Ordered by a field, or not at all: the matching set, never ranked.
                 keys = self.matching(combined, as_you_type=as_you_type, restrict=restrict)

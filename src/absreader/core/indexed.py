@@ -87,6 +87,10 @@ class IndexedLibrary:
             yield from self.rebuild_index()
         else:
             yield from self.sync_index()
+        if in_child:
+            # Derived files an older index or small updates lack: written by a low-priority
+            # child, never with this process's CPU (searches find them as they appear).
+            self.index.start_sidecars()
 
     def searchable_mark(self) -> object:
         """Changes as a first build's segments become searchable (None otherwise)."""

@@ -32,14 +32,14 @@ ranks several trees at once, each tier holding the matches no earlier one had
 
 from __future__ import annotations
 
-import heapq
 import math
+import time
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import add, and_, eq, gt, lshift, or_
+from operator import add, and_, eq, gt, itemgetter, lshift, or_, rshift
 from operator import sub as minus
 from typing import Any
 
@@ -48,6 +48,8 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.search import bounds
+from absreader.core.search.format.frequencies import FREQ_EXT, StoredFrequencies
+from absreader.core.search.format.long_prefixes import LONG_EXT, LONG_LENGTHS
 from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
@@ -67,11 +69,16 @@ PHRASE_PER_DOC = 200
 PHRASE_DF_SHARE = 8
 #: Budget of the decoded-term cache, in postings (roughly 6 bytes each), and in terms.
 _CACHE_POSTINGS = 6_000_000
-_CACHE_TERMS = 4096
+_CACHE_TERMS = 8192
+#: New terms between two sums of the cache's memory (a sum is linear in the cache).
+_TRIM_EVERY = 1024
 #: Documents looked at a time when walking a length order.
 _WALK_CHUNK = 4096
 #: Segments after the first that fill the page score only what can still enter it.
 SHARED_FLOOR = True
+_BIT = (1, 2, 4, 8, 16, 32, 64, 128)
+#: Seconds before a segment without a derived file is looked at again (a backfill may run).
+_SIDECAR_RECHECK = 30.0
 #: Prefix document sets kept (per segment, field and prefix), and their budget in bits.
 _PREFIX_CACHE = 256
 _PREFIX_BITS = 400_000_000
@@ -152,10 +159,14 @@ class Snapshot:
         # Stored prefix sets per segment id (None: the segment has none), and unions made.
         self._prefix_files: dict[str, PrefixSets | None] = {}
         self._prefix_masks: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        # Derived files per (segment id, extension), with when they were looked for.
+        self._sidecars: dict[tuple[str, str], tuple[Any, float]] = {}
         if previous is not None and previous.folder == self.folder:
             alive = set(self.seg_ids)
             self._prefix_files = {k: v for k, v in previous._prefix_files.items() if k in alive}
             previous._prefix_files = {k: v for k, v in previous._prefix_files.items() if k not in alive}
+            self._sidecars = {k: v for k, v in previous._sidecars.items() if k[0] in alive}
+            previous._sidecars = {k: v for k, v in previous._sidecars.items() if k[0] not in alive}
             self._prefix_masks.update(
                 (k, v) for k, v in previous._prefix_masks.items() if k[0] in alive
             )
@@ -172,6 +183,11 @@ class Snapshot:
                 sets.close()
         self._prefix_files = {}
         self._prefix_masks = OrderedDict()
+        kept_sidecars = {id(f) for f, _ in keep._sidecars.values()} if keep is not None else set()
+        for found, _ in self._sidecars.values():
+            if found is not None and id(found) not in kept_sidecars:
+                found.close()
+        self._sidecars = {}
         self.segments = []
         self._terms = OrderedDict()
 
@@ -185,10 +201,13 @@ class Snapshot:
             cache.move_to_end(key)
             return cache[key]
         seg = self.segments[i]
-        stats = seg.term_record(field, term)
+        # A text field no document of the segment has (``note``, mostly) has no terms:
+        # a term lookup in it costs as much as a hit.
+        absent = field in TEXT_FIELDS and seg.lacks_field(field)
+        stats = None if absent else seg.term_record(field, term)
         st = SegTerm(seg, field, term, *stats) if stats else None
         cache[key] = st
-        if len(cache) > _CACHE_TERMS + 256 or len(cache) % 256 == 0:
+        if len(cache) > _CACHE_TERMS + _TRIM_EVERY or len(cache) % _TRIM_EVERY == 0:
             self._trim()
         return st
 
@@ -209,6 +228,9 @@ class Snapshot:
             self._prefix_files[seg_id] = PrefixSets.open(self._storage, self.segments[i])
         sets = self._prefix_files[seg_id]
         stored = sets.get(field, prefix) if sets is not None else None
+        if stored is None and len(prefix) in LONG_LENGTHS:
+            longer = self._sidecar(i, LONG_EXT)
+            stored = longer.get(field, prefix) if longer is not None else None
         mask = stored if stored is not None else scan_union(self.segments[i], field, prefix)
         cache[key] = mask
         n = self.segments[i].doc_count_all
@@ -216,10 +238,40 @@ class Snapshot:
             cache.popitem(last=False)
         return mask
 
+    def frequencies(self, i: int, st: SegTerm) -> tuple[Any, Any]:
+        """``(ids, tfs)`` for scoring ``st``: a document of its bitmap missing from ``ids`` has tf 1.
+
+        From the segment's stored frequencies when it has them (only the
+        documents with the term more than once), else the decoded posting list
+        (every document; ``tfs`` None when every tf is 1). Kept with the term.
+        """
+        if st.frequencies is None:
+            freqs = self._sidecar(i, FREQ_EXT)
+            stored = freqs.get(st.field, st.term) if freqs is not None else None
+            st.frequencies = stored if stored is not None else (st.ids, st.tfs)
+        return st.frequencies
+
+    def _sidecar(self, i: int, ext: str) -> Any:
+        """Segment ``i``'s derived file ``ext`` opened (None: it has none; looked for again later).
+
+        These files (stored frequencies, long prefix sets) may be written after
+        the segment, by a backfill in another process.
+        """
+        key = (self.seg_ids[i], ext)
+        found, looked = self._sidecars.get(key, (None, -1.0))
+        now = time.monotonic()
+        if found is None and (looked < 0 or now - looked > _SIDECAR_RECHECK):
+            if ext == FREQ_EXT:
+                found = StoredFrequencies.open(self.folder, self.segments[i].segment)
+            else:
+                found = PrefixSets.open(self._storage, self.segments[i], ext)
+            self._sidecars[key] = (found, now)
+        return found
+
     def _trim(self) -> None:
         """Drop least recently used terms beyond the memory budget.
 
-        Called every 256 new terms (summing the costs is linear in the cache),
+        Called every ``_TRIM_EVERY`` new terms (summing the costs is linear in the cache),
         so a query with thousands of prefix terms stays linear too.
         """
         cache = self._terms
@@ -512,15 +564,15 @@ class SegmentSearch:
                     for st in needed:
                         keep |= st.mask
         count = mask.bit_count()
-        if count <= max(EXACT_LIMIT, k) or not terms:
+        if not terms:  # nothing ranks (a word of one or two letters being typed): document order
+            return [(0.0, d) for d in first_bits(mask if keep is None else mask & keep, k)]
+        if count <= max(EXACT_LIMIT, k):
             docs = iter_bits(mask if keep is None else mask & keep)
-            if not terms:
-                return [(0.0, d) for d in docs[:k]]
         else:
             docs = self._candidates(mask, terms, k)
             if keep is not None:
-                member = (keep & mask).to_bytes((self.n >> 3) + 1, "little")
-                docs = [d for d in docs if member[d >> 3] >> (d & 7) & 1]
+                member = (keep & mask).to_bytes((self.n >> 3) + 1, "little").__getitem__
+                docs = list(compress(docs, map(and_, map(member, map(rshift, docs, repeat(3))), _bits(docs))))
         if not docs:
             return []
         if by_tree:
@@ -529,7 +581,8 @@ class SegmentSearch:
         else:
             scores = self._scores(docs, terms)
         scored = zip(scores, docs, strict=True)
-        return heapq.nsmallest(k, scored, key=lambda sd: (-sd[0], sd[1]))
+        # ``docs`` ascend, and a stable sort by score keeps ties in that order.
+        return sorted(scored, key=itemgetter(0), reverse=True)[:k]
 
     def _bounds(
         self, terms: list[tuple[SegTerm, float, Any]], tree: wq.Query | None
@@ -595,36 +648,61 @@ class SegmentSearch:
         return [s if data[d >> 3] >> (d & 7) & 1 else 0.0 for s, d in zip(scores, docs, strict=True)]
 
     def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
-        """BM25F sums for ``docs``; each term visits only the documents holding it."""
+        """BM25F sums for ``docs``; each term visits only the documents holding it.
+
+        ``docs`` are ascending. Which of them hold a term is read from the
+        term's bitmap bytes with C-level maps over the candidates (not by
+        listing the bits of a segment-wide ``int``); a term frequency is found
+        by bisecting the term's ids from where the previous one was.
+        """
         scores = [0.0] * len(docs)
         if not docs or not terms:
             return scores
         norm_of = self.snap.norm
         ranking = self.ranking
         wanted = bits_of(docs, self.n)
-        where = {doc: j for j, doc in enumerate(docs)}
+        at_byte = list(map(rshift, docs, repeat(3)))
+        bit = list(_bits(docs))
+        slots = range(len(docs))
         for st, c, lens in terms:
-            holding = wanted & st.mask
-            if not holding:
+            if not wanted & st.mask:
                 continue
-            _, id_list, tfs = st.tf_lookup()
+            held = compress(slots, map(and_, map(st.mask_bytes().__getitem__, at_byte), bit))
             norms = self.snap.norm_table(st.field, ranking)
-            for doc in iter_bits(holding):
-                tf = 1 if tfs is None else tfs[bisect_left(id_list, doc)]
+            ids, tfs = self.snap.frequencies(self.i, st)
+            if tfs is None or not ids:
+                for j in held:
+                    length = lens[docs[j]]
+                    norm = norms.get(length)
+                    if norm is None:
+                        norm = norm_of(st.field, length, ranking)
+                    scores[j] += c * 1 / (1 + norm)
+                continue
+            k, last = 0, len(ids)
+            ones: dict[int, float] = {}  # length -> the contribution at tf 1 (most documents)
+            for j in held:
+                doc = docs[j]
+                k = bisect_left(ids, doc, k)
                 length = lens[doc]
-                norm = norms.get(length)
-                if norm is None:
-                    norm = norm_of(st.field, length, ranking)
-                scores[where[doc]] += c * tf / (tf + norm)
+                if k < last and ids[k] == doc and tfs[k] != 1:
+                    tf = tfs[k]
+                    norm = norms.get(length)
+                    if norm is None:
+                        norm = norm_of(st.field, length, ranking)
+                    scores[j] += c * tf / (tf + norm)
+                    continue
+                one = ones.get(length)
+                if one is None:
+                    norm = norms.get(length)
+                    if norm is None:
+                        norm = norm_of(st.field, length, ranking)
+                    one = ones[length] = c * 1 / (1 + norm)
+                scores[j] += one
         return scores
 
     def _candidates(self, mask: int, terms: list[tuple[SegTerm, float, Any]], k: int) -> list[int]:
-        data = mask.to_bytes((self.n >> 3) + 1, "little")
+        inside = mask.to_bytes((self.n >> 3) + 1, "little").__getitem__
         want = max(LENGTH_CANDIDATES, 2 * k)
-
-        def inside(doc: int) -> bool:
-            return bool(data[doc >> 3] >> (doc & 7) & 1)
-
         found: set[int] = set()
         used = min(256, max(64, 768 // len(terms)))
         for st, _, lens in terms:
@@ -634,7 +712,8 @@ class SegmentSearch:
                 if champions is None:
                     champions = _champions_of(st, lens)
                 st.champions = champions
-            found.update(d for d in champions[:used] if inside(d))
+            best = champions[:used]
+            found.update(compress(best, map(and_, map(inside, map(rshift, best, repeat(3))), _bits(best))))
         found.update(self._shortest("abstract", mask, want))
         title_mask = 0
         for st, _, _ in terms:
@@ -648,23 +727,47 @@ class SegmentSearch:
     def _shortest(self, field: str, mask: int, want: int) -> list[int]:
         """The ``want`` documents of ``mask`` with the shortest ``field`` (ties: lowest first).
 
-        A sparse mask (a title word) is sorted by length directly; a dense one
-        walks the stored length order in chunks with C-level maps over a byte
-        per document, stopping once it has enough.
+        A mask with few documents is sorted by length directly; otherwise the
+        stored length order is walked in chunks with C-level maps over the
+        mask's bytes, stopping once it has enough (about ``want * n / count``
+        documents looked at, so the sort wins below ``count**2 = want * n``).
+        Both give the documents sorted stably by their exact lengths, which is
+        how the order was made.
         """
-        lens = self.seg.lens.get(field)
-        if lens is not None and mask.bit_count() <= self.n >> 4:
+        count = mask.bit_count()
+        if not count:
+            return []
+        if not self.seg.length_order(field):  # a segment written without one (as before it)
+            lens = self.seg.lens.get(field)
+            if lens is None or count > self.n >> 4:
+                return []
             return sorted(iter_bits(mask), key=lens.__getitem__)[:want]
-        order = self.seg.length_order(field)
-        member = byte_per_doc(mask, self.n)
+        lens = self.seg.lens.get(field)
+        if lens is not None and count * count <= want * self.n:
+            return sorted(iter_bits(mask), key=lens.__getitem__)[:want]
+        get = mask.to_bytes((self.n >> 3) + 1, "little").__getitem__
         out: list[int] = []
-        get = member.__getitem__
-        for start in range(0, len(order), _WALK_CHUNK):
-            chunk = order[start : start + _WALK_CHUNK]
-            out.extend(compress(chunk, map(get, chunk)))
+        for chunk in range(-(-len(self.seg.length_order(field)) // _WALK_CHUNK)):
+            order, at_byte, bit = self.seg.length_walk(field, chunk, _WALK_CHUNK)
+            out.extend(compress(order, map(and_, map(get, at_byte), bit)))
             if len(out) >= want:
                 break
         return out[:want]
+
+
+def _bits(docs: Iterable[int]) -> Iterable[int]:
+    """Each document's bit within its bitmap byte (``1 << (doc & 7)``), lazily, in C."""
+    return map(_BIT.__getitem__, map(and_, docs, repeat(7)))
+
+
+def first_bits(mask: int, k: int) -> list[int]:
+    """``iter_bits(mask)[:k]`` without listing a whole segment's bits: the low end first."""
+    width = 2 * k + 64
+    while True:
+        low = mask & ((1 << width) - 1)
+        if low.bit_count() >= k or width >= mask.bit_length():
+            return iter_bits(low)[:k]
+        width *= 4
 
 
 def _champions_of(st: SegTerm, lens: Any) -> list[int]:
@@ -674,9 +777,9 @@ def _champions_of(st: SegTerm, lens: Any) -> list[int]:
         return list(ids)
     tfs = st.tfs
     if tfs is None:
-        return heapq.nsmallest(256, ids, key=lens.__getitem__)
+        return sorted(ids, key=lens.__getitem__)[:256]  # what heapq.nsmallest gives, in C
     impact = [t / (t + 0.4 * lens[d] + 1) for d, t in zip(ids, tfs, strict=True)]
-    best = heapq.nlargest(256, range(len(ids)), key=impact.__getitem__)
+    best = sorted(range(len(ids)), key=impact.__getitem__, reverse=True)[:256]  # as heapq.nlargest
     return [ids[j] for j in best]
 
 
@@ -870,16 +973,18 @@ def search_tiers(
             found = seg_search.top(masks[t], scoring, k, ranking, tree, floor)[:need]
             tier.extend((score, doc + base) for score, doc in found)
             if len(tier) >= need and found and SHARED_FLOOR:
-                tier.sort(key=_rank_key)
+                _rank(tier)
                 del tier[need:]
                 floor = tier[-1][0]
-        tier.sort(key=_rank_key)
+        _rank(tier)
         out.append([(doc, score) for score, doc in tier[:need]])
     return totals, out
 
 
-def _rank_key(sd: tuple[float, int]) -> tuple[float, int]:
-    return -sd[0], sd[1]
+def _rank(tier: list[tuple[float, int]]) -> None:
+    """Sort ``(score, doc)`` pairs best first, ties by the lower document (two C-level sorts)."""
+    tier.sort(key=itemgetter(1))
+    tier.sort(key=itemgetter(0), reverse=True)
 
 
 def visiting_order(snapshot: Snapshot) -> list[int]:

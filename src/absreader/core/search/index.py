@@ -36,6 +36,7 @@ from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
+from absreader.core.search import sidecars
 from absreader.core.search.build_parallel import BuildPlan, build_runs
 from absreader.core.search.evaluate import Ranking, Snapshot
 from absreader.core.search.format.schema import SCHEMA, SCHEMA_VERSION, analyse
@@ -58,6 +59,7 @@ from absreader.core.search.generations import (
     write_meta,
 )
 from absreader.core.search.matching import matching_keys
+from absreader.core.search.query.canonical import tree_key
 from absreader.core.search.query.parser import ParsedQuery, QueryBuilder, suggest_text
 from absreader.core.search.similar import signature_query, text_query
 from absreader.core.search.state import quick_state
@@ -105,6 +107,8 @@ class SearchIndex:
         self._vocab: Vocabulary | None = None
         self._vocab_key: tuple[str, float, float] | None = None
         self._rankings: OrderedDict[tuple, Ranked] = OrderedDict()
+        #: ``search_tiers`` results by snapshot, tree key, restriction and depth.
+        self._evaluations: OrderedDict[tuple, tuple[list[int], list[list[tuple[int, float]]]]] = OrderedDict()
 
     # -- state --------------------------------------------------------------------------
 
@@ -198,6 +202,7 @@ class SearchIndex:
                     yield from self._build_parallel(folder, plan, total, seq)
                 else:
                     yield from self._build_into(folder, papers, total, seq, unique)
+                sidecars.backfill(folder)  # derived from the segments, read by searches
                 final = self.index_dir / name
                 os.replace(folder, final)
                 write_atomic(self.index_dir / CURRENT_FILE, name + "\n")
@@ -344,6 +349,18 @@ class SearchIndex:
             write_meta(folder, meta)
             yield IndexProgress(total, total, "done")
 
+    def start_sidecars(self) -> Any:
+        """Write the derived files the live generation's segments lack, in a child process.
+
+        See :mod:`~absreader.core.search.sidecars`: an index built before them,
+        or the new segments of updates, gain them without a rebuild and without
+        this process's CPU. Returns the child (None when nothing lacks them).
+        """
+        name = self._current_name()
+        if name is None:
+            return None
+        return sidecars.start_backfill(self.index_dir / name)
+
     # -- searching ---------------------------------------------------------------------------
 
     def search(
@@ -422,9 +439,20 @@ class SearchIndex:
         masks = snap.restrict_masks(frozenset(restrict)) if restrict is not None else None
         k = max(depth, PAGE_DEPTH) if cached is None else max(depth, 2 * len(cached.docs))
         tiers = [parsed.query] + ([parsed.relaxed] if parsed.relaxed is not None else [])
-        totals, tops = index_eval.search_tiers(
-            snap, tiers, k, masks, ranking=DEFAULT_RANKING, pooled=True
-        )
+        # Texts that parse to trees matching and ranking alike (``diffusion m``,
+        # ``diffusion mo``) share one evaluation.
+        same = (self._snapshot_key, tuple(map(tree_key, tiers)), restrict, k)
+        evaluated = self._evaluations.get(same)
+        if evaluated is None:
+            evaluated = index_eval.search_tiers(
+                snap, tiers, k, masks, ranking=DEFAULT_RANKING, pooled=True
+            )
+            self._evaluations[same] = evaluated
+            while len(self._evaluations) > RANKING_CACHE:
+                self._evaluations.popitem(last=False)
+        else:
+            self._evaluations.move_to_end(same)
+        totals, tops = evaluated
         docs = tops[0] + (tops[1][: max(0, k - len(tops[0]))] if len(tops) > 1 else [])
         if parsed.arxiv_id:
             docs = self._id_first(snap, parsed.arxiv_id, docs, masks)

@@ -23,6 +23,7 @@ without adding to a score (what Whoosh's own searcher does with it too).
 from __future__ import annotations
 
 import marshal
+import os
 import struct
 from array import array
 from pathlib import Path
@@ -68,8 +69,9 @@ class PrefixTerms(wq.Prefix):
 class PrefixSetWriter:
     """Collects the prefix sets of one segment as its terms are written, in order."""
 
-    def __init__(self, doc_count: int) -> None:
+    def __init__(self, doc_count: int, lengths: tuple[int, ...] = PREFIX_LENGTHS) -> None:
         self.doc_count = doc_count
+        self.lengths = lengths
         self.threshold = bitmap_threshold(doc_count)
         self.index: dict[str, tuple[int, int, int]] = {}
         self.blob = bytearray()
@@ -81,7 +83,7 @@ class PrefixSetWriter:
         """One term's documents (terms must come in (field, term) order)."""
         if field not in PREFIX_FIELDS:
             return
-        for n in PREFIX_LENGTHS:
+        for n in self.lengths:
             if len(term) < n:
                 continue
             key = f"{field}\x00{term[:n]}"
@@ -112,13 +114,20 @@ class PrefixSetWriter:
         self.index[key] = (len(self.blob), len(data), kind)
         self.blob += data
 
-    def write(self, storage: FileStorage, segment: W3Segment) -> None:
-        """Write the segment's ``.absp`` file."""
+    def write(self, storage: FileStorage, segment: W3Segment, ext: str = PREFIX_EXT) -> None:
+        """Write the segment's ``.absp`` file (or another extension's, made aside then renamed)."""
         for n in list(self._open):
             self._close(n)
-        index = marshal.dumps({"v": 1, "lengths": PREFIX_LENGTHS, "sets": self.index})
-        with storage.create_file(segment.make_filename(PREFIX_EXT)) as f:
-            f.write(PREFIX_MAGIC + struct.pack("<Q", len(index)) + index + bytes(self.blob))
+        index = marshal.dumps({"v": 1, "lengths": self.lengths, "sets": self.index})
+        data = PREFIX_MAGIC + struct.pack("<Q", len(index)) + index + bytes(self.blob)
+        if ext == PREFIX_EXT:
+            with storage.create_file(segment.make_filename(ext)) as f:
+                f.write(data)
+            return
+        final = Path(storage.folder) / segment.make_filename(ext)
+        tmp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, final)
 
 
 class PrefixSets:
@@ -141,9 +150,9 @@ class PrefixSets:
             raise
 
     @classmethod
-    def open(cls, storage: FileStorage, seg: SegmentData) -> PrefixSets | None:
+    def open(cls, storage: FileStorage, seg: SegmentData, ext: str = PREFIX_EXT) -> PrefixSets | None:
         """The segment's prefix sets, or None when it has none (or they do not read)."""
-        path = Path(storage.folder) / seg.segment.make_filename(PREFIX_EXT)
+        path = Path(storage.folder) / seg.segment.make_filename(ext)
         try:
             return cls(path, seg.doc_count_all)
         except (OSError, ValueError, EOFError, KeyError, TypeError, struct.error):
@@ -178,6 +187,15 @@ def scan_union(seg: SegmentData, field: str, prefix: str) -> int:
         for (name, btext), info in seg.terms.items_from(field, raw):
             if name != field or not btext.startswith(raw):
                 break
+            df = info.doc_frequency()
+            low, high = info.min_id(), info.max_id()
+            if df <= 2 and low is not None and high is not None:
+                # Most terms of a prefix are rare: the term info names their first and
+                # last documents, so their postings are not read.
+                ids.append(low)
+                if df == 2:
+                    ids.append(high)
+                continue
             stored = seg.bitmap(field, btext.decode("utf-8"))
             if stored is not None:
                 out |= stored

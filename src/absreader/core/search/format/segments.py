@@ -22,7 +22,8 @@ import threading
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import and_, rshift
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,8 @@ class SegmentData:
         self._key_docs: dict[str, int] | None = None
         self._extras: dict[str, tuple[int, int, int, int]] = {}
         self._orders: dict[str, tuple[int, int]] = {}
+        self._order_cache: dict[str, array] = {}
+        self._walk_cache: dict[tuple[str, int, int], tuple[array, array, bytes]] = {}
         self._xfile: Any = None
         self._read_extras(storage)
         if eager:  # searching: read now, as a later commit may delete the file
@@ -220,6 +223,15 @@ class SegmentData:
             raise SegmentCorrupt(f"segment {self.segment.segment_id()}: extras cut short")
         return data
 
+    def lacks_field(self, field: str) -> bool:
+        """True when the segment records field lengths and none for ``field`` (no document has it)."""
+        lengths = getattr(self.segment, "_fieldlengths", None)
+        return bool(lengths) and not lengths.get(field, 0)
+
+    def stored_terms(self) -> list[str]:
+        """``field\x00term`` of every term with a stored bitmap (the frequent ones)."""
+        return list(self._extras)
+
     def bitmap(self, field: str, term: str) -> int | None:
         """The stored document bitmap of a frequent term (None when not stored)."""
         entry = self._extras.get(f"{field}\x00{term}")
@@ -237,12 +249,32 @@ class SegmentData:
         return out
 
     def length_order(self, field: str) -> array:
-        """Every document, shortest ``field`` first."""
-        entry = self._orders.get(field)
-        out = array("I")
-        if entry is not None:
-            out.frombytes(self._xslice(*entry))
+        """Every document, shortest ``field`` first (read once, then kept: 4 bytes a document)."""
+        out = self._order_cache.get(field)
+        if out is None:
+            entry = self._orders.get(field)
+            out = array("I")
+            if entry is not None:
+                out.frombytes(self._xslice(*entry))
+            self._order_cache[field] = out
         return out
+
+    def length_walk(self, field: str, chunk: int, size: int) -> tuple[array, array, bytes]:
+        """Chunk ``chunk`` (of ``size`` documents) of :meth:`length_order`, with each document's
+        bitmap byte and bit beside it (kept; chunks are made as a walk reaches them).
+
+        A walk over the order tests a document with ``mask_bytes[byte] & bit``
+        in C-level maps, with no byte per document made for each mask.
+        """
+        key = (field, chunk, size)
+        walk = self._walk_cache.get(key)
+        if walk is None:
+            order = self.length_order(field)[chunk * size : (chunk + 1) * size]
+            code = "H" if self.doc_count_all < 1 << 19 else "I"
+            at_byte = array(code, map(rshift, order, repeat(3)))
+            walk = (order, at_byte, bytes(map(_BIT.__getitem__, map(and_, order, repeat(7)))))
+            self._walk_cache[key] = walk
+        return walk
 
     def close(self) -> None:
         """Release the files (the object must not be used afterwards)."""

@@ -73,7 +73,6 @@ class SegTerm:
         "_tfs",
         "_mask",
         "_mask_bytes",
-        "_id_list",
         "_firsts",
         "_bitmaps",
         "_aligned",
@@ -82,6 +81,7 @@ class SegTerm:
         "max_tf",
         "min_length",
         "champions",
+        "frequencies",
     )
 
     def __init__(
@@ -105,11 +105,12 @@ class SegTerm:
         self.min_length = min_length
         #: The term's best documents here (stored or computed), once a search needed them.
         self.champions: Any = None
+        #: ``(ids, tfs)`` scoring reads frequencies from (see ``Snapshot.frequencies``).
+        self.frequencies: tuple[Any, Any] | None = None
         self._ids: Any = None
         self._tfs: Any = None
         self._mask: int | None = None
         self._mask_bytes: bytes | None = None
-        self._id_list: list[int] | None = None
         self._firsts: Any = None
         self._bitmaps: Any = None
         self._aligned: list[int] | None = None
@@ -144,14 +145,11 @@ class SegTerm:
             self._mask = stored if stored is not None else bits_of(self.ids, self.seg.doc_count_all)
         return self._mask
 
-    def tf_lookup(self) -> tuple[bytes, Any, Any]:
-        """``(bitmap bytes, ids as a list, tfs)``: what scoring needs for one term."""
+    def mask_bytes(self) -> bytes:
+        """:attr:`mask` as little-endian bytes (bit ``d & 7`` of byte ``d >> 3``), kept."""
         if self._mask_bytes is None:
             self._mask_bytes = self.mask.to_bytes((self.seg.doc_count_all >> 3) + 1, "little")
-        tfs = self.tfs
-        if tfs is not None and self._id_list is None:
-            self._id_list = self._ids.tolist()
-        return self._mask_bytes, self._id_list, tfs
+        return self._mask_bytes
 
     def aligned(self) -> list[int]:
         """Every posting's position bitmap as an absolute ``int`` (phrase matching)."""
@@ -212,10 +210,12 @@ class SegTerm:
             cost += len(self._packed[2]) // 6 + self.df
         if self._bitmaps is not None:
             cost += 8 * self.df
-        if self._id_list is not None:
-            cost += 6 * self.df
+        if self._mask_bytes is not None:
+            cost += self.seg.doc_count_all // 48
         if self._aligned is not None:
             cost += 8 * self.df
         if self.champions is not None:
             cost += len(self.champions)
+        if self.frequencies is not None and self.frequencies[0] is not self._ids:
+            cost += len(self.frequencies[0])
         return cost

@@ -1,0 +1,97 @@
+"""The derived per-segment files searches read, and writing those an index lacks.
+
+Two files are made from a finished segment alone, after the build wrote it:
+the stored term frequencies (``.abst``,
+:mod:`~absreader.core.search.format.frequencies`) and the five-letter prefix
+sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`). A
+segment without them answers the same, only slower, so an index built before
+them (a finished 1M index) needs no rebuild: a full build writes them for its
+segments (in the build's process), and the reader, once its start-up sync is
+done, starts a low-priority child process that writes whatever the live
+generation still lacks (:func:`start_backfill`; new segments of small
+updates too). The reader's open snapshot looks for a missing file again
+every 30 seconds. By hand: ``python -m absreader.core.search.sidecars
+INDEX_FOLDER`` (a generation's folder, ``cache/index/gNNNNNN``).
+
+At a million papers the files take about 210 MB beside a 3.2 GB index, and
+writing both for every segment about 65 CPU-seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from absreader.core.search.format import frequencies, long_prefixes
+from absreader.core.search.format.segments import SegmentCorrupt, open_storage, read_toc
+
+#: Each kind of derived file: its extension and what writes the files a generation lacks
+#: (``backfill(folder) -> segments written``). Another kind is one more line here.
+KINDS: tuple[tuple[str, Callable[[Path], int]], ...] = (
+    (frequencies.FREQ_EXT, frequencies.backfill),
+    (long_prefixes.LONG_EXT, long_prefixes.backfill),
+)
+EXTENSIONS = tuple(ext for ext, _ in KINDS)
+
+
+def missing(folder: Path) -> bool:
+    """Whether some segment of the generation in ``folder`` lacks a derived file."""
+    try:
+        segments = read_toc(open_storage(folder)).segments
+    except Exception:  # noqa: BLE001 - no index, or a damaged one: nothing to add here
+        return False
+    return any(not (folder / s.make_filename(ext)).exists() for s in segments for ext in EXTENSIONS)
+
+
+def backfill(folder: Path) -> int:
+    """Write every derived file the generation's segments lack; the most written of one kind."""
+    return max(write(folder) for _, write in KINDS)
+
+
+def start_backfill(folder: Path) -> subprocess.Popen[bytes] | None:
+    """Write what ``folder`` lacks in a child process at low priority (None: nothing lacks).
+
+    The child takes no lock: each file is written aside and renamed into
+    place, so a reader sees a whole file or none, and a file for a segment a
+    later commit dropped is deleted with that segment's other files.
+    """
+    if not missing(folder):
+        return None
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "absreader.core.search.sidecars", str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_lower_priority if os.name == "posix" else None,  # noqa: PLW1509
+        )
+    except OSError:
+        return None  # the files only save time
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m absreader.core.search.sidecars INDEX_FOLDER``: write what it lacks."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not Path(args[0]).is_dir():
+        print("usage: python -m absreader.core.search.sidecars INDEX_FOLDER", file=sys.stderr)
+        return 2
+    try:
+        written = backfill(Path(args[0]))
+    except (OSError, SegmentCorrupt, ValueError) as exc:
+        print(f"{args[0]}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{written} segment(s) given their derived files")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
