@@ -203,6 +203,7 @@ def _count(papers: int) -> None:
 def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> tuple:
     """In a worker: index one run into one segment; move its files into ``folder``."""
     from absreader.core.library import Library
+    from absreader.core.search.format.pairs import write_for_segment
     from absreader.core.search.format.schema import SCHEMA, analyse
     from absreader.core.search.format.segments import open_storage
     from absreader.core.search.format.write import SegmentBuilder
@@ -243,6 +244,7 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     if final is None:
         shutil.rmtree(private, ignore_errors=True)
         return run.number, None, counts, done
+    write_for_segment(storage, final)  # phrase pair sets, outside the lock (format/pairs.py)
     # The files stay in the private folder: the parent moves them into the build just
     # before it commits them. (Moved here, a commit of another run's segment meanwhile
     # would delete them as files no generation needs.)

@@ -38,6 +38,7 @@ from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
 from absreader.core.search.build_parallel import BuildPlan, build_runs
 from absreader.core.search.evaluate import Ranking, Snapshot
+from absreader.core.search.format.pairs import backfill as backfill_pairs
 from absreader.core.search.format.schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.search.format.segments import (
     EXTRAS_EXT,
@@ -105,6 +106,8 @@ class SearchIndex:
         self._vocab: Vocabulary | None = None
         self._vocab_key: tuple[str, float, float] | None = None
         self._rankings: OrderedDict[tuple, Ranked] = OrderedDict()
+        #: Pair files the last :meth:`add_phrase_pairs` wrote.
+        self.pairs_written = 0
 
     # -- state --------------------------------------------------------------------------
 
@@ -343,6 +346,21 @@ class SearchIndex:
             meta.update({"seq": max(seq, int(meta.get("seq", 0))), "papers": writer.live_docs()})
             write_meta(folder, meta)
             yield IndexProgress(total, total, "done")
+
+    def add_phrase_pairs(self) -> Iterator[IndexProgress]:
+        """Give the live index's large segments the phrase pair sets they lack (no rebuild).
+
+        An index built before them searches correctly without them, only common
+        phrases are slower (see ``format/pairs.py``). Searches pick the files up
+        as they appear.
+        """
+        if self.state() != "ok":
+            raise IndexUnavailable("The search index needs a rebuild.", self.state())
+        folder = self.index_dir / (self._current_name() or "")
+        self.pairs_written = 0
+        for done, total, written in backfill_pairs(folder):
+            self.pairs_written = written
+            yield IndexProgress(done, total, "phrases")
 
     # -- searching ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 
+from absreader.core.search.format.pairs import write_for_segment
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import (
     CODEC,
@@ -146,4 +147,5 @@ def _merge(
         with storage.create_file(segment.make_filename(SIGNATURES_EXT)) as f:
             f.write(marshal.dumps(pack_signatures(carried)))
     write_sidecar(storage, segment, keys, lens)
+    write_for_segment(storage, segment)  # phrase pair sets (format/pairs.py)
     return segment
