@@ -5,11 +5,12 @@ both words) to give an exact total; for two common words that is most of a
 segment, read position by position. So a segment can carry a ``.absq`` file:
 for every text field with consecutive positions (title, abstract, note) and
 every pair of terms ``(a, b)`` whose candidate set in the segment (documents
-holding both) has at least ``min_candidates`` documents, the documents where
+holding both) has at least the field's ``least`` documents (a hundredth of
+the segment, a thousandth for titles: :func:`min_candidates`), the documents where
 ``b`` follows ``a``; a pair that never occurs is simply absent. The rule is
 written in the file, so a search knows when the file answers:
 
-* both words have at least ``min_candidates`` documents (the file lists those
+* both words have at least ``least`` documents (the file lists those
   terms) and their candidates are at least that many: the stored set, or
   nothing, is the exact answer;
 * otherwise the candidates are few and positions are checked, as without the
@@ -59,17 +60,21 @@ PAIR_FIELDS = ("title", "abstract", "note")
 MIN_DOCS = 20_000
 #: A pair is stored when its candidates reach this share of the segment (1/100) ...
 CANDIDATE_SHARE = 100
+#: ... a thousandth in titles (short postings, but every title pair with many candidates
+#: costs a decode of both words' positions per segment) ...
+TITLE_SHARE = 1000
 #: ... and at least this many documents.
-MIN_CANDIDATES = 256
+MIN_CANDIDATES = 64
 _BITMAP, _IDS = 0, 1
 #: Sets at least 1/16 of the segment are stored as bitmaps (two bytes a document otherwise).
 _BITMAP_SHARE = 16
 _SHIFT = 24  # follower << _SHIFT | document, while grouping (documents < 2**24 a segment)
 
 
-def min_candidates(doc_count: int) -> int:
+def min_candidates(doc_count: int, field: str = "abstract") -> int:
     """The candidate count from which a segment of ``doc_count`` documents stores a pair."""
-    return max(MIN_CANDIDATES, doc_count // CANDIDATE_SHARE)
+    share = TITLE_SHARE if field == "title" else CANDIDATE_SHARE
+    return max(MIN_CANDIDATES, doc_count // share)
 
 
 # -- deriving ------------------------------------------------------------------------------
@@ -208,11 +213,11 @@ _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 def write_pairs(storage: FileStorage, seg: SegmentData) -> int:
     """Derive and write a segment's ``.absq`` file; the number of pairs stored."""
     n = seg.doc_count_all
-    least = min_candidates(n)
     fields: dict[str, Any] = {}
     blob = bytearray()
     stored = 0
     for field in PAIR_FIELDS:
+        least = min_candidates(n, field)
         terms, irregular, pairs = derive(seg, field, least)
         if not terms:
             continue
@@ -232,6 +237,7 @@ def write_pairs(storage: FileStorage, seg: SegmentData) -> int:
             blob += data
         stored += len(codes)
         fields[field] = {
+            "least": least,
             "terms": terms,
             "irregular": array("I", irregular).tobytes(),
             "codes": codes.tobytes(),
@@ -244,7 +250,6 @@ def write_pairs(storage: FileStorage, seg: SegmentData) -> int:
         "v": 1,
         "docs": n,
         "postings": _postings_size(storage, seg.segment),
-        "min_candidates": least,
         "fields": fields,
     }
     index = marshal.dumps(header)
@@ -328,6 +333,8 @@ class FieldPairs:
     """One field's stored pairs in one segment."""
 
     def __init__(self, entry: dict) -> None:
+        #: The candidate count from which a pair is stored (fewer: check by position).
+        self.least: int = entry["least"]
         self.terms: dict[str, int] = {t: i for i, t in enumerate(entry["terms"])}
         self.width = len(entry["terms"])
         self.codes = _array("Q", entry["codes"])
@@ -363,7 +370,6 @@ class PairSets:
             data = marshal.loads(self._file.read(size))
             if data["v"] != 1 or data["docs"] != doc_count or data["postings"] != postings:
                 raise ValueError("the pair file belongs to another segment")
-            self.least: int = data["min_candidates"]
             self.fields = {f: FieldPairs(e) for f, e in data["fields"].items()}
             self._base = 12 + size
             self._irregular: dict[str, int] = {}
@@ -385,7 +391,7 @@ class PairSets:
         pairs = self.fields.get(field)
         return (
             pairs is not None
-            and candidates >= self.least
+            and candidates >= pairs.least
             and first in pairs.terms
             and second in pairs.terms
         )
