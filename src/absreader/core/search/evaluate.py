@@ -130,6 +130,7 @@ class Snapshot:
             self.close()
             raise
         self.seg_ids = [seg.segment.segment_id() for seg in self.segments]
+        self.pairs.keep_only(set(self.seg_ids))
         self.bases: list[int] = []
         base = 0
         for seg in self.segments:
@@ -152,7 +153,6 @@ class Snapshot:
         self._live: list[int | None] = [None] * len(self.segments)
         self._restricts: OrderedDict[frozenset[str], list[int]] = OrderedDict()
         self._storage = storage
-        self.pairs.keep_only(set(self.seg_ids))
         # Stored prefix sets per segment id (None: the segment has none), and unions made.
         self._prefix_files: dict[str, PrefixSets | None] = {}
         self._prefix_masks: OrderedDict[tuple[str, str, str], int] = OrderedDict()
@@ -166,6 +166,7 @@ class Snapshot:
 
     def close(self, keep: Snapshot | None = None) -> None:
         """Release the segments' files (except those ``keep`` took over)."""
+        self.pairs.close()  # a snapshot taking over took its open pair files already
         kept = {id(seg) for seg in keep.segments} if keep is not None else set()
         for seg in self.segments:
             if id(seg) not in kept:
@@ -176,7 +177,6 @@ class Snapshot:
                 sets.close()
         self._prefix_files = {}
         self._prefix_masks = OrderedDict()
-        self.pairs.close()  # a snapshot taking over took its open files already
         self.segments = []
         self._terms = OrderedDict()
 

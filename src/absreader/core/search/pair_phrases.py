@@ -5,7 +5,9 @@ where one frequent word follows another. Here a phrase of a search is cut
 down with them before any position is read: a two-word phrase whose pair the
 file covers is answered outright (its exact documents, so its total is exact
 too); a longer phrase keeps only the candidates holding every covered pair of
-neighbouring words, and those are checked by position as before. A segment
+neighbouring words, of which those where every inner word occurs once hold
+the phrase (the pairs meet at that word), and the rest are checked by
+position as before. A segment
 without a readable file, and a pair whose stored set does not read, fall back
 to positions: the answer is the same, only slower.
 """
@@ -13,12 +15,14 @@ to positions: the answer is the same, only slower.
 from __future__ import annotations
 
 import time
+from itertools import compress, repeat
+from operator import eq
 
 from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.search.format.pairs import PairSets
 from absreader.core.search.format.segments import SegmentData
-from absreader.core.search.format.terms import SegTerm
+from absreader.core.search.format.terms import SegTerm, bits_of
 
 #: A segment found without a pair file is looked at again after this many seconds
 #: (``absreader reindex --phrases`` may have written it meanwhile).
@@ -90,4 +94,21 @@ class PairFiles:
         odd = sets.irregular(field) & candidates  # left out of the sets: by position
         if len(sts) == 2:
             return narrowed & candidates & ~odd, odd
-        return 0, candidates & (narrowed | odd)
+        narrowed &= candidates & ~odd
+        if covered == len(sts) - 1 and narrowed:
+            # Every neighbouring pair occurs; where each inner word occurs once, the
+            # pairs share its position, so they chain into the phrase.
+            settled = narrowed
+            for st in sts[1:-1]:
+                settled &= _once(st)
+                if not settled:
+                    break
+            return settled, (narrowed & ~settled) | odd
+        return 0, narrowed | odd
+
+
+def _once(st: SegTerm) -> int:
+    """Documents holding the term exactly once."""
+    if st.tfs is None:
+        return st.mask
+    return bits_of(compress(st.ids, map(eq, st.tfs, repeat(1))), st.seg.doc_count_all)
