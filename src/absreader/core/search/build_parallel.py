@@ -239,12 +239,13 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     if _finishing is not None:
         with _finishing:
             final = builder.finish()
+            write_for_segment(storage, final)  # phrase pair sets (format/pairs.py)
     else:
         final = builder.finish()
+        write_for_segment(storage, final)
     if final is None:
         shutil.rmtree(private, ignore_errors=True)
         return run.number, None, counts, done
-    write_for_segment(storage, final)  # phrase pair sets, outside the lock (format/pairs.py)
     # The files stay in the private folder: the parent moves them into the build just
     # before it commits them. (Moved here, a commit of another run's segment meanwhile
     # would delete them as files no generation needs.)

@@ -99,6 +99,8 @@ def derive(seg: SegmentData, field: str, least: int) -> tuple[list[str], list[in
     # Slot of (document d, position p): layout[d] + p; one empty slot after each document.
     layout = array("Q", [0])
     layout.extend(accumulate(map(add, lens, repeat(1))))
+    if layout[-1] < 1 << 32:
+        layout = array("I", layout)  # half the memory for every slot array below
     terms: list[str] = []
     extents = []
     for _, term, info in seg.iter_terms(field):
@@ -178,12 +180,12 @@ def _occurrences(
             tfs = array("H", compress(tfs, keep))
         firsts = array("H", compress(firsts, keep))
         docs = array("I", compress(ids, keep))
-    base = array("Q", map(add, map(layout.__getitem__, docs), firsts))
+    base = array(layout.typecode, map(add, map(layout.__getitem__, docs), firsts))
     if tfs is None:  # every posting a single occurrence at its first position
         return ids, base, docs
     single = bytes(map((1).__eq__, tfs))
     several = single.translate(_FLIP)
-    slots = array("Q", compress(base, single))
+    slots = array(layout.typecode, compress(base, single))
     out_docs = array("I", compress(docs, single))
     if any(several):
         # The bitmaps of postings with several occurrences, back to back; bit g of
