@@ -57,7 +57,6 @@ def _lowered(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(pairs, "MIN_DOCS", 1)
     patch.setattr(pairs, "MIN_CANDIDATES", 2)
     patch.setattr(pairs, "CANDIDATE_SHARE", 10**9)
-    patch.setattr(pairs, "TITLE_SHARE", 10**9)
 
 
 @pytest.fixture(scope="module")

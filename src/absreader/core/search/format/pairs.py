@@ -5,8 +5,8 @@ both words) to give an exact total; for two common words that is most of a
 segment, read position by position. So a segment can carry a ``.absq`` file:
 for every text field with consecutive positions (title, abstract, note) and
 every pair of terms ``(a, b)`` whose candidate set in the segment (documents
-holding both) has at least the field's ``least`` documents (a hundredth of
-the segment, a thousandth for titles: :func:`min_candidates`), the documents where
+holding both) has at least ``least`` documents (a thousandth of the
+segment: :func:`min_candidates`), the documents where
 ``b`` follows ``a``; a pair that never occurs is simply absent. The rule is
 written in the file, so a search knows when the file answers:
 
@@ -58,12 +58,11 @@ PAIRS_MAGIC = b"ABQ1"
 PAIR_FIELDS = ("title", "abstract", "note")
 #: Segments smaller than this get no file: checking positions there is cheap.
 MIN_DOCS = 20_000
-#: A pair is stored when its candidates reach this share of the segment (1/100) ...
-CANDIDATE_SHARE = 100
-#: ... a thousandth in titles (short postings, but every title pair with many candidates
-#: costs a decode of both words' positions per segment) ...
-TITLE_SHARE = 1000
-#: ... and at least this many documents.
+#: A pair is stored when its candidates reach this share of the segment (1/1000) and
+#: at least ``MIN_CANDIDATES``. Checking a pair by position costs a decode of both
+#: words' positions, however few the candidates (``"specialist models"``: ~30 ms a
+#: 100k segment for 220 candidates), so the share is small.
+CANDIDATE_SHARE = 1000
 MIN_CANDIDATES = 64
 _BITMAP, _IDS = 0, 1
 #: Sets at least 1/16 of the segment are stored as bitmaps (two bytes a document otherwise).
@@ -71,10 +70,9 @@ _BITMAP_SHARE = 16
 _SHIFT = 24  # follower << _SHIFT | document, while grouping (documents < 2**24 a segment)
 
 
-def min_candidates(doc_count: int, field: str = "abstract") -> int:
+def min_candidates(doc_count: int) -> int:
     """The candidate count from which a segment of ``doc_count`` documents stores a pair."""
-    share = TITLE_SHARE if field == "title" else CANDIDATE_SHARE
-    return max(MIN_CANDIDATES, doc_count // share)
+    return max(MIN_CANDIDATES, doc_count // CANDIDATE_SHARE)
 
 
 # -- deriving ------------------------------------------------------------------------------
@@ -219,7 +217,7 @@ def write_pairs(storage: FileStorage, seg: SegmentData) -> int:
     blob = bytearray()
     stored = 0
     for field in PAIR_FIELDS:
-        least = min_candidates(n, field)
+        least = min_candidates(n)
         terms, irregular, pairs = derive(seg, field, least)
         if not terms:
             continue
