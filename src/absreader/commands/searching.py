@@ -197,11 +197,11 @@ def run_reindex(args: argparse.Namespace, ctx: Context) -> int:
     progress = ProgressLine(ctx.err)
     if args.phrases:
         _ensure_index(ctx)
-        index = ctx.catalog.index
-        for event in index.add_phrase_pairs():
+        for event in ctx.catalog.add_phrase_pairs():
             progress.update("phrases", event.done, event.total)
         progress.clear()
-        ctx.print(f"stored word pairs for {index.pairs_written:,} segments (the others had them or are small)")
+        written = ctx.catalog.phrase_pairs_written
+        ctx.print(f"stored word pairs for {written:,} segments (the others had them or are small)")
         return 0
     total = 0
     for event in ctx.catalog.rebuild_index():
