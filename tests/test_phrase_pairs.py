@@ -1,7 +1,7 @@
 """Phrases answered from stored pair sets equal phrases checked position by position.
 
 An index of the sample papers (plus one abstract longer than 16-bit positions)
-is built in many segments, every one given its ``.absq`` pair file by the build
+is built in many segments, every one given its ``.absw`` pair file by the build
 (with the size thresholds lowered, so the small sample has covered pairs).
 Every phrase (each neighbouring pair of words in the papers, longer phrases,
 pairs in the wrong order, phrases of stop words) is matched with the files
@@ -255,3 +255,8 @@ def test_reindex_phrases_adds_the_files_an_older_index_lacks(
     assert sample("search", '"language model"', "--json").json() == before
     again = sample("reindex", "--phrases")
     assert "stored word pairs for 0 segments" in again.out
+    # The plain form (one kind of derived file among others): the count written.
+    assert pairs.backfill(folder) == 0
+    for path in folder.glob(f"*{pairs.PAIRS_EXT}"):
+        path.unlink()
+    assert pairs.backfill(folder) == 1

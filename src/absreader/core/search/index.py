@@ -38,7 +38,7 @@ from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
 from absreader.core.search.build_parallel import BuildPlan, build_runs
 from absreader.core.search.evaluate import Ranking, Snapshot
-from absreader.core.search.format.pairs import backfill as backfill_pairs
+from absreader.core.search.format.pairs import backfill_steps as backfill_pairs
 from absreader.core.search.format.schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.search.format.segments import (
     EXTRAS_EXT,

@@ -1,4 +1,4 @@
-"""Phrases answered from the segments' stored pair sets (``.absq``), where they can be.
+"""Phrases answered from the segments' stored pair sets (``.absw``), where they can be.
 
 :mod:`absreader.core.search.format.pairs` stores, per segment, the documents
 where one frequent word follows another. Here a phrase of a search is cut

@@ -2,7 +2,7 @@
 
 A two-word phrase is checked against every candidate (every paper holding
 both words) to give an exact total; for two common words that is most of a
-segment, read position by position. So a segment can carry a ``.absq`` file:
+segment, read position by position. So a segment can carry a ``.absw`` file:
 for every text field with consecutive positions (title, abstract, note) and
 every pair of terms ``(a, b)`` whose candidate set in the segment (documents
 holding both) has at least ``least`` documents (a thousandth of the
@@ -52,7 +52,7 @@ from absreader.core.search.format.schema import MAX_POSITION
 from absreader.core.search.format.segments import SegmentData, _pread, open_storage, read_toc
 from absreader.core.search.format.terms import bits_of
 
-PAIRS_EXT = ".absq"
+PAIRS_EXT = ".absw"
 PAIRS_MAGIC = b"ABQ1"
 #: Text fields whose positions run 0, 1, 2... in each document (author names have gaps).
 PAIR_FIELDS = ("title", "abstract", "note")
@@ -211,7 +211,7 @@ _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 
 
 def write_pairs(storage: FileStorage, seg: SegmentData) -> int:
-    """Derive and write a segment's ``.absq`` file; the number of pairs stored."""
+    """Derive and write a segment's ``.absw`` file; the number of pairs stored."""
     n = seg.doc_count_all
     fields: dict[str, Any] = {}
     blob = bytearray()
@@ -303,11 +303,16 @@ def write_for_segment(storage: FileStorage, segment: W3Segment | None) -> None:
         seg.close()
 
 
-def backfill(folder: Path) -> Iterator[tuple[int, int, int]]:
-    """Write the pair files an index folder's large segments lack (an index built before them).
+def backfill(folder: Path) -> int:
+    """Write the pair files a generation's large segments lack; how many were written."""
+    last = (0, 0, 0)
+    for last in backfill_steps(folder):  # noqa: B007 - the last step holds the count
+        pass
+    return last[2]
 
-    Yields ``(segments looked at, segments in all, files written)`` after each.
-    """
+
+def backfill_steps(folder: Path) -> Iterator[tuple[int, int, int]]:
+    """:func:`backfill`, yielding ``(segments looked at, segments in all, files written)``."""
     storage = open_storage(folder)
     segments = [s for s in read_toc(storage).segments if s.doc_count_all() >= MIN_DOCS]
     written = 0
