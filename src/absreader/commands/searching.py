@@ -68,6 +68,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_similar)
 
     p = sub.add_parser("reindex", help="rebuild the search index from the library")
+    p.add_argument(
+        "--phrases",
+        action="store_true",
+        help="no rebuild: give an index built by an older version the stored word pairs "
+        "that make common phrases fast",
+    )
     p.set_defaults(handler=run_reindex)
 
 
@@ -188,8 +194,15 @@ def run_similar(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_reindex(args: argparse.Namespace, ctx: Context) -> int:
-    del args
     progress = ProgressLine(ctx.err)
+    if args.phrases:
+        _ensure_index(ctx)
+        for event in ctx.catalog.add_phrase_pairs():
+            progress.update("phrases", event.done, event.total)
+        progress.clear()
+        written = ctx.catalog.phrase_pairs_written
+        ctx.print(f"stored word pairs for {written:,} segments (the others had them or are small)")
+        return 0
     total = 0
     for event in ctx.catalog.rebuild_index():
         progress.update(event.phase, event.done, event.total)

@@ -51,6 +51,8 @@ class IndexedLibrary:
         self.catch_up_limit: int | None = CATCH_UP_MAX
         #: One line for the user about the index (rebuilt, moved aside...); shown once.
         self.notice: str | None = None
+        #: Segments the last ``add_phrase_pairs`` gave a pair file.
+        self.phrase_pairs_written = 0
 
     @property
     def index(self) -> SearchIndex:
@@ -101,6 +103,15 @@ class IndexedLibrary:
         if quick and self._index is None:
             return quick_state(self.paths.index_dir)
         return self.index.state()
+
+    def add_phrase_pairs(self) -> Iterator[IndexProgress]:
+        """Give an index built before the stored word pairs its pair files (no rebuild).
+
+        ``phrase_pairs_written`` says how many segments got one.
+        """
+        index = self.index
+        yield from index.add_phrase_pairs()
+        self.phrase_pairs_written = index.pairs_written
 
     def index_matches_library(self) -> bool:
         """True when the index holds exactly the library's papers."""

@@ -203,6 +203,7 @@ def _count(papers: int) -> None:
 def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> tuple:
     """In a worker: index one run into one segment; move its files into ``folder``."""
     from absreader.core.library import Library
+    from absreader.core.search.format.pairs import write_for_segment
     from absreader.core.search.format.schema import SCHEMA, analyse
     from absreader.core.search.format.segments import open_storage
     from absreader.core.search.format.write import SegmentBuilder
@@ -238,8 +239,10 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     if _finishing is not None:
         with _finishing:
             final = builder.finish()
+            write_for_segment(storage, final)  # phrase pair sets (format/pairs.py)
     else:
         final = builder.finish()
+        write_for_segment(storage, final)
     if final is None:
         shutil.rmtree(private, ignore_errors=True)
         return run.number, None, counts, done

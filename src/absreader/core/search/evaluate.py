@@ -54,6 +54,7 @@ from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
 from absreader.core.search.format.terms import SegTerm, bits_of, byte_per_doc, iter_bits
+from absreader.core.search.pair_phrases import PairFiles
 
 #: ``(field, term, boost)``: one term whose score counts towards ranking.
 ScoringTerm = tuple[str, str, float]
@@ -118,6 +119,8 @@ class Snapshot:
     ) -> None:
         self.generation = generation
         self.folder = str(storage.folder)
+        # Stored sets of frequent word pairs (phrases), per segment, opened on first use.
+        self.pairs = PairFiles(storage, previous.pairs if previous is not None else None)
         reuse: dict[str, SegmentData] = {}
         if previous is not None and previous.folder == self.folder:
             reuse = {sd.segment.segment_id(): sd for sd in previous.segments}
@@ -134,6 +137,7 @@ class Snapshot:
             self.close()
             raise
         self.seg_ids = [seg.segment.segment_id() for seg in self.segments]
+        self.pairs.keep_only(set(self.seg_ids))
         self.bases: list[int] = []
         base = 0
         for seg in self.segments:
@@ -173,6 +177,7 @@ class Snapshot:
 
     def close(self, keep: Snapshot | None = None) -> None:
         """Release the segments' files (except those ``keep`` took over)."""
+        self.pairs.close()  # a snapshot taking over took its open pair files already
         kept = {id(seg) for seg in keep.segments} if keep is not None else set()
         for seg in self.segments:
             if id(seg) not in kept:
@@ -458,9 +463,13 @@ class SegmentSearch:
         if slop > 1:
             found = [doc for doc in iter_bits(candidates) if _phrase_in(doc, sts, slop)]
             return bits_of(found, self.n)
+        # Stored pair sets answer or narrow it (pair_phrases); the rest by position.
+        known, candidates = self.snap.pairs.narrow(self.seg, field, sts, candidates)
+        if not candidates:
+            return known
         if candidates.bit_count() <= max(PHRASE_PER_DOC, min(st.df for st in sts) // PHRASE_DF_SHARE):
-            return bits_of(_phrase_docs(iter_bits(candidates), sts), self.n)
-        return self._phrase_bulk(sts, candidates)
+            return known | bits_of(_phrase_docs(iter_bits(candidates), sts), self.n)
+        return known | self._phrase_bulk(sts, candidates)
 
     def _phrase_bulk(self, sts: list[SegTerm], candidates: int) -> int:
         """Exact phrases over many candidates, settled mostly by first positions.
@@ -796,9 +805,13 @@ def _phrase_bitmaps(
     combined: Any = None
     frombytes = int.from_bytes
     for j, st in enumerate(sts):
-        _, _, bitmaps = st.positional()
+        # Only the kept postings' bitmaps are cut out of the packed blob.
+        _, _, blob, ends = st.packed()
+        stop = list(compress(ends, keeps[j]))
+        start = map(minus, stop, compress(st._packed_lens, keeps[j]))
+        maps = map(blob.__getitem__, map(slice, start, stop))
         shifts = map(add, firsts[j], repeat(n - 1 - j))
-        aligned = map(lshift, map(frombytes, compress(bitmaps, keeps[j]), repeat("little")), shifts)
+        aligned = map(lshift, map(frombytes, maps, repeat("little")), shifts)
         combined = list(aligned) if combined is None else list(map(and_, combined, aligned))
     return list(compress(docs, combined))
 

@@ -39,6 +39,7 @@ from absreader.core.search import evaluate as index_eval
 from absreader.core.search import sidecars
 from absreader.core.search.build_parallel import BuildPlan, build_runs
 from absreader.core.search.evaluate import Ranking, Snapshot
+from absreader.core.search.format.pairs import backfill_steps as backfill_pairs
 from absreader.core.search.format.schema import SCHEMA, SCHEMA_VERSION, analyse
 from absreader.core.search.format.segments import (
     EXTRAS_EXT,
@@ -109,6 +110,8 @@ class SearchIndex:
         self._rankings: OrderedDict[tuple, Ranked] = OrderedDict()
         #: ``search_tiers`` results by snapshot, tree key, restriction and depth.
         self._evaluations: OrderedDict[tuple, tuple[list[int], list[list[tuple[int, float]]]]] = OrderedDict()
+        #: Pair files the last :meth:`add_phrase_pairs` wrote.
+        self.pairs_written = 0
 
     # -- state --------------------------------------------------------------------------
 
@@ -360,6 +363,20 @@ class SearchIndex:
         if name is None:
             return None
         return sidecars.start_backfill(self.index_dir / name)
+    def add_phrase_pairs(self) -> Iterator[IndexProgress]:
+        """Give the live index's large segments the phrase pair sets they lack (no rebuild).
+
+        An index built before them searches correctly without them, only common
+        phrases are slower (see ``format/pairs.py``). Searches pick the files up
+        as they appear.
+        """
+        if self.state() != "ok":
+            raise IndexUnavailable("The search index needs a rebuild.", self.state())
+        folder = self.index_dir / (self._current_name() or "")
+        self.pairs_written = 0
+        for done, total, written in backfill_pairs(folder):
+            self.pairs_written = written
+            yield IndexProgress(done, total, "phrases")
 
     # -- searching ---------------------------------------------------------------------------
 

@@ -1,9 +1,13 @@
 """The derived per-segment files searches read, and writing those an index lacks.
 
-Two files are made from a finished segment alone, after the build wrote it:
+Three files are made from a finished segment alone, after the build wrote it:
 the stored term frequencies (``.abst``,
-:mod:`~absreader.core.search.format.frequencies`) and the five-letter prefix
-sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`). A
+:mod:`~absreader.core.search.format.frequencies`), the five-letter prefix
+sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`) and,
+for segments of at least ``pairs.MIN_DOCS`` papers, the documents of frequent
+adjacent word pairs (``.absw``, :mod:`~absreader.core.search.format.pairs`;
+a parallel build's workers write theirs as they finish, the rest come from
+here, and a merge in the reader's process leaves them to the child). A
 segment without them answers the same, only slower, so an index built before
 them (a finished 1M index) needs no rebuild: a full build writes them for its
 segments (in the build's process), and the reader, once its start-up sync is
@@ -13,8 +17,9 @@ updates too). The reader's open snapshot looks for a missing file again
 every 30 seconds. By hand: ``python -m absreader.core.search.sidecars
 INDEX_FOLDER`` (a generation's folder, ``cache/index/gNNNNNN``).
 
-At a million papers the files take about 210 MB beside a 3.2 GB index, and
-writing both for every segment about 65 CPU-seconds.
+At a million papers the first two take about 210 MB beside a 3.2 GB index
+and about 65 CPU-seconds to write for every segment; the pair files 325 MB
+and 400-500 CPU-seconds.
 """
 
 from __future__ import annotations
@@ -26,30 +31,37 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from absreader.core.search.format import frequencies, long_prefixes
+from absreader.core.search.format import frequencies, long_prefixes, pairs
 from absreader.core.search.format.segments import SegmentCorrupt, open_storage, read_toc
 
-#: Each kind of derived file: its extension and what writes the files a generation lacks
-#: (``backfill(folder) -> segments written``). Another kind is one more line here.
-KINDS: tuple[tuple[str, Callable[[Path], int]], ...] = (
-    (frequencies.FREQ_EXT, frequencies.backfill),
-    (long_prefixes.LONG_EXT, long_prefixes.backfill),
+#: Each kind of derived file: its extension, what writes the files a generation lacks
+#: (``backfill(folder) -> segments written``) and the fewest documents a segment needs to
+#: get one. Another kind is one more line here.
+KINDS: tuple[tuple[str, Callable[[Path], int], int], ...] = (
+    (frequencies.FREQ_EXT, frequencies.backfill, 0),
+    (long_prefixes.LONG_EXT, long_prefixes.backfill, 0),
+    (pairs.PAIRS_EXT, pairs.backfill, pairs.MIN_DOCS),
 )
-EXTENSIONS = tuple(ext for ext, _ in KINDS)
+EXTENSIONS = tuple(ext for ext, _, _ in KINDS)
 
 
 def missing(folder: Path) -> bool:
-    """Whether some segment of the generation in ``folder`` lacks a derived file."""
+    """Whether some segment of the generation in ``folder`` lacks a derived file it should have."""
     try:
         segments = read_toc(open_storage(folder)).segments
     except Exception:  # noqa: BLE001 - no index, or a damaged one: nothing to add here
         return False
-    return any(not (folder / s.make_filename(ext)).exists() for s in segments for ext in EXTENSIONS)
+    return any(
+        not (folder / s.make_filename(ext)).exists()
+        for s in segments
+        for ext, _, least in KINDS
+        if s.doc_count_all() >= least
+    )
 
 
 def backfill(folder: Path) -> int:
     """Write every derived file the generation's segments lack; the most written of one kind."""
-    return max(write(folder) for _, write in KINDS)
+    return max(write(folder) for _, write, _ in KINDS)
 
 
 def start_backfill(folder: Path) -> subprocess.Popen[bytes] | None:
