@@ -218,7 +218,13 @@ class IndexedLibrary:
         cap = generations.MERGE_CAP
         if workers < 2 or total <= cap:
             return None
-        runs = plan_runs(self.library.nth_id, total, first=index.FIRST_SEGMENT, cap=cap)
+        ids = self.library.row_ids()
+        runs = plan_runs(
+            lambda n: ids[n - 1] if 0 < n <= len(ids) else None,
+            total,
+            first=index.FIRST_SEGMENT,
+            cap=cap,
+        )
         return BuildPlan(self.paths.library_file, tuple(runs), index.SEGMENT_SIZE, workers)
 
     def _sync_lock(self, wait: bool = True) -> AbstractContextManager[bool]:

@@ -188,6 +188,16 @@ class Library:
             ).fetchone()
         return None if row is None else int(row[0])
 
+    def row_ids(self) -> list[int]:
+        """Every paper's row id, ascending: where to cut the library into a build's runs.
+
+        One scan of a narrow covering index (about 1 MB a 100,000 papers), where
+        ``nth_id`` walks the table itself up to its offset (a 1M build's ten cuts
+        read 13 GB that way).
+        """
+        with self._store.read() as conn:
+            return sorted(r[0] for r in conn.execute("SELECT id FROM papers"))
+
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._store.read() as conn:
             return conn.execute(sql, params).fetchone()[0]

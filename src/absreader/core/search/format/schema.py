@@ -221,10 +221,16 @@ def stem_of(word: str) -> str:
     return term
 
 
+#: ASCII bytes -> themselves for letters and digits, a space for anything else: in ASCII
+#: text the word pattern finds exactly the runs of letters and digits (``_`` is no letter).
+_ASCII_WORDS = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256))
+
+
 def words(text: str) -> list[str]:
     """The folded, unstemmed words of a text, in order (positions are indexes)."""
     if text.isascii():
-        return _WORD.findall(text.lower())
+        # Same words as _WORD.findall(text.lower()), three C calls instead of a regex scan.
+        return text.lower().encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
     out = []
     for token in _WORD.findall(text):
         folded = fold_word(token)
