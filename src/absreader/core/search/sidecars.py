@@ -31,18 +31,42 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from absreader.core.search.format import frequencies, long_prefixes, pairs
-from absreader.core.search.format.segments import SegmentCorrupt, open_storage, read_toc
+from whoosh.codec.whoosh3 import W3Segment
+from whoosh.filedb.filestore import FileStorage
 
-#: Each kind of derived file: its extension, what writes the files a generation lacks
-#: (``backfill(folder) -> segments written``) and the fewest documents a segment needs to
-#: get one. Another kind is one more line here.
-KINDS: tuple[tuple[str, Callable[[Path], int], int], ...] = (
-    (frequencies.FREQ_EXT, frequencies.backfill, 0),
-    (long_prefixes.LONG_EXT, long_prefixes.backfill, 0),
-    (pairs.PAIRS_EXT, pairs.backfill, pairs.MIN_DOCS),
+from absreader.core.search.format import frequencies, long_prefixes, pairs
+from absreader.core.search.format.segments import (
+    SegmentCorrupt,
+    SegmentData,
+    open_storage,
+    read_toc,
+)
+
+
+def _every(segment: W3Segment) -> bool:
+    return True
+
+
+#: Each kind of derived file: its extension, what writes one for a segment
+#: (``write(storage, segment_data)``) and which segments get one. Another kind is one
+#: more line here.
+KINDS: tuple[
+    tuple[str, Callable[[FileStorage, SegmentData], object], Callable[[W3Segment], bool]], ...
+] = (
+    (frequencies.FREQ_EXT, frequencies.write_for, _every),
+    (long_prefixes.LONG_EXT, long_prefixes.write_for, _every),
+    (pairs.PAIRS_EXT, pairs.write_pairs, pairs.large_enough),
 )
 EXTENSIONS = tuple(ext for ext, _, _ in KINDS)
+
+
+def _lacking(folder: Path, segment: W3Segment) -> list[tuple[str, Callable[..., object]]]:
+    """The kinds ``segment`` should have and has no file of."""
+    return [
+        (ext, write)
+        for ext, write, gets_one in KINDS
+        if gets_one(segment) and not (folder / segment.make_filename(ext)).exists()
+    ]
 
 
 def missing(folder: Path) -> bool:
@@ -51,17 +75,36 @@ def missing(folder: Path) -> bool:
         segments = read_toc(open_storage(folder)).segments
     except Exception:  # noqa: BLE001 - no index, or a damaged one: nothing to add here
         return False
-    return any(
-        not (folder / s.make_filename(ext)).exists()
-        for s in segments
-        for ext, _, least in KINDS
-        if s.doc_count_all() >= least
-    )
+    return any(_lacking(folder, s) for s in segments)
 
 
 def backfill(folder: Path) -> int:
-    """Write every derived file the generation's segments lack; the most written of one kind."""
-    return max(write(folder) for _, write, _ in KINDS)
+    """Write every derived file the generation's segments lack; the most written of one kind.
+
+    Each segment lacking some file is opened once for all of them. A segment that
+    does not decode, or a file that cannot be written, is skipped: the files only
+    save time.
+    """
+    storage = open_storage(folder)
+    written = dict.fromkeys(EXTENSIONS, 0)
+    for segment in read_toc(storage).segments:
+        lacking = _lacking(folder, segment)
+        if not lacking:
+            continue
+        try:
+            seg = SegmentData(storage, segment, eager=False)
+        except SegmentCorrupt:
+            continue  # searching reports it; without the files it answers as before
+        try:
+            for ext, write in lacking:
+                try:
+                    write(storage, seg)
+                    written[ext] += 1
+                except (SegmentCorrupt, OSError, KeyError, ValueError):
+                    continue  # a full disk, a damaged list: the segment answers without it
+        finally:
+            seg.close()
+    return max(written.values())
 
 
 def start_backfill(folder: Path) -> subprocess.Popen[bytes] | None:

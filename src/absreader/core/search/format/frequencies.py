@@ -34,7 +34,7 @@ from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.search.format.schema import TEXT_FIELDS
-from absreader.core.search.format.segments import SegmentCorrupt, SegmentData, _pread
+from absreader.core.search.format.segments import SegmentData, _pread
 
 FREQ_EXT = ".abst"
 FREQ_MAGIC = b"ABT1"
@@ -140,29 +140,3 @@ class StoredFrequencies:
         """Release the file."""
         self._file.close()
 
-
-def backfill(folder: Path) -> int:
-    """Write the frequencies files the index's segments lack; how many were written.
-
-    A segment that does not decode, or a file that cannot be written, is
-    skipped: the file only saves time.
-    """
-    from absreader.core.search.format.segments import open_storage, read_toc
-
-    storage = open_storage(folder)
-    written = 0
-    for segment in read_toc(storage).segments:
-        if path_of(folder, segment).exists():
-            continue
-        try:
-            seg = SegmentData(storage, segment, eager=False)
-        except SegmentCorrupt:
-            continue  # searching reports it; without the file the ranking decodes as before
-        try:
-            write_for(storage, seg)
-            written += 1
-        except (SegmentCorrupt, OSError):
-            continue  # a full disk, a damaged list: the segment ranks without the file
-        finally:
-            seg.close()
-    return written

@@ -22,7 +22,7 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 
 from absreader.core.search.format.prefixes import PREFIX_FIELDS, PrefixSetWriter
-from absreader.core.search.format.segments import SegmentCorrupt, SegmentData
+from absreader.core.search.format.segments import SegmentData
 
 LONG_EXT = ".absq"
 #: Prefix lengths this file holds sets for.
@@ -49,29 +49,3 @@ def write_for(storage: FileStorage, seg: SegmentData) -> None:
                 writer.add(field, term, seg.postings(info.extent())[0])
     writer.write(storage, seg.segment, LONG_EXT)
 
-
-def backfill(folder: Path) -> int:
-    """Write the long-prefix files the index's segments lack; how many were written.
-
-    A segment that does not decode, or a file that cannot be written, is
-    skipped: the file only saves time.
-    """
-    from absreader.core.search.format.segments import open_storage, read_toc
-
-    storage = open_storage(folder)
-    written = 0
-    for segment in read_toc(storage).segments:
-        if (Path(folder) / segment.make_filename(LONG_EXT)).exists():
-            continue
-        try:
-            seg = SegmentData(storage, segment, eager=False)
-        except SegmentCorrupt:
-            continue
-        try:
-            write_for(storage, seg)
-            written += 1
-        except (SegmentCorrupt, OSError, KeyError, ValueError):
-            continue
-        finally:
-            seg.close()
-    return written

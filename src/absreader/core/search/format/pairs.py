@@ -70,6 +70,11 @@ _BITMAP_SHARE = 16
 _SHIFT = 24  # follower << _SHIFT | document, while grouping (documents < 2**24 a segment)
 
 
+def large_enough(segment: W3Segment) -> bool:
+    """Whether ``segment`` gets a pair file (``MIN_DOCS`` papers or more)."""
+    return segment.doc_count_all() >= MIN_DOCS
+
+
 def min_candidates(doc_count: int) -> int:
     """The candidate count from which a segment of ``doc_count`` documents stores a pair."""
     return max(MIN_CANDIDATES, doc_count // CANDIDATE_SHARE)
@@ -127,9 +132,7 @@ def derive(seg: SegmentData, field: str, least: int) -> tuple[list[str], list[in
     for a, (slots, docs) in enumerate(rows):
         nexts = array(tokens.typecode, map(following.__getitem__, slots))
         mask_a = masks[a]
-        chosen = [
-            b for b in set(nexts) if b != none and (mask_a & masks[b]).bit_count() >= least
-        ]
+        chosen = [b for b in set(nexts) if b != none and (mask_a & masks[b]).bit_count() >= least]
         rows[a] = ((), ())  # done with this row
         if not chosen:
             continue
@@ -148,7 +151,9 @@ def _ones(blob: bytes) -> list[int]:
     """Every set bit of ``blob`` (little-endian), ascending: its non-zero bytes, expanded in C."""
     nonzero = list(compress(range(len(blob)), blob))
     values = bytes(map(blob.__getitem__, nonzero))
-    starts = chain.from_iterable(map(repeat, map(lshift, nonzero, repeat(3)), values.translate(_POP)))
+    starts = chain.from_iterable(
+        map(repeat, map(lshift, nonzero, repeat(3)), values.translate(_POP))
+    )
     return list(map(add, starts, chain.from_iterable(map(_OFFSETS.__getitem__, values))))
 
 
@@ -192,7 +197,9 @@ def _occurrences(
         ends = accumulate(plens)
         starts = map(sub, ends, plens)
         lens = array("H", compress(plens, several))
-        blob = b"".join(map(blob.__getitem__, compress(map(slice, starts, accumulate(plens)), several)))
+        blob = b"".join(
+            map(blob.__getitem__, compress(map(slice, starts, accumulate(plens)), several))
+        )
         counts = array("H", compress(tfs, several))
         byte_starts = map(sub, accumulate(lens), lens)
         adjust = map(sub, compress(base, several), map(lshift, byte_starts, repeat(3)))
@@ -289,7 +296,7 @@ def write_for_segment(storage: FileStorage, segment: W3Segment | None) -> None:
 
     Never fails the build: a segment without the file searches by positions.
     """
-    if segment is None or segment.doc_count_all() < MIN_DOCS:
+    if segment is None or not large_enough(segment):
         return
     try:
         seg = SegmentData(storage, segment, eager=False)
@@ -314,7 +321,7 @@ def backfill(folder: Path) -> int:
 def backfill_steps(folder: Path) -> Iterator[tuple[int, int, int]]:
     """:func:`backfill`, yielding ``(segments looked at, segments in all, files written)``."""
     storage = open_storage(folder)
-    segments = [s for s in read_toc(storage).segments if s.doc_count_all() >= MIN_DOCS]
+    segments = [s for s in read_toc(storage).segments if large_enough(s)]
     written = 0
     yield 0, len(segments), 0
     for number, segment in enumerate(segments, 1):
