@@ -553,13 +553,7 @@ class SegmentSearch:
         """
         if not mask or k <= 0:
             return []
-        self.ranking = ranking
-        terms = []
-        for field, text, boost in scoring:
-            st = self.term(field, text)
-            if st is not None and field in TEXT_FIELDS and boost:
-                c = self.snap.idf(field, text, ranking) * boost * (ranking.k1 + 1)
-                terms.append((st, c, self.seg.lens.get(field)))
+        terms = self.weighted(scoring, ranking)
         by_tree = tree is not None and not flat_scoring(tree)
         keep: int | None = None
         if floor is not None and floor > 0:
@@ -655,6 +649,21 @@ class SegmentSearch:
         if data is None:
             data = memo[id(q)] = self.mask(q).to_bytes((self.n >> 3) + 1, "little")
         return [s if data[d >> 3] >> (d & 7) & 1 else 0.0 for s, d in zip(scores, docs, strict=True)]
+
+    def weighted(self, scoring: list[ScoringTerm], ranking: Ranking = WHOOSH) -> list[tuple[SegTerm, float, Any]]:
+        """The scoring terms this segment holds, each with its factor and field lengths (for :meth:`scores`)."""
+        self.ranking = ranking
+        terms = []
+        for field, text, boost in scoring:
+            st = self.term(field, text)
+            if st is not None and field in TEXT_FIELDS and boost:
+                c = self.snap.idf(field, text, ranking) * boost * (ranking.k1 + 1)
+                terms.append((st, c, self.seg.lens.get(field)))
+        return terms
+
+    def scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
+        """BM25F sums of ``terms`` (from :meth:`weighted`) for ascending ``docs``."""
+        return self._scores(docs, terms)
 
     def _scores(self, docs: list[int], terms: list[tuple[SegTerm, float, Any]]) -> list[float]:
         """BM25F sums for ``docs``; each term visits only the documents holding it.
@@ -986,15 +995,15 @@ def search_tiers(
             found = seg_search.top(masks[t], scoring, k, ranking, tree, floor)[:need]
             tier.extend((score, doc + base) for score, doc in found)
             if len(tier) >= need and found and SHARED_FLOOR:
-                _rank(tier)
+                rank_best_first(tier)
                 del tier[need:]
                 floor = tier[-1][0]
-        _rank(tier)
+        rank_best_first(tier)
         out.append([(doc, score) for score, doc in tier[:need]])
     return totals, out
 
 
-def _rank(tier: list[tuple[float, int]]) -> None:
+def rank_best_first(tier: list[tuple[float, int]]) -> None:
     """Sort ``(score, doc)`` pairs best first, ties by the lower document (two C-level sorts)."""
     tier.sort(key=itemgetter(1))
     tier.sort(key=itemgetter(0), reverse=True)

@@ -62,7 +62,7 @@ from absreader.core.search.generations import (
 from absreader.core.search.matching import matching_keys
 from absreader.core.search.query.canonical import tree_key
 from absreader.core.search.query.parser import ParsedQuery, QueryBuilder, suggest_text
-from absreader.core.search.similar import signature_query, text_query
+from absreader.core.search.similar import most_alike, signature_query, text_query
 from absreader.core.search.state import quick_state
 from absreader.core.search.types import Hit, IndexProgress, IndexUnavailable, SearchResult
 from absreader.core.search.vocabulary import Vocabulary
@@ -541,7 +541,7 @@ class SearchIndex:
                 parts = text_query(snap, paper)
             if not parts:
                 return []
-            _, top = index_eval.search(snap, wq.Or(parts), max(0, int(limit)), None, own)
+            top = most_alike(snap, parts, max(0, int(limit)), own)
             return [Hit(snap.key_of(d), s) for d, s in top]
 
         with self._mutex:
