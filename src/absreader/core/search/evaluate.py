@@ -47,9 +47,10 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.search import bounds
+from absreader.core.search import bounds, prefix_tops
 from absreader.core.search.format.frequencies import FREQ_EXT, StoredFrequencies
 from absreader.core.search.format.long_prefixes import LONG_EXT, LONG_LENGTHS
+from absreader.core.search.format.prefix_tops import TOPS_EXT, PrefixTops
 from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
@@ -259,7 +260,7 @@ class Snapshot:
     def _sidecar(self, i: int, ext: str) -> Any:
         """Segment ``i``'s derived file ``ext`` opened (None: it has none; looked for again later).
 
-        These files (stored frequencies, long prefix sets) may be written after
+        These files (stored frequencies, long prefix sets, prefix tops) may be written after
         the segment, by a backfill in another process.
         """
         key = (self.seg_ids[i], ext)
@@ -268,6 +269,8 @@ class Snapshot:
         if found is None and (looked < 0 or now - looked > _SIDECAR_RECHECK):
             if ext == FREQ_EXT:
                 found = StoredFrequencies.open(self.folder, self.segments[i].segment)
+            elif ext == TOPS_EXT:
+                found = PrefixTops.open(self.folder, self.segments[i].segment)
             else:
                 found = PrefixSets.open(self._storage, self.segments[i], ext)
             self._sidecars[key] = (found, now)
@@ -578,6 +581,10 @@ class SegmentSearch:
         if count <= max(EXACT_LIMIT, k):
             docs = iter_bits(mask if keep is None else mask & keep)
         else:
+            if not by_tree:  # a typed prefix with stored best documents: exact when proven
+                found = prefix_tops.top(self, mask, terms, k, floor, tree)
+                if found is not None:
+                    return found
             docs = self._candidates(mask, terms, k)
             if keep is not None:
                 member = (keep & mask).to_bytes((self.n >> 3) + 1, "little").__getitem__

@@ -1,9 +1,12 @@
 """The derived per-segment files searches read, and writing those an index lacks.
 
-Three files are made from a finished segment alone, after the build wrote it:
+Four files are made from a finished segment alone, after the build wrote it:
 the stored term frequencies (``.abst``,
 :mod:`~absreader.core.search.format.frequencies`), the five-letter prefix
-sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`) and,
+sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`), the
+best documents of busy 3-5 letter prefixes (``.absk``,
+:mod:`~absreader.core.search.format.prefix_tops`; it also reads the
+generation's vocabulary, to parse each prefix as a search does) and,
 for segments of at least ``pairs.MIN_DOCS`` papers, the documents of frequent
 adjacent word pairs (``.absw``, :mod:`~absreader.core.search.format.pairs`;
 a parallel build's workers write theirs as they finish, the rest come from
@@ -34,7 +37,7 @@ from pathlib import Path
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.search.format import frequencies, long_prefixes, pairs
+from absreader.core.search.format import frequencies, long_prefixes, pairs, prefix_tops
 from absreader.core.search.format.segments import (
     SegmentCorrupt,
     SegmentData,
@@ -55,6 +58,7 @@ KINDS: tuple[
 ] = (
     (frequencies.FREQ_EXT, frequencies.write_for, _every),
     (long_prefixes.LONG_EXT, long_prefixes.write_for, _every),
+    (prefix_tops.TOPS_EXT, prefix_tops.write_for, _every),
     (pairs.PAIRS_EXT, pairs.write_pairs, pairs.large_enough),
 )
 EXTENSIONS = tuple(ext for ext, _, _ in KINDS)
