@@ -38,12 +38,15 @@ from whoosh import query as wq
 from absreader.core.search import bounds
 from absreader.core.search.format.prefix_tops import LENGTHS, TOPS_EXT, PrefixTops, idf
 from absreader.core.search.format.prefixes import PrefixTerms
+from absreader.core.search.format.terms import iter_bits
 
 if TYPE_CHECKING:
     from absreader.core.search.evaluate import SegmentSearch
 
-#: Documents of query terms the stored entry lacks that may be scored besides it.
+#: Documents of query terms the stored entry lacks, or set apart, that may be scored besides it.
 UNCOVERED_LIMIT = 2000
+#: Terms in at most this many documents of the segment are set apart from the bound at once.
+RARE = 32
 
 _BIT = (1, 2, 4, 8, 16, 32, 64, 128)
 
@@ -104,43 +107,57 @@ def top(
             continue
         ratios.append((c / (idf(n, st.df) * boost * (tops.k1 + 1)), st))
     # Rare terms are rarer in the index than in one segment by chance, so their ratio
-    # is the highest: setting them apart (their documents scored) keeps ``R`` near 1.
+    # is the highest. The rarest are set apart at once (their documents scored, ``R``
+    # taken without them); more only while the bound does not prove the page yet.
     ratios.sort(key=itemgetter(0), reverse=True)
-    while ratios and ratios[0][0] > 1.0 and ratios[0][1].df <= budget:
-        _, st = ratios.pop(0)
-        budget -= st.df
-        extra |= st.mask
-    ratio = ratios[0][0] if ratios else 0.0
-    fields = {st.field for _, st in ratios}
+    while ratios and ratios[0][0] > 1.0 and ratios[0][1].df <= min(RARE, budget):
+        budget -= ratios[0][1].df
+        extra |= ratios.pop(0)[1].mask
     avg = search.snap.avg_length
-    rho = max([1.0] + [avg.get(f, 1.0) / tops.avg.get(f, 1.0) for f in fields])
-    r = ratio * rho
+    rho = max([1.0] + [avg.get(f, 1.0) / tops.avg.get(f, 1.0) for f in {st.field for _, st in ratios}])
+    r = (ratios[0][0] if ratios else 0.0) * rho
     size = (n >> 3) + 1
     inside = mask.to_bytes(size, "little").__getitem__
     held = list(compress(range(len(ids)), map(and_, map(inside, map(rshift, ids, repeat(3))), _bits(ids))))
     if floor is not None and floor > 0:
-        # Stored scores descend: past the first bound under the floor, none reaches it.
+        # Stored scores descend: past the first bound under the floor, none reaches it
+        # (``R`` only falls from here, so the cut stays safe).
         cut = len(held)
         for at, j in enumerate(held):
             if bounds.below(r * values[j], floor):
                 cut = at
                 break
         held = held[:cut]
-    docs = {ids[j] for j in held}
+    scored = {ids[j] for j in held}
     extra &= mask
     if extra:
-        from absreader.core.search.format.terms import iter_bits
+        scored.update(iter_bits(extra))
+    ranked = _ranked(search, sorted(scored), terms, [], k)
+    while True:
+        need = floor if floor is not None and floor > 0 else None
+        if len(ranked) >= k:
+            need = ranked[-1][0] if need is None else max(need, ranked[-1][0])
+        r = (ratios[0][0] if ratios else 0.0) * rho
+        if need is not None and need > 0 and bounds.below(r * theta, need):
+            return ranked
+        if not ratios or ratios[0][1].df > budget:
+            return None
+        budget -= ratios[0][1].df
+        fresh = [d for d in iter_bits(ratios.pop(0)[1].mask & mask) if d not in scored]
+        scored.update(fresh)
+        ranked = _ranked(search, fresh, terms, ranked, k)
 
-        docs.update(iter_bits(extra))
-    ordered = sorted(docs)
-    scores = search._scores(ordered, terms) if ordered else []
-    ranked = sorted(zip(scores, ordered, strict=True), key=itemgetter(0), reverse=True)[:k]
-    need = floor if floor is not None and floor > 0 else None
-    if len(ranked) >= k:
-        need = ranked[-1][0] if need is None else max(need, ranked[-1][0])
-    if need is None or need <= 0 or not bounds.below(r * theta, need):
-        return None
-    return ranked
+
+def _ranked(
+    search: SegmentSearch, docs: list[int], terms: list[tuple[Any, float, Any]], ranked: list, k: int
+) -> list[tuple[float, int]]:
+    """``ranked`` with ``docs`` (ascending) scored into it: the best ``k``, ties to the lower document."""
+    if not docs:
+        return ranked
+    out = ranked + list(zip(search._scores(docs, terms), docs, strict=True))
+    out.sort(key=itemgetter(1))
+    out.sort(key=itemgetter(0), reverse=True)
+    return out[:k]
 
 
 def _bits(docs: Any) -> Any:

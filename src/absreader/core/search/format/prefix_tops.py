@@ -123,15 +123,46 @@ def busy_prefixes(seg: SegmentData, vocab: Any = None) -> list[str]:
     return sorted(found)
 
 
+#: The last generation's query builder and its parsed prefixes (a backfill derives every
+#: segment of one generation in turn, and a prefix parses alike in each).
+_PARSED: dict[tuple[str, float, float], tuple[Any, dict[str, list[Term]]]] = {}
+
+
+def _builder(folder: Path) -> Any:
+    """A query builder on the generation's vocabulary (kept for its next segment); None: no words."""
+    from absreader.core.search.query.parser import QueryBuilder
+    from absreader.core.search.vocabulary import DELTA_FILE, VOCAB_FILE, Vocabulary
+
+    stamps = []
+    for name in (VOCAB_FILE, DELTA_FILE):
+        try:
+            stamps.append((folder / name).stat().st_mtime)
+        except OSError:
+            stamps.append(0.0)
+    key = (str(folder), stamps[0], stamps[1])
+    kept = _PARSED.get(key)
+    if kept is None:
+        vocab = Vocabulary.load(folder)
+        _PARSED.clear()
+        kept = _PARSED[key] = (QueryBuilder(vocab) if len(vocab) else None, {})
+    return kept[0]
+
+
 def query_terms(builder: Any, prefix: str) -> list[Term]:
     """The scoring terms of ``prefix`` typed as the last word, as a search parses it."""
     from absreader.core.search.evaluate import scoring_terms  # the evaluator imports this module
 
+    for kept_builder, parsed in _PARSED.values():
+        if kept_builder is builder and prefix in parsed:
+            return parsed[prefix]
     tree = builder.parse(prefix, as_you_type=True).query
     out: list[Term] = []
     for field, term, boost in scoring_terms(tree):
         if field in TEXT_FIELDS and boost > 0 and (field, term, boost) not in out:
             out.append((field, term, boost))
+    for kept_builder, parsed in _PARSED.values():
+        if kept_builder is builder:
+            parsed[prefix] = out
     return out
 
 
@@ -209,7 +240,7 @@ def derive(seg: SegmentData, builder: Any) -> dict[str, tuple[list[Term], array,
         touched: set[int] = set()
         for ids, vals in columns:
             touched.update(ids)
-            for d, v in zip(ids, vals):
+            for d, v in zip(ids, vals, strict=True):
                 acc[d] += v
         docs = list(touched)
         if len(docs) > KEEP:
@@ -245,12 +276,9 @@ def write_for(storage: FileStorage, seg: SegmentData) -> None:
     Uses the generation's vocabulary (``vocab.bin`` beside the segments) to
     parse each prefix as a search would; without one no prefix is stored.
     """
-    from absreader.core.search.query.parser import QueryBuilder
-    from absreader.core.search.vocabulary import Vocabulary
-
     folder = Path(storage.folder)
-    vocab = Vocabulary.load(folder)
-    entries = derive(seg, QueryBuilder(vocab)) if len(vocab) else {}
+    builder = _builder(folder)
+    entries = derive(seg, builder) if builder is not None else {}
     index: dict[str, tuple[int, int, int]] = {}
     blob = bytearray()
     for prefix, (terms, ids, values, theta) in entries.items():
