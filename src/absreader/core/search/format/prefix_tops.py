@@ -285,7 +285,7 @@ def write_for(storage: FileStorage, seg: SegmentData) -> None:
         if sys.byteorder == "big":
             ids.byteswap()
             values.byteswap()
-        data = marshal.dumps((terms, theta, ids.tobytes(), values.tobytes()))
+        data = marshal.dumps((terms, theta, ids.tobytes(), values.tobytes()), 2)  # no refs: same bytes
         index[prefix] = (len(blob), len(data), zlib.crc32(data))
         blob += data
     head = marshal.dumps(
