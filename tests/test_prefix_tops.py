@@ -34,7 +34,24 @@ PREFIXES = ["mod", "lan", "tra", "net", "lea", "gra", "dat", "pre", "mode", "lan
             "netw", "lear", "repr", "inte", "learn", "model", "trans", "atten", "gener", "dif"]  # fmt: skip
 OTHERS = ["model", "network tra", "large language m", "graph learning", "model -language"]
 K = 5
-_TOP = prefix_tops.top  # the real one (the tests replace it with spies)
+#: The real stored paths (the tests replace them with spies): from the file alone, and
+#: with the terms looked up.
+_PATHS = {"stored_top": prefix_tops.stored_top, "top": prefix_tops.top}
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, used: bool, answered: list[str] | None = None) -> None:
+    """Route the stored paths through counters (``used`` False: the files are not used)."""
+    for name, real in _PATHS.items():
+
+        def spy(*args: object, _real: object = real, _name: str = name, **kwargs: object) -> object:
+            if not used:
+                return None
+            found = _real(*args, **kwargs)  # type: ignore[operator]
+            if answered is not None and found is not None:
+                answered.append(_name)
+            return found
+
+        monkeypatch.setattr(evaluate.prefix_tops, name, spy)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +111,7 @@ def _rank(
     texts: list[str],
     monkeypatch: pytest.MonkeyPatch,
     mode: str,
-    answered: list[int] | None = None,
+    answered: list[str] | None = None,
     apart: int = 0,
 ) -> dict[str, tuple]:
     """Each text typed, ranked ``K`` deep: ``files`` (the stored path), ``without`` or ``exhaustive``.
@@ -107,17 +124,7 @@ def _rank(
     builder = QueryBuilder(vocab)
     monkeypatch.setattr(evaluate, "EXACT_LIMIT", 10**9 if mode == "exhaustive" else 3)
     monkeypatch.setattr(evaluate, "LENGTH_CANDIDATES", 2)
-    original = _TOP
-
-    def spy(*args: object, **kwargs: object) -> object:
-        if mode != "files":
-            return None
-        found = original(*args, **kwargs)  # type: ignore[arg-type]
-        if answered is not None and found is not None:
-            answered.append(1)
-        return found
-
-    monkeypatch.setattr(evaluate.prefix_tops, "top", spy)
+    _spy(monkeypatch, mode == "files", answered)
     snap = _snapshot(index_dir)
     try:
         out = {}
@@ -149,12 +156,13 @@ def test_every_segment_has_a_file_with_prefixes(built: Path) -> None:
 def test_stored_tops_rank_what_exhaustive_scoring_ranks(
     built: Path, monkeypatch: pytest.MonkeyPatch, apart: int
 ) -> None:
-    answered: list[int] = []
+    answered: list[str] = []
     files = _rank(built, PREFIXES + OTHERS, monkeypatch, "files", answered, apart)
     exhaustive = _rank(built, PREFIXES + OTHERS, monkeypatch, "exhaustive")
     for text in PREFIXES:
         assert files[text] == exhaustive[text], text
-    assert len(answered) >= len(PREFIXES)  # the stored path answered, segment by segment
+    assert len(answered) >= len(PREFIXES)  # the stored paths answered, segment by segment
+    assert "stored_top" in answered  # ... from the file alone too
     without = _rank(built, OTHERS, monkeypatch, "without")
     for text in OTHERS:  # not a typed prefix alone: the files change nothing
         assert files[text] == without[text], text
@@ -169,8 +177,8 @@ def test_the_files_are_read_and_trusted(built: Path, tmp_path: Path, monkeypatch
 
     def wrong(seg: SegmentData, builder: QueryBuilder) -> dict:
         out = {}
-        for prefix, (terms, ids, values, _) in original(seg, builder).items():
-            out[prefix] = (terms, ids[12:], values[12:], 1e-9)  # the best twelve left out
+        for prefix, (terms, dfs, ids, values, _, *rest) in original(seg, builder).items():
+            out[prefix] = (terms, dfs, ids[12:], values[12:], 1e-9, *rest)  # the best twelve left out
         return out
 
     monkeypatch.setattr(tops_format, "derive", wrong)
@@ -206,7 +214,7 @@ def test_damaged_or_foreign_files_are_not_used(
     if damage == "foreign":
         for path in files:
             path.with_suffix(".swap").replace(path)
-    answered: list[int] = []
+    answered: list[str] = []
     damaged = _rank(index_dir, PREFIXES, monkeypatch, "files", answered)
     without = _rank(built, PREFIXES, monkeypatch, "without")
     assert answered == []
@@ -222,16 +230,8 @@ def test_search_index_pages_agree_with_and_without_files(
     bare = _copy(built, tmp_path)
     for path in _live(bare).glob(f"*{tops_format.TOPS_EXT}"):
         path.unlink()
-    answered: list[int] = []
-    original = _TOP
-
-    def spy(*args: object, **kwargs: object) -> object:
-        found = original(*args, **kwargs)  # type: ignore[arg-type]
-        if found is not None:
-            answered.append(1)
-        return found
-
-    monkeypatch.setattr(evaluate.prefix_tops, "top", spy)
+    answered: list[str] = []
+    _spy(monkeypatch, True, answered)
     pages = {}
     for name, folder in (("files", built), ("bare", bare)):
         index = index_module.SearchIndex(folder)

@@ -418,7 +418,7 @@ class SegmentSearch:
             return self.conjunction(q.subqueries)
         if isinstance(q, wq.Or):
             out = 0
-            for sub in q.subqueries:
+            for sub in prefix_tops.not_subsumed(q.subqueries):
                 out |= self.mask(sub)
             return out
         if isinstance(q, wq.Not):
@@ -557,6 +557,10 @@ class SegmentSearch:
         if not mask or k <= 0:
             return []
         self.ranking = ranking
+        if tree is not None and mask.bit_count() > max(EXACT_LIMIT, k) and flat_scoring(tree):
+            found = prefix_tops.stored_top(self, mask, scoring, k, floor, tree)  # a typed prefix
+            if found is not None:
+                return found
         terms = []
         for field, text, boost in scoring:
             st = self.term(field, text)

@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 from whoosh import query as wq
 
 from absreader.core.search import bounds
-from absreader.core.search.format.prefix_tops import LENGTHS, TOPS_EXT, PrefixTops, idf
+from absreader.core.search.format.prefix_tops import LENGTHS, RARE, TOPS_EXT, PrefixTops, idf
 from absreader.core.search.format.prefixes import PrefixTerms
+from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.terms import iter_bits
 
 if TYPE_CHECKING:
@@ -45,8 +46,6 @@ if TYPE_CHECKING:
 
 #: Documents of query terms the stored entry lacks, or set apart, that may be scored besides it.
 UNCOVERED_LIMIT = 2000
-#: Terms in at most this many documents of the segment are set apart from the bound at once.
-RARE = 32
 
 _BIT = (1, 2, 4, 8, 16, 32, 64, 128)
 
@@ -70,6 +69,25 @@ def typed_prefix(tree: wq.Query | None) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def not_subsumed(subqueries: list[wq.Query]) -> list[wq.Query]:
+    """An OR's children less the terms a sibling prefix already matches (``model`` beside ``mod*``).
+
+    Their documents are in the prefix's set, so the OR's documents are the
+    same without looking them up.
+    """
+    prefixes = [(q.fieldname, q.text) for q in subqueries if isinstance(q, PrefixTerms)]
+    if not prefixes:
+        return subqueries
+    return [
+        q
+        for q in subqueries
+        if not (
+            type(q) is wq.Term
+            and any(q.fieldname == f and isinstance(q.text, str) and q.text.startswith(p) for f, p in prefixes)
+        )
+    ]
+
+
 def top(
     search: SegmentSearch,
     mask: int,
@@ -89,7 +107,7 @@ def top(
     entry = tops.get(prefix)
     if entry is None:
         return None
-    stored, theta, ids, values = entry
+    stored, _, ids, values, theta = entry[:5]
     boosts = {(f, t): b for f, t, b in stored}
     n = search.n
     extra = 0  # documents scored besides the stored ones: those of the terms set apart
@@ -146,6 +164,143 @@ def top(
         fresh = [d for d in iter_bits(ratios.pop(0)[1].mask & mask) if d not in scored]
         scored.update(fresh)
         ranked = _ranked(search, fresh, terms, ranked, k)
+
+
+def stored_top(
+    search: SegmentSearch,
+    mask: int,
+    scoring: list[tuple[str, str, float]],
+    k: int,
+    floor: float | None,
+    tree: wq.Query | None,
+) -> list[tuple[float, int]] | None:
+    """:func:`top` from the file alone: no term looked up, no posting or bitmap read.
+
+    The entry holds each scoring term's df in the segment and the term
+    frequencies of its stored documents (the best ones and every document of
+    a rare term), so when every term of the search is in it, and every other
+    segment's entry gives the term's df, idf and exact scores come from
+    there: the same numbers, summed in the same order, as scoring the
+    segment's postings would give. None when that does not hold or the
+    bound does not prove the page (then :func:`top` and the candidates).
+    """
+    prefix = typed_prefix(tree)
+    if prefix is None or len(prefix) not in LENGTHS:
+        return None
+    snap = search.snap
+    tops: PrefixTops | None = snap._sidecar(search.i, TOPS_EXT)
+    ranking = search.ranking
+    if tops is None or ranking.k1 != tops.k1 or ranking.b != tops.b:
+        return None
+    entry = tops.get(prefix)
+    if entry is None:
+        return None
+    stored_terms, dfs, ids, values, theta, docs, starts, which, freqs = entry
+    at = {(f, t): j for j, (f, t, _) in enumerate(stored_terms)}
+    n = search.n
+    lens = search.seg.lens
+    # The search's terms present here, in its order (as ``SegmentSearch.top`` lists them).
+    query: list[tuple[int, str, float, Any]] = []
+    ratios: list[tuple[float, int]] = []
+    for field, text, boost in scoring:
+        if field not in TEXT_FIELDS or not boost:
+            continue
+        j = at.get((field, text))
+        if j is None:
+            return None  # a term the entry never saw: the slower paths look it up
+        if not dfs[j]:
+            continue  # not in this segment (segments never change)
+        df = _global_df(snap, prefix, field, text)
+        c = snap.idf(field, text, ranking) if df is None else _idf(snap, field, text, df, ranking)
+        c = c * boost * (ranking.k1 + 1)
+        if c < 0 or field not in lens:
+            return None
+        query.append((j, field, c, lens[field]))
+        ratios.append((c / (idf(n, dfs[j]) * stored_terms[j][2] * (tops.k1 + 1)), j))
+    if not query:
+        return None
+    # Rare terms (their documents are all stored) are scored apart, the rest bounded.
+    apart = {j for ratio, j in ratios if ratio > 1.0 and dfs[j] <= RARE}
+    rest = [ratio for ratio, j in ratios if j not in apart]
+    avg = snap.avg_length
+    fields = {stored_terms[j][0] for _, j in ratios if j not in apart}
+    rho = max([1.0] + [avg.get(f, 1.0) / tops.avg.get(f, 1.0) for f in fields])
+    r = max(rest, default=0.0) * rho
+    inside = mask.to_bytes((n >> 3) + 1, "little").__getitem__
+    member = list(map(and_, map(inside, map(rshift, docs, repeat(3))), _bits(docs)))
+    slot = {d: p for p, d in enumerate(docs)}
+    chosen: list[int] = []
+    cut = floor if floor is not None and floor > 0 else None
+    for p, d in enumerate(ids):
+        if cut is not None and bounds.below(r * values[p], cut):
+            break  # stored scores descend: none after reaches the floor
+        if member[slot[d]]:
+            chosen.append(d)
+    picked = set(chosen)
+    if apart:
+        for p, d in enumerate(docs):
+            if member[p] and d not in picked and any(which[x] in apart for x in range(starts[p], starts[p + 1])):
+                picked.add(d)
+    norm_of = snap.norm
+    scored = []
+    for d in sorted(picked):
+        p = slot[d]
+        tf_of = dict(zip(which[starts[p] : starts[p + 1]], freqs[starts[p] : starts[p + 1]], strict=True))
+        score = 0.0
+        for j, field, c, field_lens in query:
+            tf = tf_of.get(j)
+            if tf is None:
+                continue
+            norm = norm_of(field, field_lens[d], ranking)
+            score += c * 1 / (1 + norm) if tf == 1 else c * tf / (tf + norm)
+        scored.append((score, d))
+    ranked = sorted(scored, key=itemgetter(0), reverse=True)[:k]
+    need = cut
+    if len(ranked) >= k:
+        need = ranked[-1][0] if need is None else max(need, ranked[-1][0])
+    if need is None or need <= 0 or not bounds.below(r * theta, need):
+        return None
+    return ranked
+
+
+def _global_df(snap: Any, prefix: str, field: str, text: str) -> int | None:
+    """The term's df over every segment from their entries (None: some segment lacks one)."""
+    known = snap._df.get((field, text))
+    if known is not None:
+        return known
+    total = 0
+    for i in range(len(snap.segments)):
+        tops = snap._sidecar(i, TOPS_EXT)
+        entry = _entry(tops, prefix) if tops is not None else None
+        if entry is None:
+            st = snap.seg_term(i, field, text)  # this segment alone is looked up
+            total += st.df if st is not None else 0
+            continue
+        terms, dfs = entry
+        j = terms.get((field, text))
+        if j is None:
+            return None
+        total += dfs[j]
+    return total
+
+
+def _entry(tops: PrefixTops, prefix: str) -> tuple[dict[tuple[str, str], int], list[int]] | None:
+    """An entry's term indexes and dfs, kept with the open file."""
+    memo = tops.memo
+    if prefix not in memo:
+        entry = tops.get(prefix)
+        memo[prefix] = None if entry is None else ({(f, t): j for j, (f, t, _) in enumerate(entry[0])}, entry[1])
+        if len(memo) > 256:
+            memo.pop(next(iter(memo)))
+    return memo[prefix]
+
+
+def _idf(snap: Any, field: str, text: str, df: int, ranking: Any) -> float:
+    """``Snapshot.idf`` with the df known (kept where it keeps its own)."""
+    if len(snap._df) > 100_000:
+        snap._df.clear()
+    snap._df[(field, text)] = df
+    return float(snap.idf(field, text, ranking))
 
 
 def _ranked(

@@ -36,6 +36,7 @@ import struct
 import sys
 import zlib
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from itertools import compress, repeat
 from operator import ge
@@ -60,6 +61,9 @@ MIN_MATCHES = 1500
 KEEP = 400
 #: Stored scores are raised by this share before rounding to 32 bits, so they stay bounds.
 _ROUND_UP = 1e-6
+#: Terms in at most this many documents of a segment have their documents stored too
+#: (a search scores them apart: their idf over the whole index is the least certain).
+RARE = 32
 #: Decoded terms kept while deriving (postings), as the prefixes of one word come together.
 _CACHE_POSTINGS = 3_000_000
 #: The idf the stored scores use (that of the reader's default search).
@@ -173,10 +177,11 @@ class _Contributions:
         self.seg = seg
         self.n = seg.doc_count_all
         self.avg = averages(seg)
-        self._cache: OrderedDict[Term, tuple[Any, array] | None] = OrderedDict()
+        self._cache: OrderedDict[Term, tuple[Any, array, Any, int] | None] = OrderedDict()
         self._held = 0
 
-    def get(self, field: str, term: str, boost: float) -> tuple[Any, array] | None:
+    def get(self, field: str, term: str, boost: float) -> tuple[Any, array, Any, int] | None:
+        """``(documents, their stored scores, term frequencies or None, df)``; None: absent."""
         key = (field, term, boost)
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -191,7 +196,7 @@ class _Contributions:
                 self._held -= len(old[0])
         return found
 
-    def _compute(self, field: str, term: str, boost: float) -> tuple[Any, array] | None:
+    def _compute(self, field: str, term: str, boost: float) -> tuple[Any, array, Any, int] | None:
         seg = self.seg
         if seg.lacks_field(field):
             return None
@@ -223,22 +228,31 @@ class _Contributions:
         else:
             for d, tf in zip(ids, tfs, strict=True):
                 vals.append(c * tf / (tf + norm(lens[d])))
-        return ids, vals
+        return ids, vals, tfs, df
 
 
-def derive(seg: SegmentData, builder: Any) -> dict[str, tuple[list[Term], array, array, float]]:
-    """Per busy prefix: its scoring terms, best documents, their stored scores, ``theta``."""
+#: ``(scoring terms, their df here (0: absent), best documents, their stored scores, theta,
+#: stored documents (the best and those of rare terms), and per stored document its
+#: ``(term index, tf)`` pairs as ``starts``, ``which``, ``tfs``)``.
+Entry = tuple[list[Term], list[int], array, array, float, array, array, array, array]
+
+
+def derive(seg: SegmentData, builder: Any) -> dict[str, Entry]:
+    """Per busy prefix: its scoring terms, best documents, their stored scores, ``theta``,
+    and what exact scoring of the stored documents needs (each term's df here, the term
+    frequencies of every stored document; the documents of rare terms are stored too)."""
     scores = _Contributions(seg)
     n = seg.doc_count_all
-    out: dict[str, tuple[list[Term], array, array, float]] = {}
+    out: dict[str, Entry] = {}
     for prefix in busy_prefixes(seg, getattr(builder, "vocab", None)):
         terms = query_terms(builder, prefix)
-        columns = [c for c in (scores.get(*t) for t in terms) if c is not None]
+        found = [scores.get(*t) for t in terms]
+        columns = [c for c in found if c is not None]
         if not columns:
             continue
         acc = [0.0] * n
         touched: set[int] = set()
-        for ids, vals in columns:
+        for ids, vals, _, _ in columns:
             touched.update(ids)
             for d, v in zip(ids, vals, strict=True):
                 acc[d] += v
@@ -247,7 +261,7 @@ def derive(seg: SegmentData, builder: Any) -> dict[str, tuple[list[Term], array,
             # A lower bound on the (KEEP + 1)-th score: the (KEEP + 1)-th of each term's
             # best documents, summed in full. Only documents at or above it are sorted.
             best: set[int] = set()
-            for ids, vals in columns:
+            for ids, vals, _, _ in columns:
                 if len(ids) <= KEEP + 1:
                     best.update(ids)
                 else:
@@ -261,11 +275,37 @@ def derive(seg: SegmentData, builder: Any) -> dict[str, tuple[list[Term], array,
         docs.sort(key=acc.__getitem__, reverse=True)
         theta = acc[docs[KEEP]] if len(docs) > KEEP else 0.0
         kept = docs[:KEEP]
+        stored = dict.fromkeys(kept)
+        for c in columns:
+            if c[3] <= RARE:
+                stored.update(dict.fromkeys(c[0]))
+        held: dict[int, list[tuple[int, int]]] = {d: [] for d in stored}
+        wanted = sorted(stored)
+        for j, c in enumerate(found):
+            if c is None:
+                continue
+            ids, _, tfs, _ = c
+            at = 0
+            for d in wanted:
+                at = bisect_left(ids, d, at)
+                if at < len(ids) and ids[at] == d:
+                    held[d].append((j, 1 if tfs is None else min(int(tfs[at]), 0xFFFF)))
+        starts, which, freqs = array("I", [0]), array("H"), array("H")
+        for d in stored:
+            for j, tf in held[d]:
+                which.append(j)
+                freqs.append(tf)
+            starts.append(len(which))
         out[prefix] = (
             terms,
+            [0 if c is None else c[3] for c in found],
             array("I", kept),
             array("f", [acc[d] * (1 + _ROUND_UP) for d in kept]),
             theta * (1 + _ROUND_UP),
+            array("I", stored),
+            starts,
+            which,
+            freqs,
         )
     return out
 
@@ -281,16 +321,17 @@ def write_for(storage: FileStorage, seg: SegmentData) -> None:
     entries = derive(seg, builder) if builder is not None else {}
     index: dict[str, tuple[int, int, int]] = {}
     blob = bytearray()
-    for prefix, (terms, ids, values, theta) in entries.items():
+    for prefix, (terms, dfs, ids, values, theta, *arrays) in entries.items():
         if sys.byteorder == "big":
-            ids.byteswap()
-            values.byteswap()
-        data = marshal.dumps((terms, theta, ids.tobytes(), values.tobytes()), 2)  # no refs: same bytes
+            for a in (ids, values, *arrays):
+                a.byteswap()
+        raw = tuple(a.tobytes() for a in (ids, values, *arrays))
+        data = marshal.dumps((terms, dfs, theta, *raw), 2)  # no refs: the same bytes every time
         index[prefix] = (len(blob), len(data), zlib.crc32(data))
         blob += data
     head = marshal.dumps(
         {
-            "v": 1,
+            "v": 2,
             "docs": seg.doc_count_all,
             "postings": _postings_size(folder, seg.segment),
             "k1": K1,
@@ -318,7 +359,7 @@ class PrefixTops:
                 raise ValueError("not a prefix-tops file")
             (size,) = struct.unpack("<Q", head[4:])
             data = marshal.loads(self._file.read(size))
-            if data["v"] != 1 or data["docs"] != doc_count or data["postings"] != postings:
+            if data["v"] != 2 or data["docs"] != doc_count or data["postings"] != postings:
                 raise ValueError("another segment's file")
             self.doc_count = doc_count
             self.k1: float = data["k1"]
@@ -327,6 +368,8 @@ class PrefixTops:
             self.avg: dict[str, float] = data["avg"]
             self._entries: dict[str, tuple[int, int, int]] = data["entries"]
             self._base = 12 + size
+            #: What searches keep of entries read (see ``prefix_tops._entry``).
+            self.memo: dict[str, Any] = {}
         except BaseException:
             self._file.close()
             raise
@@ -339,10 +382,11 @@ class PrefixTops:
         except (OSError, ValueError, EOFError, KeyError, TypeError, struct.error):
             return None
 
-    def get(self, prefix: str) -> tuple[list[Term], float, array, array] | None:
-        """``(scoring terms, theta, best documents, their stored scores)``; None when not stored.
+    def get(self, prefix: str) -> Entry | None:
+        """The prefix's entry (see :data:`Entry`; ``ids``... as arrays); None when not stored.
 
-        Also None when the entry does not read back as written (its CRC).
+        Also None when the entry does not read back as written (its CRC) or does not hold
+        together (lengths, document numbers, term indexes).
         """
         entry = self._entries.get(prefix)
         if entry is None:
@@ -352,18 +396,30 @@ class PrefixTops:
             data = _pread(self._file, length, self._base + offset)
             if len(data) != length or zlib.crc32(data) != crc:
                 return None
-            terms, theta, raw_ids, raw_values = marshal.loads(data)
-            ids, values = array("I"), array("f")
-            ids.frombytes(raw_ids)
-            values.frombytes(raw_values)
+            terms, dfs, theta, *raw = marshal.loads(data)
+            arrays = []
+            for code, blob in zip("IfIIHH", raw, strict=True):
+                a = array(code)
+                a.frombytes(blob)
+                if sys.byteorder == "big":
+                    a.byteswap()
+                arrays.append(a)
         except (ValueError, TypeError, OSError, EOFError):
             return None
-        if sys.byteorder == "big":
-            ids.byteswap()
-            values.byteswap()
-        if len(ids) != len(values) or (ids and max(ids) >= self.doc_count):
+        ids, values, stored, starts, which, freqs = arrays
+        n = self.doc_count
+        if (
+            len(ids) != len(values)
+            or len(dfs) != len(terms)
+            or len(starts) != len(stored) + 1
+            or len(which) != len(freqs)
+            or (starts and starts[-1] != len(which))
+            or (ids and max(ids) >= n)
+            or (stored and max(stored) >= n)
+            or (which and max(which) >= len(terms))
+        ):
             return None
-        return [tuple(t) for t in terms], float(theta), ids, values
+        return ([tuple(t) for t in terms], list(dfs), ids, values, float(theta), stored, starts, which, freqs)
 
     def close(self) -> None:
         """Release the file."""
