@@ -22,6 +22,9 @@ and ranking are split:
   far is a floor: later segments score only documents whose BM25 upper bound
   (:mod:`absreader.core.search.bounds`) can reach it, which ranks exactly
   what scoring them all would.
+* **A typed prefix** (``dif``) with stored best documents in a segment
+  (:mod:`absreader.core.search.prefix_tops`) is ranked from them when a bound
+  proves the page is what scoring every match would give.
 
 The query tree is made of ordinary Whoosh query objects (``Term``, ``Phrase``,
 ``And``, ``Or``, ``Not``, ``AndNot``, ``AndMaybe``, ``Every``, ``NullQuery``),

@@ -22,7 +22,7 @@ INDEX_FOLDER`` (a generation's folder, ``cache/index/gNNNNNN``).
 
 At a million papers the first two take about 210 MB beside a 3.2 GB index
 and about 65 CPU-seconds to write for every segment; the pair files 325 MB
-and 400-500 CPU-seconds.
+and 400-500 CPU-seconds; the prefix tops 360 MB and about 450 CPU-seconds.
 """
 
 from __future__ import annotations
