@@ -113,6 +113,8 @@ def top(
     extra = 0  # documents scored besides the stored ones: those of the terms set apart
     budget = UNCOVERED_LIMIT
     ratios: list[tuple[float, Any]] = []
+    if len({id(st) for st, _, _ in terms}) != len(terms):
+        return None  # a term counted twice: the bound takes each once
     for st, c, _ in terms:
         if c < 0:
             return None  # no bound holds
@@ -206,8 +208,8 @@ def stored_top(
         if field not in TEXT_FIELDS or not boost:
             continue
         j = at.get((field, text))
-        if j is None:
-            return None  # a term the entry never saw: the slower paths look it up
+        if j is None or any(j == seen for seen, _, _, _ in query):
+            return None  # a term the entry never saw (or twice): the slower paths
         if not dfs[j]:
             continue  # not in this segment (segments never change)
         df = _global_df(snap, prefix, field, text)

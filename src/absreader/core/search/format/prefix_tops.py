@@ -66,6 +66,8 @@ _ROUND_UP = 1e-6
 RARE = 32
 #: Decoded terms kept while deriving (postings), as the prefixes of one word come together.
 _CACHE_POSTINGS = 3_000_000
+#: Entries kept decoded per file (a keystroke asks its prefix's entry up to three times).
+_RECENT = 8
 #: The idf the stored scores use (that of the reader's default search).
 IDF = "probabilistic"
 
@@ -370,6 +372,7 @@ class PrefixTops:
             self._base = 12 + size
             #: What searches keep of entries read (see ``prefix_tops._entry``).
             self.memo: dict[str, Any] = {}
+            self._recent: dict[str, Entry | None] = {}  # the last entries read (keystrokes repeat)
         except BaseException:
             self._file.close()
             raise
@@ -388,6 +391,15 @@ class PrefixTops:
         Also None when the entry does not read back as written (its CRC) or does not hold
         together (lengths, document numbers, term indexes).
         """
+        if prefix in self._recent:
+            return self._recent[prefix]
+        found = self._read(prefix)
+        self._recent[prefix] = found
+        if len(self._recent) > _RECENT:
+            self._recent.pop(next(iter(self._recent)))
+        return found
+
+    def _read(self, prefix: str) -> Entry | None:
         entry = self._entries.get(prefix)
         if entry is None:
             return None
