@@ -39,7 +39,7 @@ from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from itertools import compress, repeat
-from operator import ge
+from operator import add, ge, mul, truediv
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,7 @@ class _Contributions:
         self.n = seg.doc_count_all
         self.avg = averages(seg)
         self._cache: OrderedDict[Term, tuple[Any, array, Any, int] | None] = OrderedDict()
+        self._norms: dict[str, tuple[array, array]] = {}
         self._held = 0
 
     def get(self, field: str, term: str, boost: float) -> tuple[Any, array, Any, int] | None:
@@ -198,6 +199,16 @@ class _Contributions:
                 self._held -= len(old[0])
         return found
 
+    def _per_doc(self, field: str, lens: Any) -> tuple[array, array]:
+        """Every document's ``norm`` in ``field`` and ``1 / (1 + norm)`` (made once a field)."""
+        kept = self._norms.get(field)
+        if kept is None:
+            avg = self.avg.get(field, 1.0)
+            table = {n: K1 * ((1 - B) + B * quantised_length(n) / avg) for n in set(lens)}
+            norms = array("d", map(table.__getitem__, lens))
+            kept = self._norms[field] = (norms, array("d", (1 / (1 + x) for x in norms)))
+        return kept
+
     def _compute(self, field: str, term: str, boost: float) -> tuple[Any, array, Any, int] | None:
         seg = self.seg
         if seg.lacks_field(field):
@@ -209,27 +220,11 @@ class _Contributions:
         df, extent = stats
         ids, tfs, _, _ = seg.postings(extent)
         c = idf(self.n, df) * boost * (K1 + 1)
-        avg = self.avg.get(field, 1.0)
-        norms: dict[int, float] = {}
-        ones: dict[int, float] = {}
-
-        def norm(length: int) -> float:
-            value = norms.get(length)
-            if value is None:
-                value = norms[length] = K1 * ((1 - B) + B * quantised_length(length) / avg)
-            return value
-
-        vals = array("d")
+        norms, ones = self._per_doc(field, lens)
         if tfs is None:
-            for d in ids:
-                length = lens[d]
-                one = ones.get(length)
-                if one is None:
-                    one = ones[length] = c / (1 + norm(length))
-                vals.append(one)
-        else:
-            for d, tf in zip(ids, tfs, strict=True):
-                vals.append(c * tf / (tf + norm(lens[d])))
+            vals = array("d", map(mul, map(ones.__getitem__, ids), repeat(c)))
+        else:  # c * tf / (tf + norm), in C-level maps
+            vals = array("d", map(truediv, map(mul, tfs, repeat(c)), map(add, tfs, map(norms.__getitem__, ids))))
         return ids, vals, tfs, df
 
 
@@ -267,8 +262,9 @@ def derive(seg: SegmentData, builder: Any) -> dict[str, Entry]:
                 if len(ids) <= KEEP + 1:
                     best.update(ids)
                 else:
-                    order = sorted(range(len(ids)), key=vals.__getitem__, reverse=True)[: KEEP + 1]
-                    best.update(ids[j] for j in order)
+                    # The documents at or above the column's (KEEP + 1)-th value (a C sort of floats).
+                    low = sorted(vals, reverse=True)[KEEP]
+                    best.update(compress(ids, map(ge, vals, repeat(low))))
             sample = sorted(map(acc.__getitem__, best), reverse=True)
             if len(sample) > KEEP:
                 low = sample[KEEP]
