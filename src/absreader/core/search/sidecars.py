@@ -13,7 +13,8 @@ a parallel build's workers write theirs as they finish, the rest come from
 here, and a merge in the reader's process leaves them to the child). A
 segment without them answers the same, only slower, so an index built before
 them (a finished 1M index) needs no rebuild: a full build writes them for its
-segments (in the build's process), and the reader, once its start-up sync is
+segments (in the build's process; the prefix tops excepted, see
+:data:`LATER`), and the reader, once its start-up sync is
 done, starts a low-priority child process that writes whatever the live
 generation still lacks (:func:`start_backfill`; new segments of small
 updates too). The reader's open snapshot looks for a missing file again
@@ -62,14 +63,21 @@ KINDS: tuple[
     (pairs.PAIRS_EXT, pairs.write_pairs, pairs.large_enough),
 )
 EXTENSIONS = tuple(ext for ext, _, _ in KINDS)
+#: Kinds a full build does not derive before its generation goes live: searches are as
+#: exact without them, and at a million papers they take minutes (the prefix tops about
+#: 450 CPU-s), so the reader's low-priority child writes them after its sync
+#: (:func:`start_backfill`), as for an older index or the segments of updates.
+LATER = frozenset({prefix_tops.TOPS_EXT})
 
 
-def _lacking(folder: Path, segment: W3Segment) -> list[tuple[str, Callable[..., object]]]:
-    """The kinds ``segment`` should have and has no file of."""
+def _lacking(folder: Path, segment: W3Segment, later: bool = True) -> list[tuple[str, Callable[..., object]]]:
+    """The kinds ``segment`` should have and has no file of (``later``: those of :data:`LATER` too)."""
     return [
         (ext, write)
         for ext, write, gets_one in KINDS
-        if gets_one(segment) and not (folder / segment.make_filename(ext)).exists()
+        if (later or ext not in LATER)
+        and gets_one(segment)
+        and not (folder / segment.make_filename(ext)).exists()
     ]
 
 
@@ -82,17 +90,17 @@ def missing(folder: Path) -> bool:
     return any(_lacking(folder, s) for s in segments)
 
 
-def backfill(folder: Path) -> int:
+def backfill(folder: Path, later: bool = True) -> int:
     """Write every derived file the generation's segments lack; the most written of one kind.
 
     Each segment lacking some file is opened once for all of them. A segment that
     does not decode, or a file that cannot be written, is skipped: the files only
-    save time.
+    save time. ``later`` False leaves the kinds of :data:`LATER` (a full build).
     """
     storage = open_storage(folder)
     written = dict.fromkeys(EXTENSIONS, 0)
     for segment in read_toc(storage).segments:
-        lacking = _lacking(folder, segment)
+        lacking = _lacking(folder, segment, later)
         if not lacking:
             continue
         try:
