@@ -50,6 +50,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         list(SearchIndex(folder).build(iter(papers), len(papers), seq=1))
     finally:
         patch.undo()
+    sidecars.backfill(_live(folder))  # what the reader's background child adds after a build
     return folder
 
 

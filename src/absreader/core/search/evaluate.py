@@ -22,6 +22,9 @@ and ranking are split:
   far is a floor: later segments score only documents whose BM25 upper bound
   (:mod:`absreader.core.search.bounds`) can reach it, which ranks exactly
   what scoring them all would.
+* **A typed prefix** (``dif``) with stored best documents in a segment
+  (:mod:`absreader.core.search.prefix_tops`) is ranked from them when a bound
+  proves the page is what scoring every match would give.
 
 The query tree is made of ordinary Whoosh query objects (``Term``, ``Phrase``,
 ``And``, ``Or``, ``Not``, ``AndNot``, ``AndMaybe``, ``Every``, ``NullQuery``),
@@ -47,9 +50,10 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.search import bounds
+from absreader.core.search import bounds, prefix_tops
 from absreader.core.search.format.frequencies import FREQ_EXT, StoredFrequencies
 from absreader.core.search.format.long_prefixes import LONG_EXT, LONG_LENGTHS
+from absreader.core.search.format.prefix_tops import TOPS_EXT, PrefixTops
 from absreader.core.search.format.prefixes import PrefixSets, PrefixTerms, scan_union
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.segments import K1, B, SegmentData, quantised_length
@@ -259,7 +263,7 @@ class Snapshot:
     def _sidecar(self, i: int, ext: str) -> Any:
         """Segment ``i``'s derived file ``ext`` opened (None: it has none; looked for again later).
 
-        These files (stored frequencies, long prefix sets) may be written after
+        These files (stored frequencies, long prefix sets, prefix tops) may be written after
         the segment, by a backfill in another process.
         """
         key = (self.seg_ids[i], ext)
@@ -268,6 +272,8 @@ class Snapshot:
         if found is None and (looked < 0 or now - looked > _SIDECAR_RECHECK):
             if ext == FREQ_EXT:
                 found = StoredFrequencies.open(self.folder, self.segments[i].segment)
+            elif ext == TOPS_EXT:
+                found = PrefixTops.open(self.folder, self.segments[i].segment)
             else:
                 found = PrefixSets.open(self._storage, self.segments[i], ext)
             self._sidecars[key] = (found, now)
@@ -415,7 +421,7 @@ class SegmentSearch:
             return self.conjunction(q.subqueries)
         if isinstance(q, wq.Or):
             out = 0
-            for sub in q.subqueries:
+            for sub in prefix_tops.not_subsumed(q.subqueries):
                 out |= self.mask(sub)
             return out
         if isinstance(q, wq.Not):
@@ -553,6 +559,11 @@ class SegmentSearch:
         """
         if not mask or k <= 0:
             return []
+        self.ranking = ranking
+        if tree is not None and mask.bit_count() > max(EXACT_LIMIT, k) and flat_scoring(tree):
+            found = prefix_tops.stored_top(self, mask, scoring, k, floor, tree)  # a typed prefix
+            if found is not None:
+                return found
         terms = self.weighted(scoring, ranking)
         by_tree = tree is not None and not flat_scoring(tree)
         keep: int | None = None
@@ -572,6 +583,10 @@ class SegmentSearch:
         if count <= max(EXACT_LIMIT, k):
             docs = iter_bits(mask if keep is None else mask & keep)
         else:
+            if not by_tree:  # a typed prefix with stored best documents: exact when proven
+                found = prefix_tops.top(self, mask, terms, k, floor, tree)
+                if found is not None:
+                    return found
             docs = self._candidates(mask, terms, k)
             if keep is not None:
                 member = (keep & mask).to_bytes((self.n >> 3) + 1, "little").__getitem__

@@ -205,7 +205,9 @@ class SearchIndex:
                     yield from self._build_parallel(folder, plan, total, seq)
                 else:
                     yield from self._build_into(folder, papers, total, seq, unique)
-                sidecars.backfill(folder)  # derived from the segments, read by searches
+                # Derived from the segments, read by searches (the slowest, sidecars.LATER,
+                # are left to the reader's background child: the build goes live sooner).
+                sidecars.backfill(folder, later=False)
                 final = self.index_dir / name
                 os.replace(folder, final)
                 write_atomic(self.index_dir / CURRENT_FILE, name + "\n")

@@ -1,16 +1,20 @@
 """The derived per-segment files searches read, and writing those an index lacks.
 
-Three files are made from a finished segment alone, after the build wrote it:
+Four files are made from a finished segment alone, after the build wrote it:
 the stored term frequencies (``.abst``,
 :mod:`~absreader.core.search.format.frequencies`), the five-letter prefix
-sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`) and,
+sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`), the
+best documents of busy 3-5 letter prefixes (``.absk``,
+:mod:`~absreader.core.search.format.prefix_tops`; it also reads the
+generation's vocabulary, to parse each prefix as a search does) and,
 for segments of at least ``pairs.MIN_DOCS`` papers, the documents of frequent
 adjacent word pairs (``.absw``, :mod:`~absreader.core.search.format.pairs`;
 a parallel build's workers write theirs as they finish, the rest come from
 here, and a merge in the reader's process leaves them to the child). A
 segment without them answers the same, only slower, so an index built before
 them (a finished 1M index) needs no rebuild: a full build writes them for its
-segments (in the build's process), and the reader, once its start-up sync is
+segments (in the build's process; the prefix tops excepted, see
+:data:`LATER`), and the reader, once its start-up sync is
 done, starts a low-priority child process that writes whatever the live
 generation still lacks (:func:`start_backfill`; new segments of small
 updates too). The reader's open snapshot looks for a missing file again
@@ -19,7 +23,7 @@ INDEX_FOLDER`` (a generation's folder, ``cache/index/gNNNNNN``).
 
 At a million papers the first two take about 210 MB beside a 3.2 GB index
 and about 65 CPU-seconds to write for every segment; the pair files 325 MB
-and 400-500 CPU-seconds.
+and 400-500 CPU-seconds; the prefix tops 360 MB and about 450 CPU-seconds.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from pathlib import Path
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
-from absreader.core.search.format import frequencies, long_prefixes, pairs
+from absreader.core.search.format import frequencies, long_prefixes, pairs, prefix_tops
 from absreader.core.search.format.segments import (
     SegmentCorrupt,
     SegmentData,
@@ -55,17 +59,25 @@ KINDS: tuple[
 ] = (
     (frequencies.FREQ_EXT, frequencies.write_for, _every),
     (long_prefixes.LONG_EXT, long_prefixes.write_for, _every),
+    (prefix_tops.TOPS_EXT, prefix_tops.write_for, _every),
     (pairs.PAIRS_EXT, pairs.write_pairs, pairs.large_enough),
 )
 EXTENSIONS = tuple(ext for ext, _, _ in KINDS)
+#: Kinds a full build does not derive before its generation goes live: searches are as
+#: exact without them, and at a million papers they take minutes (the prefix tops about
+#: 450 CPU-s), so the reader's low-priority child writes them after its sync
+#: (:func:`start_backfill`), as for an older index or the segments of updates.
+LATER = frozenset({prefix_tops.TOPS_EXT})
 
 
-def _lacking(folder: Path, segment: W3Segment) -> list[tuple[str, Callable[..., object]]]:
-    """The kinds ``segment`` should have and has no file of."""
+def _lacking(folder: Path, segment: W3Segment, later: bool = True) -> list[tuple[str, Callable[..., object]]]:
+    """The kinds ``segment`` should have and has no file of (``later``: those of :data:`LATER` too)."""
     return [
         (ext, write)
         for ext, write, gets_one in KINDS
-        if gets_one(segment) and not (folder / segment.make_filename(ext)).exists()
+        if (later or ext not in LATER)
+        and gets_one(segment)
+        and not (folder / segment.make_filename(ext)).exists()
     ]
 
 
@@ -78,17 +90,17 @@ def missing(folder: Path) -> bool:
     return any(_lacking(folder, s) for s in segments)
 
 
-def backfill(folder: Path) -> int:
+def backfill(folder: Path, later: bool = True) -> int:
     """Write every derived file the generation's segments lack; the most written of one kind.
 
     Each segment lacking some file is opened once for all of them. A segment that
     does not decode, or a file that cannot be written, is skipped: the files only
-    save time.
+    save time. ``later`` False leaves the kinds of :data:`LATER` (a full build).
     """
     storage = open_storage(folder)
     written = dict.fromkeys(EXTENSIONS, 0)
     for segment in read_toc(storage).segments:
-        lacking = _lacking(folder, segment)
+        lacking = _lacking(folder, segment, later)
         if not lacking:
             continue
         try:

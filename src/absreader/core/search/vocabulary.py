@@ -199,6 +199,11 @@ class Vocabulary:
         """Every word, sorted."""
         return self._lists()[0]
 
+    def shared_lengths(self) -> bytes | None:
+        """Per word of :meth:`sorted_words`, how many leading letters its stem shares (None: unknown)."""
+        words = self._lists()[0]
+        return self._shared if self._shared is not None and len(self._shared) == len(words) else None
+
     # -- lookups -------------------------------------------------------------------------------
 
     def expand_prefix(self, prefix: str, limit: int) -> list[str]:
