@@ -1,9 +1,11 @@
 """The derived per-segment files searches read, and writing those an index lacks.
 
-Three files are made from a finished segment alone, after the build wrote it:
-the stored term frequencies (``.abst``,
-:mod:`~absreader.core.search.format.frequencies`), the five-letter prefix
-sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`) and,
+Three files can be made from a finished segment alone: the stored term
+frequencies (``.abst``, :mod:`~absreader.core.search.format.frequencies`) and
+the five-letter prefix sets (``.absq``,
+:mod:`~absreader.core.search.format.long_prefixes`), which a segment's writer
+now makes as it writes (the same bytes; the functions here are for segments
+written before), and,
 for segments of at least ``pairs.MIN_DOCS`` papers, the documents of frequent
 adjacent word pairs (``.absw``, :mod:`~absreader.core.search.format.pairs`;
 a parallel build's workers write theirs as they finish, the rest come from

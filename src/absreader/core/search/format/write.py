@@ -6,8 +6,10 @@ indexing budget. Papers arrive in document order, so each posting list is
 already sorted: :class:`SegmentBuilder` keeps them in arrays and writes whole
 blocks, and :func:`merge_segments` streams the segments' term lists together.
 Beside the W3 files each segment gets ``.absr`` (keys, exact field lengths),
-``.absx`` (bitmaps and champions of frequent terms, documents by length) and
-``.absm`` ("more like this" signatures).
+``.absx`` (bitmaps and champions of frequent terms, documents by length),
+``.absm`` ("more like this" signatures), and two of the derived files searches
+read (``sidecars.py``), made from the lists in hand instead of reading the
+segment back: ``.abst`` (stored frequencies) and ``.absq`` (five-letter prefix sets).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
+from absreader.core.search.format.frequencies import FrequencyWriter
+from absreader.core.search.format.long_prefixes import LONG_EXT, LONG_LENGTHS
 from absreader.core.search.format.prefixes import PrefixSetWriter
 from absreader.core.search.format.schema import (
     KEYWORD_FIELDS,
@@ -232,6 +236,10 @@ class TermsWriter:
         self.extras: dict[str, tuple[int, int, int, int]] = {}
         self.blob = bytearray()
         self.prefixes = PrefixSetWriter(doc_count)  # the .absp file (query side, issue 15)
+        # Two derived files (see sidecars.py) made here from the lists in hand, rather
+        # than by reading the written segment back: .abst and .absq.
+        self.frequencies = FrequencyWriter()
+        self.long_prefixes = PrefixSetWriter(doc_count, LONG_LENGTHS)
 
     def add(
         self,
@@ -252,7 +260,10 @@ class TermsWriter:
         if field in SIGNATURE_FIELDS:
             self.signatures.add(field, term, ids, tfs)
         self.prefixes.add(field, term, ids)
+        self.long_prefixes.add(field, term, ids)
         if len(ids) >= self.threshold:
+            if field in TEXT_FIELDS:
+                self.frequencies.add(field, term, ids, tfs)
             bitmap = bits_of(ids, self.doc_count).to_bytes((self.doc_count >> 3) + 1, "little")
             champions = b""
             if doclens is not None:
@@ -303,6 +314,8 @@ class TermsWriter:
         with self.storage.create_file(self.segment.make_filename(SIGNATURES_EXT)) as f:
             f.write(marshal.dumps(self.signatures.finish()))
         self.prefixes.write(self.storage, self.segment)
+        self.long_prefixes.write(self.storage, self.segment, LONG_EXT)
+        self.frequencies.write(self.storage, self.segment)
 
 
 class SegmentBuilder:
