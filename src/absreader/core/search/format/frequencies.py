@@ -98,8 +98,10 @@ class FrequencyWriter:
         index: dict[str, tuple[int, int, int]] = {}
         blob = bytearray()
         for key in sorted(self._terms):
-            data, count, kind = self._terms[key]
-            index[key] = (len(blob), count, kind)
+            data, _, kind = self._terms[key]
+            # The count made afresh: marshal flags objects held more than once, so an int
+            # also held in self._terms would change the bytes.
+            index[key] = (len(blob), len(data) // (5 if kind == _NARROW else 6), kind)
             blob += data
         head = marshal.dumps({"v": 1, "terms": index})
         final = path_of(storage.folder, segment)
