@@ -22,9 +22,10 @@ import os
 from array import array
 from collections import deque
 from collections.abc import Iterator
-from itertools import chain, repeat
+from itertools import chain, filterfalse, islice, repeat
 from operator import add, call
 from pathlib import Path
+from typing import Any
 
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
@@ -46,33 +47,30 @@ _EMPTY = 0  # the term number of a slot with no term (a document's end, an irreg
 class TermStreams:
     """Each pair field's term numbers, slot by slot, for the documents added so far."""
 
-    #: Files of the spilled streams, in the order written.
-    _spilled: list[dict[str, Path]]
-
     def __init__(self) -> None:
         #: Per field: term -> its number (from 1), for the whole segment.
         self.numbers: dict[str, dict[str, int]] = {f: {} for f in PAIR_FIELDS}
+        self._next = dict.fromkeys(PAIR_FIELDS, 1)
         self._streams = {f: array("I") for f in PAIR_FIELDS}
         self._spilled: list[dict[str, Path]] = []
 
-    def add(self, field: str, terms: dict[str, list[int]] | None, length: int) -> None:
-        """One document's field: its terms' positions and its length (in words)."""
+    def numbered(self, field: str) -> int:
+        """How many terms of ``field`` were given numbers (1 to this)."""
+        return self._next[field] - 1
+
+    def add(self, field: str, seq: list[str] | None, distinct: Any, length: int) -> None:
+        """One document's field: its terms in word order (None: no words), the same terms
+        once each (its positions dict) and its length."""
         stream = self._streams[field]
-        if not terms or length > MAX_POSITION:  # no words, or left out of the sets (derive)
+        if not seq or length > MAX_POSITION:  # no words, or left out of the sets (derive)
             stream.extend(repeat(_EMPTY, length + 1))
             return
         numbers = self.numbers[field]
-        seq = [_EMPTY] * (length + 1)
-        for term, plist in terms.items():
-            number = numbers.get(term)
-            if number is None:
-                number = numbers[term] = len(numbers) + 1
-            if len(plist) == 1:
-                seq[plist[0]] = number
-            else:
-                for pos in plist:
-                    seq[pos] = number
-        stream.extend(seq)
+        for term in filterfalse(numbers.__contains__, distinct):  # new to the segment
+            numbers[term] = self._next[field]
+            self._next[field] += 1
+        stream.extend(map(numbers.__getitem__, seq))
+        stream.append(_EMPTY)
 
     def spill(self, folder: Path, run: int) -> None:
         """Write the streams so far into ``folder`` and empty them."""
@@ -99,6 +97,7 @@ class TermStreams:
     def clear(self) -> None:
         """Forget everything (the spilled files go with the spill folder)."""
         self.numbers = {f: {} for f in PAIR_FIELDS}
+        self._next = dict.fromkeys(PAIR_FIELDS, 1)
         self._streams = {f: array("I") for f in PAIR_FIELDS}
         self._spilled = []
 
@@ -110,10 +109,14 @@ class FrequentTerms:
     its memory peak) and are read back, one field at a time, by :meth:`masks`.
     """
 
-    def __init__(self, doc_count: int, folder: Path) -> None:
+    def __init__(self, doc_count: int, folder: Path, streams: TermStreams) -> None:
         self.doc_count = doc_count
         self.least = min_candidates(doc_count)
         self.terms: dict[str, list[str]] = {f: [] for f in PAIR_FIELDS}
+        #: Their numbers in the streams (0: in no stream, only in irregular documents).
+        self.numbers: dict[str, list[int]] = {f: [] for f in PAIR_FIELDS}
+        # Each written term leaves the streams' numbering, so its string goes with the pool.
+        self._numbering = streams.numbers
         self._sizes: dict[str, list[int]] = {f: [] for f in PAIR_FIELDS}
         folder.mkdir(exist_ok=True)
         self._path = folder / "frequent-ids"
@@ -122,8 +125,12 @@ class FrequentTerms:
 
     def add(self, field: str, term: str, ids: array) -> None:
         """One written term (terms in order) and its documents."""
-        if len(ids) >= self.least and field in self.terms:
+        if field not in self.terms:
+            return
+        number = self._numbering[field].pop(term, 0)
+        if len(ids) >= self.least:
             self.terms[field].append(term)
+            self.numbers[field].append(number)
             self._sizes[field].append(len(ids))
             self._starts.setdefault(field, self._file.tell())
             ids.tofile(self._file)
@@ -158,34 +165,38 @@ def derive_streamed(
         return [], irregular, {}
     none = count
     code = "H" if count < 0xFFFF else "I"
-    rank = array(code, [none]) * (len(streams.numbers[field]) + 1)
-    numbers = streams.numbers[field]
-    for r, term in enumerate(terms):
-        number = numbers.get(term)
-        if number is not None:  # None: seen only in irregular documents, so in no slot
+    rank = array(code, [none]) * (streams.numbered(field) + 1)
+    for r, number in enumerate(frequent.numbers[field]):
+        if number:  # 0: seen only in irregular documents, so in no slot
             rank[number] = r
     tokens = array(code)
     for chunk in streams.chunks(field):
         tokens.extend(map(rank.__getitem__, chunk))
     del chunk
     tokens.append(none)
-    # Each slot's document, and each frequent term's slots (a bucket pass over the tokens).
-    slot_docs = array("I", chain.from_iterable(map(repeat, range(n), map(add, lens, repeat(1)))))
-    if len(slot_docs) + 1 != len(tokens):
+    if len(tokens) != sum(lens) + n + 1:
         raise ValueError("the term streams do not match the field lengths")
-    width = "I" if len(tokens) < 1 << 32 else "Q"
-    slots = [array(width) for _ in range(count)]
-    appends = [s.append for s in slots]
-    appends.append(deque(maxlen=0).append)  # slots without a frequent term
-    deque(map(call, map(appends.__getitem__, tokens), range(len(tokens))), maxlen=0)
-    del appends
+    # Two bucket passes over the slots: for each frequent term, the term after each of
+    # its occurrences and the occurrence's document (slots without one go to a sink).
+    sink = deque(maxlen=0).append
+    nexts = [array(code) for _ in range(count)]
+    appends = [row.append for row in nexts]
+    appends.append(sink)
+    deque(map(call, map(appends.__getitem__, tokens), islice(tokens, 1, None)), maxlen=0)
+    docs = [array("I") for _ in range(count)]
+    appends = [row.append for row in docs]
+    appends.append(sink)
+    slot_docs = chain.from_iterable(map(repeat, range(n), map(add, lens, repeat(1))))
+    deque(map(call, map(appends.__getitem__, tokens), slot_docs), maxlen=0)
+    del appends, tokens
     masks = frequent.masks(field)
-    rows = [(s, None) for s in slots]
-    del slots
+    rows = list(zip(nexts, docs, strict=True))
+    del nexts, docs
+    pairs = group_pairs(rows, masks, frequent.least)
     # Fresh strings, held by this list only, as derive's (marshal flags objects held twice,
     # and these are also the pool's and the streams' keys): the same header bytes.
     fresh = [t.encode("utf-8").decode("utf-8") for t in terms]
-    return fresh, irregular, group_pairs(tokens, rows, masks, frequent.least, slot_docs)
+    return fresh, irregular, pairs
 
 
 def write_streamed(

@@ -39,7 +39,7 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import accumulate, chain, compress, repeat
 from operator import add, call, lshift, sub
 from pathlib import Path
@@ -126,27 +126,33 @@ def derive(seg: SegmentData, field: str, least: int) -> tuple[list[str], list[in
             raise ValueError("a position past the field") from exc
         rows.append((slots, docs))
         masks.append(bits_of(ids, n))
-    return terms, irregular, group_pairs(tokens, rows, masks, least)
+    following = tokens[1:]
+
+    def nexts_of(slots: array) -> array:
+        return array(tokens.typecode, map(following.__getitem__, slots))
+
+    return terms, irregular, group_pairs(rows, masks, least, nexts_of)
 
 
 def group_pairs(
-    tokens: array, rows: list[tuple[array, Any]], masks: list[int], least: int, slot_docs: Any = None
+    rows: list[tuple[array, array]],
+    masks: list[int],
+    least: int,
+    nexts_of: Callable[[array], array] | None = None,
 ) -> dict[tuple[int, int], array]:
     """``{(a, b): documents}`` of the pairs whose candidates reach ``least``.
 
-    ``tokens`` holds each slot's term (``len(rows)``: none), ``rows[a]`` the
-    slots of term ``a`` and their documents (None: looked up in ``slot_docs``),
-    ``masks[a]`` its documents. Each row is emptied as it is done.
+    ``rows[a]`` holds, for every occurrence of term ``a``, the term that follows
+    it (``len(rows)``: none; or its slot, turned into that by ``nexts_of``) and
+    its document; ``masks[a]`` holds the term's documents. Each row is emptied
+    as it is done.
     """
     count = len(rows)
     none = count
-    following = tokens[1:]
     sink = deque(maxlen=0).append  # followers not stored
     pairs: dict[tuple[int, int], array] = {}
-    for a, (slots, docs) in enumerate(rows):
-        if docs is None:
-            docs = array("I", map(slot_docs.__getitem__, slots))
-        nexts = array(tokens.typecode, map(following.__getitem__, slots))
+    for a, (first, docs) in enumerate(rows):
+        nexts = nexts_of(first) if nexts_of is not None else first
         mask_a = masks[a]
         chosen = [b for b in set(nexts) if b != none and (mask_a & masks[b]).bit_count() >= least]
         rows[a] = ((), ())  # done with this row

@@ -308,6 +308,13 @@ class TermsWriter:
         """Finish the term index, the postings and the extras file."""
         self.tindex.close()
         self.postfile.close()
+        # The files of whole sets first, each writer dropped once written, so that their
+        # blobs are not held through the signatures' finish (the write's memory peak).
+        self.prefixes.write(self.storage, self.segment)
+        self.long_prefixes.write(self.storage, self.segment, LONG_EXT)
+        self.frequencies.write(self.storage, self.segment)
+        self.prefixes = self.long_prefixes = PrefixSetWriter(0)
+        self.frequencies = FrequencyWriter()
         orders = {}
         for field in ("title", "abstract"):
             lens = self.lens.get(field)
@@ -319,12 +326,12 @@ class TermsWriter:
             orders[field] = (offset, len(order) * 4)
         index = marshal.dumps({"v": 1, "terms": self.extras, "order": orders})
         with self.storage.create_file(self.segment.make_filename(EXTRAS_EXT)) as f:
-            f.write(EXTRAS_MAGIC + struct.pack("<Q", len(index)) + index + bytes(self.blob))
+            f.write(EXTRAS_MAGIC + struct.pack("<Q", len(index)) + index)
+            f.write(self.blob)  # the same bytes, without two copies of the blob
+        self.blob = bytearray()
+        self.extras = {}
         with self.storage.create_file(self.segment.make_filename(SIGNATURES_EXT)) as f:
             f.write(marshal.dumps(self.signatures.finish()))
-        self.prefixes.write(self.storage, self.segment)
-        self.long_prefixes.write(self.storage, self.segment, LONG_EXT)
-        self.frequencies.write(self.storage, self.segment)
 
 
 class SegmentBuilder:
@@ -381,7 +388,7 @@ class SegmentBuilder:
             length = doc.lengths.get(field, 0)
             self._lens[field].append(length)
             if streams is not None and field in PAIR_FIELDS:
-                streams.add(field, terms, length)
+                streams.add(field, doc.sequences.get(field), terms, length)
             if not terms:
                 continue
             pool = self._pool[field]
@@ -450,7 +457,7 @@ class SegmentBuilder:
         if self._streams is not None and count >= pair_sets.MIN_DOCS:
             # The streams so far go to disk too: none of it is held through the write.
             self._streams.spill(self._spill_dir(), len(self._runs))
-            frequent = FrequentTerms(count, self._spill_dir())
+            frequent = FrequentTerms(count, self._spill_dir(), self._streams)
         writer = TermsWriter(
             self.storage, segment, count, self._lens, self.df_of, self.signatures, frequent
         )
@@ -463,7 +470,10 @@ class SegmentBuilder:
                 writer.add(fieldname, term, post)
             else:
                 writer.add(fieldname, term, *_unpack(post, maps))
+        if self._streams is not None:
+            self._streams.numbers = {}  # every term written (and popped by FrequentTerms.add)
         writer.close()
+        del writer, entries  # its signatures: not held any longer
         write_sidecar(self.storage, segment, self._keys, self._lens)
         self._pool.clear()
         self._maps.clear()
