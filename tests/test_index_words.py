@@ -44,3 +44,23 @@ def test_row_ids_are_the_nth_ids_a_build_cuts_at(sample_home: Path) -> None:
         assert library.nth_id(len(ids) + 1) is None
     finally:
         catalog.close()
+
+
+def test_runs_of_papers_are_the_rows_between_their_cuts(sample_home: Path) -> None:
+    catalog = Catalog.open(get_paths({"ABSREADER_HOME": str(sample_home)}))
+    try:
+        every = [p.key for p in catalog.iter_papers()]
+        catalog.delete_papers(every[3:30:4])  # gaps in the row ids
+        library = catalog.library
+        ids = library.row_ids()
+        keys = [p.key for p in library.iter_papers()]
+        cuts = [0, ids[4], ids[11], ids[-2]]
+        runs = [
+            [p.key for p in library.iter_papers(batch=3, after=a, until=u)]
+            for a, u in zip(cuts, [*cuts[1:], None], strict=True)
+        ]
+        assert [len(r) for r in runs] == [5, 7, len(ids) - 13, 1]
+        assert [k for r in runs for k in r] == keys  # every paper once, in row order
+        assert list(library.iter_papers(after=ids[-1])) == []
+    finally:
+        catalog.close()

@@ -28,7 +28,9 @@ from absreader.core.search import evaluate as index_eval
 from absreader.core.search import generations
 from absreader.core.search import index as index_module
 from absreader.core.search.format import pairs
-from absreader.core.search.format.schema import MAX_POSITION, words
+from absreader.core.search.format.schema import MAX_POSITION, SCHEMA, analyse, words
+from absreader.core.search.format.segments import SegmentData, open_storage
+from absreader.core.search.format.write import SegmentBuilder
 from absreader.core.search.index import SearchIndex
 from absreader.core.search.pair_phrases import PairFiles
 from absreader.core.search.query.parser import QueryBuilder
@@ -260,3 +262,33 @@ def test_reindex_phrases_adds_the_files_an_older_index_lacks(
     for path in folder.glob(f"*{pairs.PAIRS_EXT}"):
         path.unlink()
     assert pairs.backfill(folder) == 1
+
+
+@pytest.mark.parametrize("spill_every", [None, 1, 7, 250])
+def test_a_builds_own_pair_file_is_the_one_derived_from_positions(
+    tmp_path: Path, papers: list[Paper], monkeypatch: pytest.MonkeyPatch, spill_every: int | None
+) -> None:
+    """A build worker writes its segment's pairs from the papers' term sequences (spilled
+    like its postings); the file must be byte for byte what ``write_pairs`` derives from
+    the stored positions of the same segment (the long abstract is left out of both)."""
+    _lowered(monkeypatch)
+    storage = open_storage(tmp_path, create=True)
+    builder = SegmentBuilder(storage, SCHEMA, None, spill_every=spill_every, pairs=True)
+    for paper in papers:
+        builder.add(analyse(paper))
+    segment = builder.finish()
+    assert segment is not None
+    path = tmp_path / segment.make_filename(pairs.PAIRS_EXT)
+    own = path.read_bytes()
+    path.unlink()
+    seg = SegmentData(storage, segment, eager=False)
+    try:
+        stored = pairs.write_pairs(storage, seg)
+        sets = pairs.PairSets.open(storage, segment)
+        assert sets is not None and len(sets.fields["abstract"].irregular) == 1
+        sets.close()
+    finally:
+        seg.close()
+    assert stored > 1000
+    assert path.read_bytes() == own
+    assert not list(tmp_path.glob("*.spill.tmp"))  # the spilled streams are gone

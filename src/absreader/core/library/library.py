@@ -36,6 +36,8 @@ WRITE_SLICE_FIRST_S = 0.1
 #: so longer transactions write less (10,000 papers into a 300k library: 187 MB of WAL
 #: with 0.1 s transactions, 83 MB with 3 s).
 WRITE_SLICE_IDLE_S = 3.0
+#: The largest SQLite row id (the open end of ``iter_papers``).
+_MAX_ROW_ID = 2**63 - 1
 
 
 class Library:
@@ -163,14 +165,17 @@ class Library:
         """Every paper, in row order, a batch at a time (for index builds and export);
         with ``after``/``until``, only the rows ``after < id <= until`` (see ``nth_id``)."""
         last = after
-        stop = -1 if until is None else until
+        # Both bounds on the row id, so SQLite walks only the range: with "? < 0 OR id <= ?"
+        # it used "id > ?" alone and, for the batch past ``until``, read the table to its
+        # end (each run of a 1M build read about half the library that way).
+        stop = _MAX_ROW_ID if until is None else until
         while True:
             with self._store.read() as conn:
                 ids = [
                     r[0]
                     for r in conn.execute(
-                        "SELECT id FROM papers WHERE id > ? AND (? < 0 OR id <= ?) ORDER BY id LIMIT ?",
-                        (last, stop, stop, batch),
+                        "SELECT id FROM papers WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+                        (last, stop, batch),
                     )
                 ]
                 found = papers.by_ids(conn, ids)

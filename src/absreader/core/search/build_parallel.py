@@ -203,7 +203,6 @@ def _count(papers: int) -> None:
 def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> tuple:
     """In a worker: index one run into one segment; move its files into ``folder``."""
     from absreader.core.library import Library
-    from absreader.core.search.format.pairs import write_for_segment
     from absreader.core.search.format.schema import SCHEMA, analyse
     from absreader.core.search.format.segments import open_storage
     from absreader.core.search.format.write import SegmentBuilder
@@ -217,7 +216,11 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     # One segment for the whole run, its postings spilled to disk every segment_size
     # papers (see format/spill.py): each posting is W3-encoded once, and the memory
     # held is that of segment_size papers plus the final write.
-    builder = SegmentBuilder(storage, SCHEMA, None, signatures=True, spill_every=segment_size)
+    # It also keeps the papers' term sequences, so the segment's phrase pair sets (.absw)
+    # are written without reading its positions back (format/pair_streams.py).
+    builder = SegmentBuilder(
+        storage, SCHEMA, None, signatures=True, spill_every=segment_size, pairs=True
+    )
     done = unreported = 0
     library = Library.open(Path(library_file), create=False)
     try:
@@ -239,10 +242,10 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     if _finishing is not None:
         with _finishing:
             final = builder.finish()
-            write_for_segment(storage, final)  # phrase pair sets (format/pairs.py)
+            _pairs_if_missing(storage, final)
     else:
         final = builder.finish()
-        write_for_segment(storage, final)
+        _pairs_if_missing(storage, final)
     if final is None:
         shutil.rmtree(private, ignore_errors=True)
         return run.number, None, counts, done
@@ -250,3 +253,11 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     # before it commits them. (Moved here, a commit of another run's segment meanwhile
     # would delete them as files no generation needs.)
     return run.number, final, counts, done
+
+
+def _pairs_if_missing(storage: Any, segment: Any) -> None:
+    """Derive the segment's pair sets from its positions if its builder wrote none."""
+    from absreader.core.search.format.pairs import PAIRS_EXT, write_for_segment
+
+    if segment is not None and not (Path(storage.folder) / segment.make_filename(PAIRS_EXT)).exists():
+        write_for_segment(storage, segment)

@@ -1,15 +1,16 @@
 """The derived per-segment files searches read, and writing those an index lacks.
 
-Four files are made from a finished segment alone, after the build wrote it:
-the stored term frequencies (``.abst``,
-:mod:`~absreader.core.search.format.frequencies`), the five-letter prefix
-sets (``.absq``, :mod:`~absreader.core.search.format.long_prefixes`), the
-best documents of busy 3-5 letter prefixes (``.absk``,
+Four files are made from a finished segment alone: the stored term
+frequencies (``.abst``, :mod:`~absreader.core.search.format.frequencies`) and
+the five-letter prefix sets (``.absq``,
+:mod:`~absreader.core.search.format.long_prefixes`), which a segment's writer
+now makes as it writes (the same bytes; the functions here are for segments
+written before), the best documents of busy 3-5 letter prefixes (``.absk``,
 :mod:`~absreader.core.search.format.prefix_tops`; it also reads the
 generation's vocabulary, to parse each prefix as a search does) and,
 for segments of at least ``pairs.MIN_DOCS`` papers, the documents of frequent
 adjacent word pairs (``.absw``, :mod:`~absreader.core.search.format.pairs`;
-a parallel build's workers write theirs as they finish, the rest come from
+a parallel build's workers write theirs from the analysed words as they finish, the rest come from
 here, and a merge in the reader's process leaves them to the child). A
 segment without them answers the same, only slower, so an index built before
 them (a finished 1M index) needs no rebuild: a full build writes them for its

@@ -11,8 +11,10 @@ field, only the documents where the term occurs more than once and those
 counts (every other document of the bitmap has frequency 1): a couple of
 ``array.frombytes`` calls instead of a decode.
 
-The file is derived from the segment alone, never from the build: a segment
-without it still ranks (the posting list is decoded, as before), and
+A segment's writer makes the file as it writes the posting lists
+(:class:`FrequencyWriter`, fed by ``write.TermsWriter``); :func:`write_for`
+makes the same bytes from a written segment. A segment without it still ranks
+(the posting list is decoded, as before), and
 :func:`backfill` writes it for the segments of an index that lack it (see
 :mod:`absreader.core.search.sidecars`: an index built before it, such as a
 finished 1M index, needs no rebuild).
@@ -49,9 +51,8 @@ def path_of(folder: Path | str, segment: W3Segment) -> Path:
 
 def write_for(storage: FileStorage, seg: SegmentData) -> None:
     """Write the frequencies file of one segment (atomically: a reader sees all of it or none)."""
-    index: dict[str, tuple[int, int, int]] = {}
-    blob = bytearray()
-    for key in sorted(seg.stored_terms()):
+    writer = FrequencyWriter()
+    for key in seg.stored_terms():
         field, _, term = key.partition("\x00")
         if field not in TEXT_FIELDS:
             continue
@@ -59,9 +60,28 @@ def write_for(storage: FileStorage, seg: SegmentData) -> None:
         if stats is None:
             continue
         ids, tfs, _, _ = seg.postings(stats[1])
-        if tfs is None:
-            index[key] = (len(blob), 0, _NARROW)
-            continue
+        writer.add(field, term, ids, tfs)
+    writer.write(storage, seg.segment)
+
+
+class FrequencyWriter:
+    """Collects a segment's stored frequencies, from its posting lists or as the build writes them.
+
+    The build calls :meth:`add` for every term it gives a bitmap (its posting
+    lists are in memory then), so a new segment gets its file without reading
+    its postings back; :func:`write_for` does the same from a written segment.
+    Both give the same bytes: terms are written in key order whatever order they came in.
+    """
+
+    def __init__(self) -> None:
+        self._terms: dict[str, tuple[bytes, int, int]] = {}
+
+    def add(self, field: str, term: str, ids: array, tfs: array | None) -> None:
+        """One stored (frequent) term of a text field: documents and frequencies (None: all 1)."""
+        key = f"{field}\x00{term}"
+        if tfs is None or max(tfs, default=1) == 1:
+            self._terms[key] = (b"", 0, _NARROW)
+            return
         several = list(map(gt, tfs, repeat(1)))
         many = array("I", compress(ids, several))
         counts = array("H", compress(tfs, several))
@@ -70,15 +90,25 @@ def write_for(storage: FileStorage, seg: SegmentData) -> None:
             many.byteswap()
             if kind == _WIDE:
                 counts.byteswap()
-        index[key] = (len(blob), len(many), kind)
-        blob += many.tobytes()
-        blob += array("B", counts).tobytes() if kind == _NARROW else counts.tobytes()
-    head = marshal.dumps({"v": 1, "terms": index})
-    final = path_of(storage.folder, seg.segment)
-    tmp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(FREQ_MAGIC + struct.pack("<Q", len(head)) + head + bytes(blob))
-    os.replace(tmp, final)
+        packed = array("B", counts).tobytes() if kind == _NARROW else counts.tobytes()
+        self._terms[key] = (many.tobytes() + packed, len(many), kind)
+
+    def write(self, storage: FileStorage, segment: W3Segment) -> None:
+        """Write the segment's file (aside, then renamed into place)."""
+        index: dict[str, tuple[int, int, int]] = {}
+        blob = bytearray()
+        for key in sorted(self._terms):
+            data, _, kind = self._terms[key]
+            # The count made afresh: marshal flags objects held more than once, so an int
+            # also held in self._terms would change the bytes.
+            index[key] = (len(blob), len(data) // (5 if kind == _NARROW else 6), kind)
+            blob += data
+        head = marshal.dumps({"v": 1, "terms": index})
+        final = path_of(storage.folder, segment)
+        tmp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(FREQ_MAGIC + struct.pack("<Q", len(head)) + head + bytes(blob))
+        os.replace(tmp, final)
 
 
 class StoredFrequencies:

@@ -10,9 +10,11 @@ file holds the same kind of sets, written by the same
 :class:`~absreader.core.search.format.prefixes.PrefixSetWriter`, for the
 5-letter prefixes shared by at least ``MIN_TERMS`` terms.
 
-It is made from the segment alone, never by the build: a segment without it
-answers as before (the terms are OR-ed), and :func:`backfill` writes it for
-the segments that lack it (see :mod:`absreader.core.search.sidecars`).
+A segment's writer makes it as it writes the terms (``write.TermsWriter`` feeds
+a second :class:`PrefixSetWriter`); :func:`write_for` makes the same bytes from
+a written segment. A segment without it answers as before (the terms are
+OR-ed), and :func:`backfill` writes it for the segments that lack it (see
+:mod:`absreader.core.search.sidecars`).
 """
 
 from __future__ import annotations

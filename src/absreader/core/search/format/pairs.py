@@ -39,7 +39,7 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import accumulate, chain, compress, repeat
 from operator import add, call, lshift, sub
 from pathlib import Path
@@ -127,10 +127,32 @@ def derive(seg: SegmentData, field: str, least: int) -> tuple[list[str], list[in
         rows.append((slots, docs))
         masks.append(bits_of(ids, n))
     following = tokens[1:]
+
+    def nexts_of(slots: array) -> array:
+        return array(tokens.typecode, map(following.__getitem__, slots))
+
+    return terms, irregular, group_pairs(rows, masks, least, nexts_of)
+
+
+def group_pairs(
+    rows: list[tuple[array, array]],
+    masks: list[int],
+    least: int,
+    nexts_of: Callable[[array], array] | None = None,
+) -> dict[tuple[int, int], array]:
+    """``{(a, b): documents}`` of the pairs whose candidates reach ``least``.
+
+    ``rows[a]`` holds, for every occurrence of term ``a``, the term that follows
+    it (``len(rows)``: none; or its slot, turned into that by ``nexts_of``) and
+    its document; ``masks[a]`` holds the term's documents. Each row is emptied
+    as it is done.
+    """
+    count = len(rows)
+    none = count
     sink = deque(maxlen=0).append  # followers not stored
     pairs: dict[tuple[int, int], array] = {}
-    for a, (slots, docs) in enumerate(rows):
-        nexts = array(tokens.typecode, map(following.__getitem__, slots))
+    for a, (first, docs) in enumerate(rows):
+        nexts = nexts_of(first) if nexts_of is not None else first
         mask_a = masks[a]
         chosen = [b for b in set(nexts) if b != none and (mask_a & masks[b]).bit_count() >= least]
         rows[a] = ((), ())  # done with this row
@@ -144,7 +166,7 @@ def derive(seg: SegmentData, field: str, least: int) -> tuple[list[str], list[in
         deque(map(call, map(appends.__getitem__, nexts), docs), maxlen=0)
         for b, held in lists.items():
             pairs[(a, b)] = held  # a document once per occurrence, in two ascending runs
-    return terms, irregular, pairs
+    return pairs
 
 
 def _ones(blob: bytes) -> list[int]:
@@ -220,12 +242,30 @@ _FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 def write_pairs(storage: FileStorage, seg: SegmentData) -> int:
     """Derive and write a segment's ``.absw`` file; the number of pairs stored."""
     n = seg.doc_count_all
+    least = min_candidates(n)
+    derived = {field: derive(seg, field, least) for field in PAIR_FIELDS}
+    return write_derived(storage, seg.segment, n, least, derived)
+
+
+def write_derived(
+    storage: FileStorage,
+    segment: W3Segment,
+    n: int,
+    least: int,
+    derived: dict[str, tuple[list[str], list[int], dict]],
+) -> int:
+    """Write the ``.absw`` file of ``derive``'s answers by field; the number of pairs stored.
+
+    A build derives them from its own term streams (``pair_streams.py``), a
+    backfill from the stored positions; the same answers give the same bytes.
+    """
     fields: dict[str, Any] = {}
     blob = bytearray()
     stored = 0
     for field in PAIR_FIELDS:
-        least = min_candidates(n)
-        terms, irregular, pairs = derive(seg, field, least)
+        # Popped, so the lists are held here only, as they always were: marshal flags an
+        # object held more than once, and a flag more would change the file's bytes.
+        terms, irregular, pairs = derived.pop(field, ([], [], {}))
         if not terms:
             continue
         width = len(terms)
@@ -256,11 +296,11 @@ def write_pairs(storage: FileStorage, seg: SegmentData) -> int:
     header = {
         "v": 1,
         "docs": n,
-        "postings": _postings_size(storage, seg.segment),
+        "postings": _postings_size(storage, segment),
         "fields": fields,
     }
     index = marshal.dumps(header)
-    name = seg.segment.make_filename(PAIRS_EXT)
+    name = segment.make_filename(PAIRS_EXT)
     folder = Path(storage.folder)
     temp = folder / f".{name}.{os.getpid()}.tmp"  # a dot: Whoosh's file cleaning skips it
     try:

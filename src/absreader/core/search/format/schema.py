@@ -18,7 +18,10 @@ import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import accumulate
+from dataclasses import field as dataclass_field
+from itertools import accumulate, compress, repeat
+from operator import is_
+from typing import Any
 
 from whoosh import fields, formats
 from whoosh.analysis import StemmingAnalyzer
@@ -316,6 +319,8 @@ class AnalysedDoc:
     keywords: dict[str, list[str]]
     lengths: dict[str, int]
     surface: set[str]
+    #: The terms of each stemmed field in word order (a build's pair sets: pair_streams.py).
+    sequences: dict[str, list[str]] = dataclass_field(default_factory=dict)
 
 
 def _positions(tokens: list[str], stemmed: bool, start: int = 0) -> dict[str, list[int]]:
@@ -340,6 +345,22 @@ def _positions(tokens: list[str], stemmed: bool, start: int = 0) -> dict[str, li
     return out
 
 
+def _stemmed(tokens: list[str]) -> tuple[dict[str, list[int]], list[str]]:
+    """``_positions(tokens, True)`` and the terms in order (stems looked up in C)."""
+    seq: list[Any] = list(map(_STEMS.get, tokens))
+    for i in compress(range(len(seq)), map(is_, seq, repeat(None))):  # words new to the cache
+        seq[i] = stem_of(tokens[i])
+    out: dict[str, list[int]] = {}
+    get = out.get
+    for pos, term in enumerate(seq):
+        lst = get(term)
+        if lst is None:
+            out[term] = [pos]
+        else:
+            lst.append(pos)
+    return out, seq
+
+
 def analyse(paper: Paper) -> AnalysedDoc:
     """Analyse a paper for indexing (the hot path of a build: keep it lean)."""
     positions: dict[str, dict[str, list[int]]] = {}
@@ -348,11 +369,12 @@ def analyse(paper: Paper) -> AnalysedDoc:
     abstract_words = words(paper.abstract) if paper.abstract else []
     surface = set(title_words)
     surface.update(abstract_words)
+    sequences: dict[str, list[str]] = {}
     if title_words:
-        positions["title"] = _positions(title_words, True)
+        positions["title"], sequences["title"] = _stemmed(title_words)
         lengths["title"] = len(title_words)
     if abstract_words:
-        positions["abstract"] = _positions(abstract_words, True)
+        positions["abstract"], sequences["abstract"] = _stemmed(abstract_words)
         lengths["abstract"] = len(abstract_words)
     if paper.authors:
         author_pos: dict[str, list[int]] = {}
@@ -369,7 +391,7 @@ def analyse(paper: Paper) -> AnalysedDoc:
     if paper.note and paper.note.strip():
         note_words = words(paper.note)
         if note_words:
-            positions["note"] = _positions(note_words, True)
+            positions["note"], sequences["note"] = _stemmed(note_words)
             lengths["note"] = len(note_words)
     keywords = {
         "key": [paper.key],
@@ -379,4 +401,4 @@ def analyse(paper: Paper) -> AnalysedDoc:
         "date": date_terms(paper.published or paper.updated),
         "is": is_flags(paper),
     }
-    return AnalysedDoc(paper.key, positions, keywords, lengths, surface)
+    return AnalysedDoc(paper.key, positions, keywords, lengths, surface, sequences)

@@ -6,12 +6,15 @@ indexing budget. Papers arrive in document order, so each posting list is
 already sorted: :class:`SegmentBuilder` keeps them in arrays and writes whole
 blocks, and :func:`merge_segments` streams the segments' term lists together.
 Beside the W3 files each segment gets ``.absr`` (keys, exact field lengths),
-``.absx`` (bitmaps and champions of frequent terms, documents by length) and
-``.absm`` ("more like this" signatures).
+``.absx`` (bitmaps and champions of frequent terms, documents by length),
+``.absm`` ("more like this" signatures), and two of the derived files searches
+read (``sidecars.py``), made from the lists in hand instead of reading the
+segment back: ``.abst`` (stored frequencies) and ``.absq`` (five-letter prefix sets).
 """
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import pickle
 import shutil
@@ -32,6 +35,11 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
+from absreader.core.search.format import pairs as pair_sets
+from absreader.core.search.format.frequencies import FrequencyWriter
+from absreader.core.search.format.long_prefixes import LONG_EXT, LONG_LENGTHS
+from absreader.core.search.format.pair_streams import FrequentTerms, TermStreams, write_streamed
+from absreader.core.search.format.pairs import PAIR_FIELDS
 from absreader.core.search.format.prefixes import PrefixSetWriter
 from absreader.core.search.format.schema import (
     KEYWORD_FIELDS,
@@ -214,9 +222,12 @@ class TermsWriter:
         lens: dict[str, array],
         df_of: DocFrequency | None = None,
         signatures: bool = True,
+        frequent: FrequentTerms | None = None,
     ) -> None:
         self.storage = storage
         self.segment = segment
+        #: Notes the pair fields' frequent terms for the build's own pair sets (pair_streams.py).
+        self.frequent = frequent
         self.doc_count = doc_count
         self.lens = lens
         self.signatures = Signatures(doc_count, df_of, signatures)
@@ -232,6 +243,10 @@ class TermsWriter:
         self.extras: dict[str, tuple[int, int, int, int]] = {}
         self.blob = bytearray()
         self.prefixes = PrefixSetWriter(doc_count)  # the .absp file (query side, issue 15)
+        # Two derived files (see sidecars.py) made here from the lists in hand, rather
+        # than by reading the written segment back: .abst and .absq.
+        self.frequencies = FrequencyWriter()
+        self.long_prefixes = PrefixSetWriter(doc_count, LONG_LENGTHS)
 
     def add(
         self,
@@ -252,7 +267,12 @@ class TermsWriter:
         if field in SIGNATURE_FIELDS:
             self.signatures.add(field, term, ids, tfs)
         self.prefixes.add(field, term, ids)
+        self.long_prefixes.add(field, term, ids)
+        if self.frequent is not None:
+            self.frequent.add(field, term, ids)
         if len(ids) >= self.threshold:
+            if field in TEXT_FIELDS:
+                self.frequencies.add(field, term, ids, tfs)
             bitmap = bits_of(ids, self.doc_count).to_bytes((self.doc_count >> 3) + 1, "little")
             champions = b""
             if doclens is not None:
@@ -288,6 +308,13 @@ class TermsWriter:
         """Finish the term index, the postings and the extras file."""
         self.tindex.close()
         self.postfile.close()
+        # The files of whole sets first, each writer dropped once written, so that their
+        # blobs are not held through the signatures' finish (the write's memory peak).
+        self.prefixes.write(self.storage, self.segment)
+        self.long_prefixes.write(self.storage, self.segment, LONG_EXT)
+        self.frequencies.write(self.storage, self.segment)
+        self.prefixes = self.long_prefixes = PrefixSetWriter(0)
+        self.frequencies = FrequencyWriter()
         orders = {}
         for field in ("title", "abstract"):
             lens = self.lens.get(field)
@@ -299,10 +326,12 @@ class TermsWriter:
             orders[field] = (offset, len(order) * 4)
         index = marshal.dumps({"v": 1, "terms": self.extras, "order": orders})
         with self.storage.create_file(self.segment.make_filename(EXTRAS_EXT)) as f:
-            f.write(EXTRAS_MAGIC + struct.pack("<Q", len(index)) + index + bytes(self.blob))
+            f.write(EXTRAS_MAGIC + struct.pack("<Q", len(index)) + index)
+            f.write(self.blob)  # the same bytes, without two copies of the blob
+        self.blob = bytearray()
+        self.extras = {}
         with self.storage.create_file(self.segment.make_filename(SIGNATURES_EXT)) as f:
             f.write(marshal.dumps(self.signatures.finish()))
-        self.prefixes.write(self.storage, self.segment)
 
 
 class SegmentBuilder:
@@ -315,10 +344,14 @@ class SegmentBuilder:
         df_of: DocFrequency | None = None,
         signatures: bool = True,
         spill_every: int | None = None,
+        pairs: bool = False,
     ) -> None:
         self.storage = storage
         self.schema = schema
         self.df_of = df_of
+        #: Keep each pair field's term sequence and write the segment's pair sets (.absw)
+        #: from it when it is large enough (see pair_streams.py); else a backfill derives them.
+        self._streams = TermStreams() if pairs else None
         #: Write the pool to a run file every this many papers (bounded memory; see spill.py).
         self.spill_every = spill_every
         self._runs: list[Path] = []
@@ -349,10 +382,13 @@ class SegmentBuilder:
         schema = self.schema
         perdoc.start_doc(docnum)
         count = 0
+        streams = self._streams
         for field in TEXT_FIELDS:
             terms = doc.positions.get(field)
             length = doc.lengths.get(field, 0)
             self._lens[field].append(length)
+            if streams is not None and field in PAIR_FIELDS:
+                streams.add(field, doc.sequences.get(field), terms, length)
             if not terms:
                 continue
             pool = self._pool[field]
@@ -402,6 +438,8 @@ class SegmentBuilder:
         folder.mkdir(exist_ok=True)
         path = folder / f"run{len(self._runs):04d}"
         write_run(path, drain_pool(self._pool, self._maps))
+        if self._streams is not None:
+            self._streams.spill(folder, len(self._runs))
         self._runs.append(path)
         self._since_spill = 0
 
@@ -414,8 +452,14 @@ class SegmentBuilder:
         cleanup_temp(self.storage)
         segment = self.segment
         segment.set_doc_count(len(self._keys))
+        count = len(self._keys)
+        frequent = None
+        if self._streams is not None and count >= pair_sets.MIN_DOCS:
+            # The streams so far go to disk too: none of it is held through the write.
+            self._streams.spill(self._spill_dir(), len(self._runs))
+            frequent = FrequentTerms(count, self._spill_dir(), self._streams)
         writer = TermsWriter(
-            self.storage, segment, len(self._keys), self._lens, self.df_of, self.signatures
+            self.storage, segment, count, self._lens, self.df_of, self.signatures, frequent
         )
         # Terms in (field, term) order; each leaves the pool as it is written.
         entries = drain_pool(self._pool, self._maps)
@@ -426,17 +470,28 @@ class SegmentBuilder:
                 writer.add(fieldname, term, post)
             else:
                 writer.add(fieldname, term, *_unpack(post, maps))
+        if self._streams is not None:
+            self._streams.numbers = {}  # every term written (and popped by FrequentTerms.add)
         writer.close()
+        del writer, entries  # its signatures: not held any longer
         write_sidecar(self.storage, segment, self._keys, self._lens)
         self._pool.clear()
         self._maps.clear()
+        if frequent is not None and self._streams is not None:
+            # Failing, it leaves no pair file: the build derives one from the positions.
+            try:
+                with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+                    write_streamed(self.storage, segment, self._streams, frequent, self._lens, count)
+            finally:
+                frequent.close()
         self._drop_runs()
         return segment
 
     def _drop_runs(self) -> None:
-        if self._runs:
-            shutil.rmtree(self._spill_dir(), ignore_errors=True)
-            self._runs = []
+        if self._streams is not None:
+            self._streams.clear()
+        shutil.rmtree(self._spill_dir(), ignore_errors=True)
+        self._runs = []
 
     def cancel(self) -> None:
         """Drop the documents added so far (files already written are left for cleanup)."""
