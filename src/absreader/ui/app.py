@@ -9,6 +9,7 @@ notification.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -218,6 +219,20 @@ class AbsReaderApp(App[int]):
     def on_unmount(self) -> None:
         self._state_dirty = True
         self.save_state_now()
+        self._unmounted = True
+        gc.unfreeze()  # what was frozen at start-up can be collected again once the app is gone
+
+    def _freeze_start_up(self) -> None:
+        """Keep what start-up loaded out of the cyclic collector's full collections.
+
+        The app, the index's tables and its vocabulary (millions of objects at a
+        million papers) live as long as the reader. Left to the collector, every
+        full collection walks them all again: pauses of 100-150 ms, about one
+        every three keystrokes at 1M papers. Frozen (``gc.freeze``), collections
+        see only what came after; ``on_unmount`` unfreezes them.
+        """
+        if not getattr(self, "_unmounted", False):
+            gc.freeze()
 
     # ------------------------------------------------------------------ actions
 
@@ -441,6 +456,7 @@ class AbsReaderApp(App[int]):
             self.catalog.search(WARM_UP_QUERY, limit=1, as_you_type=True)
         except Exception as exc:  # noqa: BLE001 - a warm-up only; the next search reports
             self.log.warning("warming the index failed", exc)
+        self._freeze_start_up()
 
     def import_files(self, paths: list[Path]) -> None:
         """Import ``paths`` in the background; the reader stays usable."""
