@@ -21,7 +21,7 @@ import pytest
 from whoosh import query as wq
 
 from absreader.core.models import Paper
-from absreader.core.search import evaluate, generations, prefix_tops, sidecars
+from absreader.core.search import evaluate, generations, prefix_terms, prefix_tops, sidecars
 from absreader.core.search import index as index_module
 from absreader.core.search.format import prefix_tops as tops_format
 from absreader.core.search.format.segments import SegmentData, open_storage, read_toc
@@ -82,7 +82,7 @@ def _derive(live: Path, keep: int = 12) -> None:
         for segment in read_toc(storage).segments:
             seg = SegmentData(storage, segment, eager=False)
             try:
-                tops_format.write_for(storage, seg)
+                prefix_terms.write_for(storage, seg)
             finally:
                 seg.close()
     finally:
@@ -174,9 +174,9 @@ def test_the_files_are_read_and_trusted(built: Path, tmp_path: Path, monkeypatch
     live = _live(index_dir)
     original = tops_format.derive
 
-    def wrong(seg: SegmentData, builder: QueryBuilder) -> dict:
+    def wrong(seg: SegmentData, vocab: Vocabulary, terms_of: tops_format.TermsOf) -> dict:
         out = {}
-        for prefix, (terms, dfs, ids, values, _, *rest) in original(seg, builder).items():
+        for prefix, (terms, dfs, ids, values, _, *rest) in original(seg, vocab, terms_of).items():
             out[prefix] = (terms, dfs, ids[12:], values[12:], 1e-9, *rest)  # the best twelve left out
         return out
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from itertools import compress, repeat
 from operator import and_, itemgetter, rshift
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from whoosh import query as wq
 
@@ -41,8 +41,9 @@ from absreader.core.search.format.prefixes import PrefixTerms
 from absreader.core.search.format.schema import TEXT_FIELDS
 from absreader.core.search.format.terms import iter_bits
 
-if TYPE_CHECKING:
-    from absreader.core.search.evaluate import SegmentSearch
+#: A segment's search (:class:`absreader.core.search.evaluate.SegmentSearch`, which imports
+#: this module: named here, not imported).
+SegmentSearch = Any
 
 #: Documents of query terms the stored entry lacks, or set apart, that may be scored besides it.
 UNCOVERED_LIMIT = 2000

@@ -39,6 +39,7 @@ from pathlib import Path
 from whoosh.codec.whoosh3 import W3Segment
 from whoosh.filedb.filestore import FileStorage
 
+from absreader.core.search import prefix_terms
 from absreader.core.search.format import frequencies, long_prefixes, pairs, prefix_tops
 from absreader.core.search.format.segments import (
     SegmentCorrupt,
@@ -60,7 +61,7 @@ KINDS: tuple[
 ] = (
     (frequencies.FREQ_EXT, frequencies.write_for, _every),
     (long_prefixes.LONG_EXT, long_prefixes.write_for, _every),
-    (prefix_tops.TOPS_EXT, prefix_tops.write_for, _every),
+    (prefix_tops.TOPS_EXT, prefix_terms.write_for, _every),
     (pairs.PAIRS_EXT, pairs.write_pairs, pairs.large_enough),
 )
 EXTENSIONS = tuple(ext for ext, _, _ in KINDS)

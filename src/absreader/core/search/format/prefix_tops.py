@@ -38,6 +38,7 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Callable
 from itertools import compress, repeat
 from operator import add, ge, mul, truediv
 from pathlib import Path
@@ -129,47 +130,8 @@ def busy_prefixes(seg: SegmentData, vocab: Any = None) -> list[str]:
     return sorted(found)
 
 
-#: The last generation's query builder and its parsed prefixes (a backfill derives every
-#: segment of one generation in turn, and a prefix parses alike in each).
-_PARSED: dict[tuple[str, float, float], tuple[Any, dict[str, list[Term]]]] = {}
-
-
-def _builder(folder: Path) -> Any:
-    """A query builder on the generation's vocabulary (kept for its next segment); None: no words."""
-    from absreader.core.search.query.parser import QueryBuilder
-    from absreader.core.search.vocabulary import DELTA_FILE, VOCAB_FILE, Vocabulary
-
-    stamps = []
-    for name in (VOCAB_FILE, DELTA_FILE):
-        try:
-            stamps.append((folder / name).stat().st_mtime)
-        except OSError:
-            stamps.append(0.0)
-    key = (str(folder), stamps[0], stamps[1])
-    kept = _PARSED.get(key)
-    if kept is None:
-        vocab = Vocabulary.load(folder)
-        _PARSED.clear()
-        kept = _PARSED[key] = (QueryBuilder(vocab) if len(vocab) else None, {})
-    return kept[0]
-
-
-def query_terms(builder: Any, prefix: str) -> list[Term]:
-    """The scoring terms of ``prefix`` typed as the last word, as a search parses it."""
-    from absreader.core.search.evaluate import scoring_terms  # the evaluator imports this module
-
-    for kept_builder, parsed in _PARSED.values():
-        if kept_builder is builder and prefix in parsed:
-            return parsed[prefix]
-    tree = builder.parse(prefix, as_you_type=True).query
-    out: list[Term] = []
-    for field, term, boost in scoring_terms(tree):
-        if field in TEXT_FIELDS and boost > 0 and (field, term, boost) not in out:
-            out.append((field, term, boost))
-    for kept_builder, parsed in _PARSED.values():
-        if kept_builder is builder:
-            parsed[prefix] = out
-    return out
+#: How a prefix typed as the last word is searched: its scoring ``(field, term, boost)``.
+TermsOf = Callable[[str], list[Term]]
 
 
 class _Contributions:
@@ -234,15 +196,15 @@ class _Contributions:
 Entry = tuple[list[Term], list[int], array, array, float, array, array, array, array]
 
 
-def derive(seg: SegmentData, builder: Any) -> dict[str, Entry]:
+def derive(seg: SegmentData, vocab: Any, terms_of: TermsOf) -> dict[str, Entry]:
     """Per busy prefix: its scoring terms, best documents, their stored scores, ``theta``,
     and what exact scoring of the stored documents needs (each term's df here, the term
     frequencies of every stored document; the documents of rare terms are stored too)."""
     scores = _Contributions(seg)
     n = seg.doc_count_all
     out: dict[str, Entry] = {}
-    for prefix in busy_prefixes(seg, getattr(builder, "vocab", None)):
-        terms = query_terms(builder, prefix)
+    for prefix in busy_prefixes(seg, vocab):
+        terms = terms_of(prefix)
         found = [scores.get(*t) for t in terms]
         columns = [c for c in found if c is not None]
         if not columns:
@@ -308,15 +270,15 @@ def derive(seg: SegmentData, builder: Any) -> dict[str, Entry]:
     return out
 
 
-def write_for(storage: FileStorage, seg: SegmentData) -> None:
+def write_for(storage: FileStorage, seg: SegmentData, vocab: Any, terms_of: TermsOf | None) -> None:
     """Write one segment's ``.absk`` file (aside, then renamed into place).
 
-    Uses the generation's vocabulary (``vocab.bin`` beside the segments) to
-    parse each prefix as a search would; without one no prefix is stored.
+    ``vocab`` is the generation's vocabulary and ``terms_of`` parses a prefix
+    as a search would (:mod:`absreader.core.search.prefix_terms` gives both);
+    without them no prefix is stored.
     """
     folder = Path(storage.folder)
-    builder = _builder(folder)
-    entries = derive(seg, builder) if builder is not None else {}
+    entries = derive(seg, vocab, terms_of) if terms_of is not None else {}
     index: dict[str, tuple[int, int, int]] = {}
     blob = bytearray()
     for prefix, (terms, dfs, ids, values, theta, *arrays) in entries.items():
