@@ -131,10 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     for r in sorted(results, key=lambda r: r["papers"]):
         m = r.get("machine", {})
+        took = r.get("duration_s")
         print(f"\n{r['papers']:,}: git {m.get('git', '?')}, load average {m.get('loadavg_start', ['?'])[0]} "
               f"at the start, {m.get('loadavg_end', ['?'])[0]} at the end; "
-              f"run took {r.get('duration_s', 0):.0f} s; skipped {r.get('skipped_phases') or '-'}; "
+              f"run took {'-' if took is None else f'{took:.0f}'} s; skipped {r.get('skipped_phases') or '-'}; "
               f"failed {sorted(r.get('errors', {})) or '-'}")  # fmt: skip
+        for part, source in (r.get("composed_from") or {}).items():
+            print(f"  {part}: {source}")
     if opts.summary:
         opts.summary.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return 0
