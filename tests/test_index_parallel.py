@@ -12,6 +12,7 @@ from absreader.core.catalog import Catalog
 from absreader.core.search import generations
 from absreader.core.search import index as index_module
 from absreader.core.search.build_parallel import WORKERS_ENV, plan_runs
+from absreader.core.search.vocabulary import Vocabulary
 from absreader.paths import get_paths
 
 QUERIES = ["model", '"language models"', "unlearning diffusion", "vision -model", "title:diffusion",
@@ -21,6 +22,12 @@ QUERIES = ["model", '"language models"', "unlearning diffusion", "vision -model"
 def _segments(index_dir: Path) -> list:
     current = (index_dir / "CURRENT").read_text().strip()
     return whoosh_index.open_dir(str(index_dir / current), indexname="MAIN")._segments()
+
+
+def _vocabulary(index_dir: Path) -> tuple[list[str], list[int], bytes | None]:
+    vocab = Vocabulary.load(index_dir / (index_dir / "CURRENT").read_text().strip())
+    words = vocab.sorted_words()
+    return words, [vocab.count(w) for w in words], vocab.shared_lengths()
 
 
 def _keys(catalog: Catalog, query: str, **kw: object) -> list[str]:
@@ -75,6 +82,10 @@ def test_a_two_worker_build_answers_as_the_one_process_build(
         assert _keys(two, "tag:zz-later") == [keys[3]]
         assert sorted(_keys(two, "diffu", as_you_type=True)) == sorted(_keys(one, "diffu", as_you_type=True))
         assert two.index.suggest("transfomer") == one.index.suggest("transfomer")
+        # The parent merged the runs' word files: the same words, counts and stem lengths.
+        words, counts, shared = _vocabulary(two.paths.index_dir)
+        assert (words, counts, shared) == _vocabulary(one.paths.index_dir)
+        assert len(words) > 1000 and shared is not None
         for key in keys[::97]:  # "more like this" works from every segment's signatures
             assert two.index.more_like(key, 5), key
     finally:

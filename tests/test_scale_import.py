@@ -218,3 +218,40 @@ def test_the_write_lock_knows_when_a_writer_waits() -> None:
         assert lock.waiting == 1 and not done.is_set()
     thread.join(5)
     assert done.is_set() and lock.waiting == 0
+
+
+def test_reading_papers_by_id_finds_their_aliases_without_a_scan(tmp_path: Path) -> None:
+    """An index build reads every paper in batches of ids; their aliases come by index."""
+    from absreader.core.library.papers import by_ids
+
+    library = Library.open(tmp_path / "lib.sqlite3")
+    try:
+        library.upsert([Record(source="f", line=1, title="Scaling on Scales", abstract=ABSTRACT)])
+        old_key = next(iter(library.iter_papers())).key
+        library.upsert([Record(source="g", line=1, title="Scaling on Scales", abstract=ABSTRACT,
+                               arxiv_id="2403.13043")])  # fmt: skip
+        (paper,) = list(library.iter_papers())
+        assert paper.key == "2403.13043" and old_key in paper.aliases
+    finally:
+        library.close()
+    conn = sqlite3.connect(tmp_path / "lib.sqlite3")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    (again,) = by_ids(conn, [1])
+    conn.set_trace_callback(None)
+    assert old_key in again.aliases
+    alias_reads = [s for s in statements if "FROM aliases" in s]
+    assert alias_reads
+    for sql in alias_reads:
+        plan = " ".join(str(row) for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN aliases" not in plan and "aliases_paper" in plan, plan
+    # A library of the previous schema gets the index when it is opened.
+    conn.execute("DROP INDEX aliases_paper")
+    conn.execute("PRAGMA user_version = 9")
+    conn.commit()
+    conn.close()
+    Library.open(tmp_path / "lib.sqlite3").close()
+    conn = sqlite3.connect(tmp_path / "lib.sqlite3")
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    conn.close()
+    assert "aliases_paper" in names

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from absreader.core import dedupe
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
@@ -230,8 +230,14 @@ def _v9(conn: sqlite3.Connection) -> None:
     conn.execute("DROP INDEX IF EXISTS papers_order")
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    """Aliases by paper: reading a batch of papers (an index build reads every paper in
+    batches) looked up their aliases with a scan of the whole table each time."""
+    conn.execute("CREATE INDEX IF NOT EXISTS aliases_paper ON aliases (paper_id)")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9,
+    1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5, 6: _v6, 7: _v7, 8: _v8, 9: _v9, 10: _v10,
 }  # fmt: skip
 
 

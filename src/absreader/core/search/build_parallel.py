@@ -12,8 +12,8 @@ through a pipe) and writes one segment into a private folder inside the build,
 spilling its postings to disk every ``SEGMENT_SIZE`` papers instead of writing
 and merging small segments (``format/spill.py``: every posting is encoded
 once); the parent moves that segment into the build, commits
-it (searches of a partial build see it) and adds the run's word counts to the
-vocabulary. The index gets as many segments as a one-process build, cut at
+it (searches of a partial build see it) and notes the file of the run's word
+counts, which the vocabulary is merged from as a stream (``word_runs.py``). The index gets as many segments as a one-process build, cut at
 other places, with the same documents in the same order.
 
 Memory: each worker holds the postings of at most ``SEGMENT_SIZE`` papers
@@ -114,15 +114,16 @@ def build_runs(
     folder: Path,
     plan: BuildPlan,
     total: int,
-    counts: Counter[str],
+    word_files: list[Path],
     commit: Callable[[list[Any], int], None],
 ) -> Iterator[IndexProgress]:
     """Index ``plan``'s runs in worker processes into the build at ``folder``.
 
     Each finished run's segment is passed to ``commit(segments, papers_done)``
     with every segment finished so far, in run order (the caller writes the
-    table of contents). Word counts (documents per surface word) are added to
-    ``counts``. Yields progress about twice a second.
+    table of contents). The files of each finished run's word counts (documents
+    per surface word, ``word_runs.py``) are appended to ``word_files`` first.
+    Yields progress about twice a second.
     """
     ctx = multiprocessing.get_context("spawn")  # never fork a process that may run threads
     counter = ctx.Value("q", 0)
@@ -152,8 +153,9 @@ def build_runs(
                 if not result.ready():
                     still.append(result)
                     continue
-                number, segment, run_counts, papers = result.get()  # a worker's error re-raised here
-                counts.update(run_counts)
+                number, segment, words, papers = result.get()  # a worker's error re-raised here
+                if words is not None:
+                    word_files.append(Path(words))
                 done += papers
                 if segment is not None:
                     _adopt(folder, number, segment)
@@ -206,6 +208,7 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     from absreader.core.search.format.schema import SCHEMA, analyse
     from absreader.core.search.format.segments import open_storage
     from absreader.core.search.format.write import SegmentBuilder
+    from absreader.core.search.word_runs import run_file, write_run
 
     build = Path(folder)
     private = _private(build, run.number)
@@ -239,6 +242,12 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
     finally:
         library.close()
     _count(unreported)
+    words: str | None = None
+    if counts:
+        path = run_file(build, run.number)
+        write_run(path, counts)
+        words = str(path)
+    del counts
     if _finishing is not None:
         with _finishing:
             final = builder.finish()
@@ -248,11 +257,11 @@ def _index_run(folder: str, library_file: str, run: Run, segment_size: int) -> t
         _pairs_if_missing(storage, final)
     if final is None:
         shutil.rmtree(private, ignore_errors=True)
-        return run.number, None, counts, done
+        return run.number, None, words, done
     # The files stay in the private folder: the parent moves them into the build just
     # before it commits them. (Moved here, a commit of another run's segment meanwhile
     # would delete them as files no generation needs.)
-    return run.number, final, counts, done
+    return run.number, final, words, done
 
 
 def _pairs_if_missing(storage: Any, segment: Any) -> None:

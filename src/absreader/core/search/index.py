@@ -36,7 +36,7 @@ from whoosh import query as wq
 
 from absreader.core.models import Paper
 from absreader.core.search import evaluate as index_eval
-from absreader.core.search import sidecars
+from absreader.core.search import sidecars, word_runs
 from absreader.core.search.build_parallel import BuildPlan, build_runs
 from absreader.core.search.evaluate import Ranking, Snapshot
 from absreader.core.search.format.pairs import backfill_steps as backfill_pairs
@@ -227,7 +227,9 @@ class SearchIndex:
         storage = open_storage(folder, create=True)
         write_meta(folder, {"schema": SCHEMA_VERSION, "complete": False, "total": total})
         write_toc(storage, SCHEMA, [], 0)
-        counts: Counter[str] = Counter()
+        # The runs' word counts stay on disk, merged as a stream when the vocabulary is
+        # saved (word_runs.py): this process holds no counts of the whole library.
+        word_files: list[Path] = []
         generation = 0
         vocab_saved = 0
         segments: list[Any] = []
@@ -238,13 +240,14 @@ class SearchIndex:
             generation += 1
             write_toc(storage, SCHEMA, done_segments, generation)
             if done >= 2 * vocab_saved:  # words so far, at doubling sizes (as _build_into)
-                Vocabulary(counts).save(folder)
+                Vocabulary.write_sorted(folder, word_runs.merged(word_files))
                 vocab_saved = done
             meta = {"schema": SCHEMA_VERSION, "complete": False, "total": total, "done": done}
             write_meta(folder, meta)
 
-        yield from build_runs(folder, plan, total, counts, commit)
-        Vocabulary(dict(counts)).save(folder)
+        yield from build_runs(folder, plan, total, word_files, commit)
+        Vocabulary.write_sorted(folder, word_runs.merged(word_files))
+        shutil.rmtree(folder / word_runs.FOLDER, ignore_errors=True)
         write_meta(
             folder,
             {

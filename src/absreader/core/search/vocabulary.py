@@ -18,7 +18,11 @@ import bisect
 import heapq
 import marshal
 import os
+import shutil
 import struct
+import sys
+import tempfile
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from itertools import islice
@@ -27,7 +31,7 @@ from pathlib import Path
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
 
-from absreader.core.search.format.schema import stem_of
+from absreader.core.search.format.schema import stem_of, stem_uncached
 
 VOCAB_FILE = "vocab.bin"
 DELTA_FILE = "vocab.delta"
@@ -147,6 +151,43 @@ class Vocabulary:
         tmp.write_bytes(marshal.dumps((words, counts)) + trailer)
         os.replace(tmp, folder / VOCAB_FILE)
         (folder / DELTA_FILE).unlink(missing_ok=True)
+
+    @staticmethod
+    def write_sorted(folder: Path, items: Iterable[tuple[str, int]]) -> int:
+        """Save a vocabulary from ``(word, count)`` in sorted order, as a stream; the word count.
+
+        The file is the one :meth:`save` writes (it loads the same), made without
+        holding the words: each word's marshal bytes go to a scratch file as it
+        comes, and only the counts (4 bytes a word) and the stem-shared lengths
+        (1 byte) are kept until the end. A parallel build's parent saves the
+        merged run files so (``word_runs.py``).
+        """
+        counts = array("I")
+        shared = bytearray()
+        dumps = marshal.dumps
+        tmp = folder / f"{VOCAB_FILE}.tmp"
+        with tempfile.TemporaryFile(dir=folder) as words_part:
+            chunk: list[bytes] = []
+            for word, count in items:
+                chunk.append(dumps(word))
+                counts.append(count)
+                shared.append(_shared_with_stem(word, cached=False))
+                if len(chunk) >= 8192:
+                    words_part.write(b"".join(chunk))
+                    chunk.clear()
+            words_part.write(b"".join(chunk))
+            n = len(counts)
+            with open(tmp, "wb") as out:
+                # marshal's format: a small tuple of two lists, each "[" and a 4-byte length.
+                out.write(b")\x02[" + struct.pack("<i", n))
+                words_part.seek(0)
+                shutil.copyfileobj(words_part, out)
+                out.write(b"[" + struct.pack("<i", n))
+                out.write(_marshal_ints(counts))
+                out.write(bytes(shared) + struct.pack("<Q", n) + _SHARED_MAGIC)
+        os.replace(tmp, folder / VOCAB_FILE)
+        (folder / DELTA_FILE).unlink(missing_ok=True)
+        return n
 
     @staticmethod
     def append_delta(folder: Path, counts: Counter[str]) -> bool:
@@ -294,14 +335,33 @@ class Vocabulary:
         return None
 
 
-def _shared_with_stem(word: str) -> int:
-    """How many leading letters ``word`` and its stem have in common (at most 255)."""
-    stem = stem_of(word)
+def _shared_with_stem(word: str, cached: bool = True) -> int:
+    """How many leading letters ``word`` and its stem have in common (at most 255).
+
+    ``cached`` False does not keep the stem (one pass over distinct words gains nothing
+    from the cache, which would grow to its limit).
+    """
+    stem = stem_of(word) if cached else stem_uncached(word)
     n = min(len(word), len(stem), 255)
     i = 0
     while i < n and word[i] == stem[i]:
         i += 1
     return i
+
+
+def _marshal_ints(values: array) -> bytes:
+    """``values`` (unsigned, below 2**31) as marshal writes a list's ints: ``i`` and 4 bytes each."""
+    if values.itemsize != 4:
+        raise ValueError("4-byte counts expected")
+    little = array(values.typecode, values)
+    if sys.byteorder == "big":
+        little.byteswap()
+    raw = little.tobytes()
+    out = bytearray(5 * len(values))
+    out[0::5] = b"i" * len(values)
+    for lane in range(4):
+        out[1 + lane :: 5] = raw[lane::4]
+    return bytes(out)
 
 
 def edits1(word: str) -> set[str]:

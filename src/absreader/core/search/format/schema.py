@@ -219,9 +219,13 @@ def stem_of(word: str) -> str:
     if term is None:
         if len(_STEMS) > _CACHE_LIMIT:
             _STEMS.clear()
-        term = _porter_stem(word) if word.isalpha() and len(word) > 2 else word
-        _STEMS[word] = term
+        term = _STEMS[word] = stem_uncached(word)
     return term
+
+
+def stem_uncached(word: str) -> str:
+    """:func:`stem_of` without the cache (for one pass over distinct words)."""
+    return _porter_stem(word) if word.isalpha() and len(word) > 2 else word
 
 
 #: ASCII bytes -> themselves for letters and digits, a space for anything else: in ASCII
