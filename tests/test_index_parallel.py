@@ -9,7 +9,7 @@ import pytest
 from whoosh import index as whoosh_index
 
 from absreader.core.catalog import Catalog
-from absreader.core.search import generations
+from absreader.core.search import build_parallel, generations
 from absreader.core.search import index as index_module
 from absreader.core.search.build_parallel import WORKERS_ENV, plan_runs
 from absreader.core.search.vocabulary import Vocabulary
@@ -64,6 +64,7 @@ def test_a_two_worker_build_answers_as_the_one_process_build(
         assert len(_segments(one.paths.index_dir)) == 1
 
         monkeypatch.setenv(WORKERS_ENV, "2")
+        monkeypatch.setattr(build_parallel, "PARALLEL_FROM", 100)
         monkeypatch.setattr(index_module, "FIRST_SEGMENT", 40)
         monkeypatch.setattr(index_module, "SEGMENT_SIZE", 100)
         monkeypatch.setattr(generations, "MERGE_CAP", 250)
@@ -91,3 +92,28 @@ def test_a_two_worker_build_answers_as_the_one_process_build(
     finally:
         one.close()
         two.close()
+
+
+def test_a_library_smaller_than_a_merged_segment_builds_in_workers_too(
+    sample_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``PARALLEL_FROM`` papers a build is a first small run and one spilled segment
+    of the rest (no segments written and merged again), and it answers as before."""
+    catalog = Catalog.open(get_paths({"ABSREADER_HOME": str(sample_home)}))
+    try:
+        total = catalog.library.count()
+        before = {q: sorted(_keys(catalog, q)) for q in QUERIES}
+        monkeypatch.setenv(WORKERS_ENV, "2")
+        monkeypatch.setattr(index_module, "FIRST_SEGMENT", 40)
+        monkeypatch.setattr(build_parallel, "PARALLEL_FROM", total + 1)
+        assert catalog._build_plan(total) is None  # below it: one process
+        monkeypatch.setattr(build_parallel, "PARALLEL_FROM", total)
+        plan = catalog._build_plan(total)
+        assert plan is not None and [r.papers for r in plan.runs] == [40, total - 40]
+        list(catalog.rebuild_index())
+        sizes = [s.doc_count_all() for s in _segments(catalog.paths.index_dir)]
+        assert sizes == [40, total - 40]
+        for query in QUERIES:
+            assert sorted(_keys(catalog, query)) == before[query], query
+    finally:
+        catalog.close()

@@ -43,6 +43,9 @@ from absreader.core.search.types import IndexProgress
 WORKERS_ENV = "ABSREADER_INDEX_WORKERS"
 #: At most this many workers by default (each may hold a MERGE_CAP merge, ~430 MB).
 MAX_WORKERS = 2
+#: A full build of at least this many papers runs in workers (fewer: one process, which
+#: spares the workers' start-up and writes segments small builds search as soon).
+PARALLEL_FROM = 20_000
 
 _progress: Any = None  # the parent's shared counter of papers analysed, in a worker
 _finishing: Any = None  # held by the worker writing its segment (its memory peak), in a worker
