@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from absreader.core import dedupe
 from absreader.core.library import Library, schema
@@ -255,3 +257,22 @@ def test_reading_papers_by_id_finds_their_aliases_without_a_scan(tmp_path: Path)
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     conn.close()
     assert "aliases_paper" in names
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="thanigo xyzÉé—-0", max_size=200))
+def test_fingerprints_are_the_anchored_pieces_of_the_despaced_text(text: str) -> None:
+    """The sketch is defined by a look-ahead for every anchored 12-character piece; the
+    scan that finds anchors instead must pick exactly the same pieces (stored sketches of
+    existing libraries must still match)."""
+    import re
+    import zlib
+
+    flat = dedupe.despace(text)
+    if not flat:
+        assert dedupe.fingerprints(text) == set()
+        return
+    pieces = re.findall(r"(?=((?:th|an|ti)[0-9a-z]{10}))", flat)
+    expected = set(sorted({zlib.crc32(p.encode()) for p in pieces})[: dedupe.SKETCH_SIZE])
+    expected.add(zlib.crc32(b"all:" + flat.encode()))
+    assert dedupe.fingerprints(text) == expected
