@@ -286,6 +286,30 @@ def phase_index(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def phase_later(args: dict[str, Any]) -> dict[str, Any]:
+    """The derived files a full build leaves to the reader's background child (``sidecars.LATER``).
+
+    The reader starts ``python -m absreader.core.search.sidecars GENERATION`` at low
+    priority once its start-up sync is done; this is that work, in this process, so the
+    query phase that follows measures the index as a user has it a few minutes later.
+    """
+    from absreader.core.search import sidecars
+
+    paths = _paths(args["home"])
+    folder = paths.index_dir / (paths.index_dir / "CURRENT").read_text().strip()
+    io0 = io_counters()
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    written = sidecars.backfill(folder)
+    return {
+        "segments": written,
+        "wall_s": time.perf_counter() - wall0,
+        "cpu_s": cpu_seconds() - cpu0,
+        "peak_rss_mb": peak_rss_mb(),
+        "missing_after": sidecars.missing(folder),
+        **io_since(io0),
+    }
+
+
 def phase_index_child(args: dict[str, Any]) -> dict[str, Any]:
     """A full rebuild in a child process (``Catalog.build_in_subprocess``), as the reader runs it.
 
@@ -686,6 +710,7 @@ PHASES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "tag": phase_tag,
     "index": phase_index,
     "index_child": phase_index_child,
+    "later": phase_later,
     "queries": phase_queries,
     "paint": phase_paint,
     "keys": phase_keys,

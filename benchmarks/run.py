@@ -219,6 +219,11 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     child = phase("index_child", base)
     if child:
         details["index_child"] = child
+    later = phase("later", base)  # what the reader's background child adds after a build
+    if later:
+        details["later_files"] = later
+        log(f"later files: {later['segments']} segment(s), {later['cpu_s']:.1f} CPU-s, "
+            f"peak {later['peak_rss_mb']:.0f} MB")
     q = phase("queries", {**base, "queries": opts.queries})
     if q:
         figures["queries"] = {
@@ -397,6 +402,10 @@ def render(result: dict[str, Any]) -> str:
         row("  parent (reader) peak RSS", f"{_fmt(c['parent_peak_rss_mb'], 0)} MB "
             f"(before {_fmt(c['parent_peak_before_build_mb'], 0)})")  # fmt: skip
         row("  child peak RSS, CPU", f"{_fmt(c['child_peak_rss_mb'], 0)} MB, {_fmt(c['child_cpu_s'])} s")
+    lf = d.get("later_files")
+    if lf:
+        row("files derived after the build (reader's child)", f"{_fmt(lf['cpu_s'])} CPU-s, "
+            f"{_fmt(lf['wall_s'])} s wall, {_fmt(lf['peak_rss_mb'], 0)} MB")  # fmt: skip
     w("")
     if "queries" in f:
         qs = f["queries"]
@@ -464,7 +473,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 #: The phases ``--skip`` accepts, in the order they run.
-PHASES = ("import", "tag", "index", "index_child", "queries", "paint", "keys", "visible", "concurrent")
+PHASES = ("import", "tag", "index", "index_child", "later", "queries", "paint", "keys", "visible", "concurrent")
 
 
 def _phase_list(text: str) -> list[str]:
