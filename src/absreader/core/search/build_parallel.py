@@ -20,7 +20,11 @@ Memory: each worker holds the postings of at most ``SEGMENT_SIZE`` papers
 while it reads, then streams its spilled runs into the segment's writer (about
 the peak of a one-process build's ``MERGE_CAP`` merge). Only one worker at
 a time writes its segment, so two runs ending together do not peak together;
-a worker exits after each run, so its memory goes back to the system.
+a worker exits after each run, so its memory goes back to the system. The
+parent holds no counts of the whole library's words: each worker writes its
+run's word counts to a sorted file, and the vocabulary is merged from those
+as a stream (``word_runs.py``), so the parent's memory does not grow with the
+library either.
 Stopping the build (closing the generator, Ctrl-C) terminates the workers at
 once; the caller removes the unfinished build folder.
 """
