@@ -353,10 +353,10 @@ def _marshal_ints(values: array) -> bytes:
     """``values`` (unsigned, below 2**31) as marshal writes a list's ints: ``i`` and 4 bytes each."""
     if values.itemsize != 4:
         raise ValueError("4-byte counts expected")
-    little = array(values.typecode, values)
     if sys.byteorder == "big":
-        little.byteswap()
-    raw = little.tobytes()
+        values = array(values.typecode, values)  # a copy to swap, the caller's left alone
+        values.byteswap()
+    raw = values.tobytes()
     out = bytearray(5 * len(values))
     out[0::5] = b"i" * len(values)
     for lane in range(4):
