@@ -55,21 +55,25 @@ def measure(corpus_file: Path, home: Path) -> dict[str, Any]:
 
     def bookmarker() -> None:
         on = True
-        while not done.wait(0.1):
+        while True:  # at least one write, however soon a small import ends
             t = time.perf_counter()
             catalog.set_bookmarked(seed_key, on)
             writes.append((time.perf_counter() - t) * 1000)
             on = not on
+            if done.wait(0.1):
+                break
 
     threads = [threading.Thread(target=importer), threading.Thread(target=bookmarker)]
     wall0 = time.perf_counter()
     for thread in threads:
         thread.start()
-    while not done.wait(0.02):
+    while True:  # at least one page, however soon a small import ends
         t = time.perf_counter()
         page = catalog.page("", ListSpec(), limit=200)
         catalog.papers(page.keys[:50])
         reads.append((time.perf_counter() - t) * 1000)
+        if done.wait(0.02):
+            break
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - wall0
