@@ -117,3 +117,35 @@ def test_a_library_smaller_than_a_merged_segment_builds_in_workers_too(
             assert sorted(_keys(catalog, query)) == before[query], query
     finally:
         catalog.close()
+
+
+def test_a_worker_run_collects_by_hand_and_leaves_the_collector_as_it_found_it(
+    sample_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cyclic collector is off through a run (its full passes walked the whole pool),
+    collected by hand every ``segment_size`` papers, and on again afterwards, also when
+    the run fails: an in-process caller is not left without it."""
+    import gc
+
+    catalog = Catalog.open(get_paths({"ABSREADER_HOME": str(sample_home)}))
+    total = catalog.library.count()
+    library_file = str(catalog.paths.library_file)
+    catalog.close()
+    seen: list[bool] = []
+    collect = gc.collect
+
+    def counting_collect(*args: object) -> int:
+        seen.append(gc.isenabled())
+        return collect(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_parallel.gc, "collect", counting_collect)
+    run = build_parallel.Run(0, 0, None, total)
+    assert gc.isenabled()
+    assert total >= 300
+    number, segment, words, done = build_parallel._index_run(str(tmp_path), library_file, run, 100)
+    assert gc.isenabled()
+    assert done == total and segment is not None and segment.doc_count_all() == total
+    assert len(seen) == total // 100 and not any(seen)  # off meanwhile, a pass a spill
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the library raises
+        build_parallel._index_run(str(tmp_path), str(tmp_path / "missing.sqlite3"), run, 100)
+    assert gc.isenabled()

@@ -106,8 +106,9 @@ def normalise_title(title: str | None) -> str:
 
 def display_title(arxiv_id: str | None, abstract: str, words: int = 10) -> str:
     """A readable title for an untitled paper: its id and the abstract's opening words."""
-    opening = " ".join(abstract.split()[:words])
-    if len(abstract.split()) > words:
+    head = abstract.split(None, words)  # the opening words and the rest, unsplit
+    opening = " ".join(head[:words])
+    if len(head) > words:
         opening += "…"
     opening = opening or "(no abstract)"
     return f"{arxiv_id}: {opening}" if arxiv_id else opening
