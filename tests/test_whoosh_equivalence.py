@@ -155,3 +155,37 @@ def test_evaluator_matches_whoosh(
     finally:
         ours.close()
         ix.close()  # type: ignore[attr-defined]
+
+
+def test_the_term_index_writer_writes_whooshs_bytes(tmp_path: Path) -> None:
+    """``TermIndexWriter`` against Whoosh's ``OrderedHashWriter``: the same file, byte for
+    byte, past 64 KiB (where Whoosh widens its index array), and it reads back."""
+    import random
+
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+
+    from absreader.core.search.format.term_index import TermIndexWriter
+
+    rng = random.Random(7)
+    keys = sorted(
+        {bytes([0, rng.randrange(3)]) + "".join(rng.choices("abcdéz0", k=rng.randrange(1, 14))).encode() for _ in range(6000)}
+    )
+    values = [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40))) for _ in keys]
+    storage = FileStorage(str(tmp_path))
+    for name, cls in (("whoosh", OrderedHashWriter), ("ours", TermIndexWriter)):
+        writer = cls(storage.create_file(name))
+        writer.extras["fieldmap"] = {"title": 0}
+        for key, value in zip(keys, values, strict=True):
+            writer.add(key, value)
+        with pytest.raises(ValueError):
+            writer.add(keys[0], b"")  # keys must increase
+        writer.close()
+    ours = (tmp_path / "ours").read_bytes()
+    assert ours == (tmp_path / "whoosh").read_bytes()
+    assert len(ours) > 1 << 17
+    reader = OrderedHashReader.open(storage, "ours")
+    for i in range(0, len(keys), 97):
+        assert reader[keys[i]] == values[i]
+    assert reader.closest_key(keys[len(keys) // 2]) == keys[len(keys) // 2]
+    reader.close()

@@ -29,7 +29,6 @@ from pathlib import Path
 from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.system import pack_ushort
 
 from absreader.core.search.format import pairs as pair_sets
@@ -60,6 +59,7 @@ from absreader.core.search.format.segments import (
 )
 from absreader.core.search.format.signatures import SIGNATURE_FIELDS, DocFrequency, Signatures
 from absreader.core.search.format.spill import drain_pool, merge_runs, read_run, write_run
+from absreader.core.search.format.term_index import TermIndexWriter
 from absreader.core.search.format.terms import bits_of
 from absreader.core.search.format.w3_postings import write_postings
 
@@ -100,7 +100,7 @@ class TermsWriter:
         self.signatures = Signatures(doc_count, df_of, signatures)
         self.threshold = bitmap_threshold(doc_count)
         self.avg = {f: (sum(a) / doc_count) or 1.0 for f, a in lens.items() if doc_count}
-        self.tindex = OrderedHashWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
+        self.tindex = TermIndexWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
         self.fieldmap: dict[str, int] = {}
         self.tindex.extras["fieldmap"] = self.fieldmap
         self.postfile = segment.create_file(storage, W3Codec.POSTS_EXT)
