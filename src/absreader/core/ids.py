@@ -69,10 +69,6 @@ def parse_arxiv_id(text: str | None) -> ArxivId | None:
     """Normalise one identifier written in any accepted form, or return None."""
     if not text:
         return None
-    match = _FULL.match(text)
-    if match and match.group("new"):  # a plain new-style id (most): nothing to strip
-        result = _canonical(match)
-        return result if _valid_new(result.id) else None
     value = text.strip().strip("<>[](){}\"'").strip()
     value = _PREFIXES.sub("", value, count=1)
     value = re.sub(r"\.pdf$", "", value, flags=re.IGNORECASE).rstrip("/")
