@@ -37,6 +37,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402
+import speed_probe  # noqa: E402
 from phases import MARK  # noqa: E402
 from workload import KINDS, LABELS  # noqa: E402
 
@@ -72,7 +73,9 @@ def targets() -> list[Target]:
     ]
     for kind in KINDS:
         found.append(Target(f"{LABELS[kind]}: p95 CPU", ("queries", kind, "cpu_p95_ms"), 150, "ms"))
-        found.append(Target(f"{LABELS[kind]}: median CPU", ("queries", kind, "cpu_median_ms"), 30, "ms"))
+        found.append(
+            Target(f"{LABELS[kind]}: median CPU", ("queries", kind, "cpu_median_ms"), 30, "ms")
+        )
     found += [
         Target("keystroke to updated list: p95", ("keystroke", "p95_ms"), 300, "ms"),
         Target("first paint minus minimal app", ("startup", "reader_minus_minimal_s"), 0.5, "s"),
@@ -132,6 +135,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "loadavg_start": list(os.getloadavg()),
+        # How fast the machine runs plain Python (speed_probe.py): compare runs by it.
+        "speed_probe_cpu_s": speed_probe.probe()["cpu_s"],
     }
     for dist in ("textual", "whoosh-reloaded"):
         try:
@@ -142,7 +147,11 @@ def machine() -> dict[str, Any]:
             pass
     try:
         rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
@@ -175,7 +184,9 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     home = work / "home"
     visible_home = work / "visible-home"
     for d in (home, visible_home):
-        if d != home or "import" not in opts.skip:  # --skip import reuses the library (and index) there
+        if (
+            d != home or "import" not in opts.skip
+        ):  # --skip import reuses the library (and index) there
             shutil.rmtree(d, ignore_errors=True)
     base = {"home": str(home), "corpus": str(corpus_file), "seed": seed}
     figures: dict[str, Any] = {}
@@ -222,8 +233,10 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     later = phase("later", base)  # what the reader's background child adds after a build
     if later:
         details["later_files"] = later
-        log(f"later files: {later['segments']} segment(s), {later['cpu_s']:.1f} CPU-s, "
-            f"peak {later['peak_rss_mb']:.0f} MB")
+        log(
+            f"later files: {later['segments']} segment(s), {later['cpu_s']:.1f} CPU-s, "
+            f"peak {later['peak_rss_mb']:.0f} MB"
+        )
     q = phase("queries", {**base, "queries": opts.queries})
     if q:
         figures["queries"] = {
@@ -236,7 +249,10 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
             "first_query_cpu_ms": q["first_query_cpu_ms"],
         }
         details["queries"] = {
-            kind: {"count": q["kinds"][kind]["count"], "with_results": q["kinds"][kind]["with_results"]}
+            kind: {
+                "count": q["kinds"][kind]["count"],
+                "with_results": q["kinds"][kind]["with_results"],
+            }
             for kind in KINDS
         }
         details["page_size"] = q["page_size"]
@@ -254,7 +270,9 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
         figures["startup"] = {
             "minimal_first_paint_s": mini,
             "reader_first_paint_s": reader,
-            "reader_first_any_paint_s": statistics.median(r["first_any_paint_s"] for r in paints["reader"]),
+            "reader_first_any_paint_s": statistics.median(
+                r["first_any_paint_s"] for r in paints["reader"]
+            ),
             "reader_app_built_s": statistics.median(r["app_built_s"] for r in paints["reader"]),
             "minimal_app_built_s": statistics.median(r["app_built_s"] for r in paints["minimal"]),
         }
@@ -276,19 +294,31 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     vis = phase("visible", {**base, "home": str(visible_home), "timeout": slow})
     if vis:
         figures["visible"] = {"visible_s": vis["visible_s"]}
-        details["visible"] = {k: vis[k] for k in ("papers_visible", "polls", "import_still_running")}
+        details["visible"] = {
+            k: vis[k] for k in ("papers_visible", "polls", "import_still_running")
+        }
 
-    conc = phase("concurrent", {**base, "home": str(work / "concurrent-home"),
-                                 "corpus": str(corpus.cached_corpus(min(n, 20000), seed, scratch))})
+    conc = phase(
+        "concurrent",
+        {
+            **base,
+            "home": str(work / "concurrent-home"),
+            "corpus": str(corpus.cached_corpus(min(n, 20000), seed, scratch)),
+        },
+    )
     if conc:
-        figures["concurrent"] = {"page_p95_ms": conc["page_fetch"].get("p95_ms"),
-                                 "page_max_ms": conc["page_fetch"].get("max_ms"),
-                                 "write_p95_ms": conc["user_write"].get("p95_ms"),
-                                 "write_max_ms": conc["user_write"].get("max_ms")}
+        figures["concurrent"] = {
+            "page_p95_ms": conc["page_fetch"].get("p95_ms"),
+            "page_max_ms": conc["page_fetch"].get("max_ms"),
+            "write_p95_ms": conc["user_write"].get("p95_ms"),
+            "write_max_ms": conc["user_write"].get("max_ms"),
+        }
         details["concurrent"] = {"papers": conc["papers"], "import_wall_s": conc["import_wall_s"]}
 
     memory = figures.setdefault("memory", {})
-    reader_peaks = [memory[k] for k in ("reader_startup_peak_mb", "reader_keys_peak_mb") if k in memory]
+    reader_peaks = [
+        memory[k] for k in ("reader_startup_peak_mb", "reader_keys_peak_mb") if k in memory
+    ]
     if reader_peaks:
         memory["reader_peak_mb"] = max(reader_peaks)
     if imp:
@@ -299,6 +329,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     if not opts.keep_libraries:
         shutil.rmtree(visible_home, ignore_errors=True)
     info["loadavg_end"] = list(os.getloadavg())
+    info["speed_probe_end_cpu_s"] = speed_probe.probe()["cpu_s"]
     checks = []
     for target in targets():
         value = _get(figures, target.path)
@@ -362,6 +393,9 @@ def render(result: dict[str, Any]) -> str:
       f"whoosh-reloaded {m.get('whoosh-reloaded', '?')}, git {m.get('git', '?')}")  # fmt: skip
     w(f"load average at start {m['loadavg_start'][0]:.2f}, at end {m['loadavg_end'][0]:.2f}; "
       f"run took {result['duration_s']:.0f} s")  # fmt: skip
+    if "speed_probe_cpu_s" in m:
+        w(f"speed probe (benchmarks/speed_probe.py, lower is faster): {m['speed_probe_cpu_s']:.3f} CPU-s at start, "
+          f"{m.get('speed_probe_end_cpu_s', float('nan')):.3f} at end")  # fmt: skip
     if result.get("skipped_phases"):
         w(f"phases skipped (--skip): {', '.join(result['skipped_phases'])}")
     w("")
@@ -395,13 +429,19 @@ def render(result: dict[str, Any]) -> str:
     for name, label in (("import_io", "import"), ("index_io", "index build")):
         io = d.get(name)
         if io and "write_mb" in io:
-            row(f"  {label}: written / read (rchar)", f"{_fmt(io['write_mb'], 0)} / {_fmt(io['rchar_mb'], 0)} MB")
+            row(
+                f"  {label}: written / read (rchar)",
+                f"{_fmt(io['write_mb'], 0)} / {_fmt(io['rchar_mb'], 0)} MB",
+            )
     c = d.get("index_child")
     if c:
         row("rebuild in a child process", f"{_fmt(c['wall_s'])} s wall")
         row("  parent (reader) peak RSS", f"{_fmt(c['parent_peak_rss_mb'], 0)} MB "
             f"(before {_fmt(c['parent_peak_before_build_mb'], 0)})")  # fmt: skip
-        row("  child peak RSS, CPU", f"{_fmt(c['child_peak_rss_mb'], 0)} MB, {_fmt(c['child_cpu_s'])} s")
+        row(
+            "  child peak RSS, CPU",
+            f"{_fmt(c['child_peak_rss_mb'], 0)} MB, {_fmt(c['child_cpu_s'])} s",
+        )
     lf = d.get("later_files")
     if lf:
         row("files derived after the build (reader's child)", f"{_fmt(lf['cpu_s'])} CPU-s, "
@@ -422,8 +462,10 @@ def render(result: dict[str, Any]) -> str:
                 continue
             med = checks.get(f"{LABELS[kind]}: median CPU", {}).get("ok")
             p95 = checks.get(f"{LABELS[kind]}: p95 CPU", {}).get("ok")
-            verdict = "pass" if med and p95 else "MISS" + (" (median)" if not med else "") + (
-                " (p95)" if not p95 else ""
+            verdict = (
+                "pass"
+                if med and p95
+                else "MISS" + (" (median)" if not med else "") + (" (p95)" if not p95 else "")
             )
             dq = d.get("queries", {}).get(kind, {})
             hits = f"{dq.get('with_results', '?')}/{dq.get('count', '?')}"
@@ -450,7 +492,12 @@ def render(result: dict[str, Any]) -> str:
     if "concurrent" in f:
         c = f["concurrent"]
         w_papers = d.get("concurrent", {}).get("papers", "?")
-        row(f"during an import of {w_papers:,} papers" if isinstance(w_papers, int) else "during an import", "")
+        row(
+            f"during an import of {w_papers:,} papers"
+            if isinstance(w_papers, int)
+            else "during an import",
+            "",
+        )
         check_row("  reader page fetch", f"p95 {_fmt(c['page_p95_ms'])} ms, max {_fmt(c['page_max_ms'], 0)} ms",
                   "page fetch during an import: p95")  # fmt: skip
         check_row("  user's bookmark", f"p95 {_fmt(c['write_p95_ms'])} ms, max {_fmt(c['write_max_ms'], 0)} ms",
@@ -473,14 +520,27 @@ def render(result: dict[str, Any]) -> str:
 
 
 #: The phases ``--skip`` accepts, in the order they run.
-PHASES = ("import", "tag", "index", "index_child", "later", "queries", "paint", "keys", "visible", "concurrent")
+PHASES = (
+    "import",
+    "tag",
+    "index",
+    "index_child",
+    "later",
+    "queries",
+    "paint",
+    "keys",
+    "visible",
+    "concurrent",
+)
 
 
 def _phase_list(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in PHASES]
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown phase {', '.join(unknown)} (phases: {', '.join(PHASES)})")
+        raise argparse.ArgumentTypeError(
+            f"unknown phase {', '.join(unknown)} (phases: {', '.join(PHASES)})"
+        )
     return names
 
 
@@ -491,19 +551,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--papers", type=int, required=True, metavar="N", help="corpus size")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--seed", type=int, default=1, help="corpus and query seed (default 1)")
-    parser.add_argument("--keep", default=str(DEFAULT_SCRATCH), metavar="DIR",
-                        help=f"scratch dir for corpora and libraries (default {DEFAULT_SCRATCH})")
-    parser.add_argument("--queries", type=int, default=100, metavar="Q",
-                        help="queries per kind (default 100; the first is the cold warm-up)")
-    parser.add_argument("--repeat", type=int, default=3, metavar="R",
-                        help="first-paint runs of each app, median reported (default 3)")
-    parser.add_argument("--keystrokes", type=int, default=30, metavar="K",
-                        help="characters typed into the reader (default 30)")
-    parser.add_argument("--keep-libraries", action="store_true",
-                        help="leave the import-visibility library behind too")
-    parser.add_argument("--skip", type=_phase_list, default=[], metavar="PHASE,...",
-                        help="phases not to run, e.g. index_child (a second full build: "
-                             "about 25 CPU-min at 1M papers); one of " + ", ".join(PHASES))
+    parser.add_argument(
+        "--keep",
+        default=str(DEFAULT_SCRATCH),
+        metavar="DIR",
+        help=f"scratch dir for corpora and libraries (default {DEFAULT_SCRATCH})",
+    )
+    parser.add_argument(
+        "--queries",
+        type=int,
+        default=100,
+        metavar="Q",
+        help="queries per kind (default 100; the first is the cold warm-up)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        metavar="R",
+        help="first-paint runs of each app, median reported (default 3)",
+    )
+    parser.add_argument(
+        "--keystrokes",
+        type=int,
+        default=30,
+        metavar="K",
+        help="characters typed into the reader (default 30)",
+    )
+    parser.add_argument(
+        "--keep-libraries",
+        action="store_true",
+        help="leave the import-visibility library behind too",
+    )
+    parser.add_argument(
+        "--skip",
+        type=_phase_list,
+        default=[],
+        metavar="PHASE,...",
+        help="phases not to run, e.g. index_child (a second full build: "
+        "about 25 CPU-min at 1M papers); one of " + ", ".join(PHASES),
+    )
     parser.add_argument("--python", default=sys.executable, help="interpreter for the phases")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="also write the JSON result to FILE")  # fmt: skip

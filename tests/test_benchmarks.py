@@ -87,6 +87,9 @@ def test_report_has_targets_machine_and_no_errors(report: dict[str, Any]) -> Non
     assert report["details"]["import"]["papers"] == 300
     assert report["details"]["keystroke"]["keystrokes"] == 12
     assert report["machine"]["nproc"] >= 1 and report["machine"]["python"]
+    # The machine's speed, so runs on different machines can be compared.
+    assert report["machine"]["speed_probe_cpu_s"] > 0
+    assert report["machine"]["speed_probe_end_cpu_s"] > 0
     assert report["targets"]
     for check in report["targets"]:
         assert check["ok"] in (True, False), check  # every target was measured
