@@ -160,3 +160,30 @@ async def test_facets_follow_the_query_and_the_library(facet_paths) -> None:
             assert sidebar_rows(app) == expected_rows(figures)
     finally:
         catalog.close()
+
+
+async def test_a_long_name_never_runs_into_its_count(tmp_path: Path) -> None:
+    """A reading list whose name fills the sidebar's width still reads as name, gap, count.
+
+    Names of every length around the sidebar's width: each row on screen is the
+    name (whole, or cut with …), at least one blank cell, then the count.
+    """
+    tags = tuple(f"list-{'x' * n}" for n in range(6, 22))
+    records = [
+        record(f"Paper {i} on graphs", f"Abstract {i}.", f"2301.{i:05d}", tags=tags)
+        for i in range(12)
+    ]
+    paths = build_home(tmp_path / "home", records=records)
+    app = app_for(paths)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot)
+        text = widget_text(app, app.main_screen.sidebar)
+    rows = [line for line in text.splitlines() if line.startswith("# ")]
+    assert len(rows) == len(tags), text
+    for line in rows:
+        label, gap, count = line[2:].rpartition(" ")
+        assert gap and count == "12", line
+        shown = label.rstrip()
+        whole = shown in tags
+        cut = shown.endswith("…") and any(t.startswith(shown[:-1]) for t in tags)
+        assert whole or cut, line

@@ -44,7 +44,9 @@ class FacetChoice:
         """This choice with ``value`` switched on, or off if it was on."""
         if kind == "category":
             cats = tuple(c for c in self.categories if c != value)
-            return replace(self, categories=cats if len(cats) < len(self.categories) else (*cats, str(value)))
+            return replace(
+                self, categories=cats if len(cats) < len(self.categories) else (*cats, str(value))
+            )
         years = tuple(y for y in self.years if y != value)
         chosen = years if len(years) < len(self.years) else (*years, int(value))
         return replace(self, years=tuple(sorted(chosen, reverse=True)))
@@ -80,16 +82,20 @@ def parse_option(option: str) -> tuple[str, str | int] | None:
     return (kind, value)
 
 
-def _row(label: str, count: int, on: bool) -> Table:
-    grid = Table.grid(expand=True)
+def counted_row(label: Text, count: int | None) -> Table:
+    """A sidebar row: ``label`` on the left (cut with … when it is too long), the count
+    right-aligned, and always at least one cell between them (``# bench-field 100,265``,
+    never ``# bench-field100,265``)."""
+    grid = Table.grid(expand=True, padding=(0, 0, 0, 1), pad_edge=False)
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(justify="right", no_wrap=True)
-    mark = Text(ON_MARK if on else OFF_MARK, style="bold" if on else "dim", end="")
-    grid.add_row(
-        mark + Text(safe(label), style="bold" if on else "", end=""),
-        Text(f"{count:,}", style="dim", end=""),
-    )
+    grid.add_row(label, Text("" if count is None else f"{count:,}", style="dim", end=""))
     return grid
+
+
+def _row(label: str, count: int, on: bool) -> Table:
+    mark = Text(ON_MARK if on else OFF_MARK, style="bold" if on else "dim", end="")
+    return counted_row(mark + Text(safe(label), style="bold" if on else "", end=""), count)
 
 
 def facet_options(facets: dict, choice: FacetChoice) -> list[Option]:

@@ -14,7 +14,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from absreader.core.catalog import Lists, ListSpec
-from absreader.ui.facets import FacetChoice, facet_options, parse_option
+from absreader.ui.facets import FacetChoice, counted_row, facet_options, parse_option
 from absreader.ui.text import safe
 
 
@@ -29,14 +29,7 @@ def spec_of(option: str) -> ListSpec:
 
 
 def _row(label: str, count: int | None, icon: str = "") -> Table:
-    grid = Table.grid(expand=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_row(
-        Text(f"{icon}{safe(label)}", end=""),
-        Text("" if count is None else f"{count:,}", style="dim", end=""),
-    )
-    return grid
+    return counted_row(Text(f"{icon}{safe(label)}", end=""), count)
 
 
 class ListSidebar(OptionList):
