@@ -26,6 +26,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import speed_probe  # noqa: E402
+
 CHILD = r"""
 import json, os, resource, sys, time
 src, library, folder, papers, profile = sys.argv[1:6]
@@ -105,6 +109,7 @@ def main() -> int:
         print(json.dumps(run_once(srcs[0], library, args.papers, args.profile, args.keep)))
         return 0
     results: dict[str, list[dict]] = {s: [] for s in srcs}
+    print(f"speed probe (speed_probe.py, lower is faster): {speed_probe.probe()['cpu_s']:.3f} CPU-s", flush=True)
     for i in range(args.repeat):
         for src in srcs:
             result = run_once(src, library, args.papers, "", args.keep)
