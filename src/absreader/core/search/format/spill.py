@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import marshal
+import struct
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,6 +27,11 @@ from typing import Any
 
 #: Terms per marshal chunk: bounds what reading a run back holds at once.
 CHUNK_TERMS = 8_192
+
+#: Each chunk's length, before its marshal bytes: a chunk is read whole and decoded with
+#: ``marshal.loads``. (``marshal.load`` on a file reads object by object through the file's
+#: Python-level methods: 1.8 CPU-s for a 25,000-paper run, against 0.12 s this way.)
+_LENGTH = struct.Struct("<Q")
 
 #: ``(field, term, postings, bitmaps of the postings with tf > 1, or None)``.
 Entry = tuple[str, str, array, "list[bytes] | None"]
@@ -48,20 +54,33 @@ def write_run(path: Path, entries: Iterable[Entry]) -> None:
         for field, term, post, bitmaps in entries:
             chunk.append((field, term, post.tobytes(), bitmaps))
             if len(chunk) >= CHUNK_TERMS:
-                marshal.dump(chunk, f)
+                _write_chunk(f, chunk)
                 chunk = []
         if chunk:
-            marshal.dump(chunk, f)
+            _write_chunk(f, chunk)
+
+
+def _write_chunk(f: Any, chunk: list) -> None:
+    data = marshal.dumps(chunk)
+    f.write(_LENGTH.pack(len(data)))
+    f.write(data)
 
 
 def read_run(path: Path) -> Iterator[Entry]:
     """The entries of a run file, in order, one chunk in memory at a time."""
     with open(path, "rb") as f:
         while True:
-            try:
-                chunk = marshal.load(f)
-            except EOFError:
+            head = f.read(_LENGTH.size)
+            if not head:
                 return
+            if len(head) < _LENGTH.size:
+                raise EOFError(f"{path}: a spilled run ends inside a chunk's length")
+            (size,) = _LENGTH.unpack(head)
+            data = f.read(size)
+            if len(data) < size:
+                raise EOFError(f"{path}: a spilled run ends inside a chunk")
+            chunk = marshal.loads(data)
+            del data
             for field, term, raw, bitmaps in chunk:
                 post = array("I")
                 post.frombytes(raw)
