@@ -224,6 +224,26 @@ async def test_another_process_changes_the_paper_being_read(sample_paths) -> Non
         assert "★ bookmarked" in text and "Noted from the command line" in text
 
 
+async def test_a_change_before_the_reading_screen_composes_is_drawn(sample_paths) -> None:  # noqa: F811
+    """The main screen forwards changes to every screen on the stack, composed or not."""
+    app = app_for(sample_paths)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        key = app.main_screen.paper_list.current.key
+        other = Catalog.open(sample_paths)
+        try:
+            other.set_bookmarked(key, True)
+        finally:
+            other.close()
+        app.read_full_screen()
+        screen = reading(app)
+        assert not screen.is_mounted  # pushed, not composed: the race CI once lost
+        app.main_screen.paper_changed(app.catalog.paper(key))
+        await settle(pilot)
+        assert reading(app) is screen and screen.paper.key == key
+        assert "★ bookmarked" in widget_text(app, screen.view)
+
+
 async def test_palette_reads_full_screen(sample_paths) -> None:  # noqa: F811
     app = app_for(sample_paths)
     async with app.run_test(size=(120, 36)) as pilot:

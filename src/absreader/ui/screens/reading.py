@@ -104,6 +104,9 @@ class ReadingScreen(Screen[None]):
         self._requested: set[int] = set()
         #: The position asked for while its page is on its way.
         self._waiting: int | None = None
+        #: Whether the screen has composed (a paper can change before: the main
+        #: screen forwards every change to every screen on the stack).
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="reading-bar", markup=False)
@@ -118,6 +121,7 @@ class ReadingScreen(Screen[None]):
         return self.query_one(ReadingView)
 
     def on_mount(self) -> None:
+        self._ready = True
         self.view.focus()
         if self.paper is not None:
             self._show(self.position, self.paper)
@@ -196,6 +200,8 @@ class ReadingScreen(Screen[None]):
         """Draw ``paper`` (at ``position``) and mark it read, as opening it in the list does."""
         self.position = position
         self.paper = paper
+        if not self._ready:  # not composed yet: on_mount draws ``self.paper``
+            return
         self.view.follow(paper, self.main.detail_query)
         self.view.flush()
         self._draw_bar()
@@ -203,6 +209,8 @@ class ReadingScreen(Screen[None]):
         self.actions.mark_read(paper)
 
     def _draw_bar(self, *, loading: bool = False) -> None:
+        if not self._ready:
+            return
         bar = Text()
         label = self.results.spec.label if self.results and self.results.is_search else "More like this"
         bar.append(safe(label), "bold")
@@ -222,6 +230,8 @@ class ReadingScreen(Screen[None]):
                 self._fetched[position] = paper
         if self.paper is not None and self.paper.key == paper.key and paper.seq >= self.paper.seq:
             self.paper = paper
+            if not self._ready:  # pushed but not composed yet: on_mount draws it
+                return
             self.view.update_paper(paper)
             self.refresh_bindings()
 
@@ -242,8 +252,9 @@ class ReadingScreen(Screen[None]):
         if self.paper is not None and self.paper.key in keys:
             self.paper = None
             if self.total == 0:
-                self.view.show(None)
-                self._draw_bar()
+                if self._ready:  # before that, on_mount finds no paper and draws none
+                    self.view.show(None)
+                    self._draw_bar()
                 return
             self.go(min(self.position, self.total - 1))
 
