@@ -115,8 +115,26 @@ def run_phase(python: str, phase: str, args: dict[str, Any], timeout: float) -> 
     raise PhaseFailed(f"{phase}: exit {proc.returncode}\n{tail}")
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
+def _interpreter(python: str) -> str:
+    """``python``'s version and real path (the phases run there, not in this process)."""
+    try:
+        out = subprocess.run(
+            [python, "-c", "import os, platform, sys; print(platform.python_version(), os.path.realpath(sys.executable))"],
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout.split(maxsplit=1)  # fmt: skip
+        return f"{out[0]} ({out[1].strip()})"
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return f"? ({python})"
+
+
+def machine(python: str = sys.executable) -> dict[str, Any]:
+    """What the figures were measured on (``python``: the phases' interpreter).
+
+    Interpreters differ a lot: on one machine, Debian's ``/usr/bin/python3`` 3.11.2
+    ran the 30k import, build and queries 19-31% cheaper than pyenv's 3.11.7 built
+    without ``--enable-optimizations`` (benchmarks/README.md). The speed probe runs
+    in this process, so keep the runner's interpreter fixed to compare machines.
+    """
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -132,7 +150,8 @@ def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "nproc": cpus,
         "cpu": model,
-        "python": platform.python_version(),
+        "python": _interpreter(python),
+        "runner_python": f"{platform.python_version()} ({os.path.realpath(sys.executable)})",
         "platform": platform.platform(terse=True),
         "loadavg_start": list(os.getloadavg()),
         # How fast the machine runs plain Python (speed_probe.py): compare runs by it.
@@ -173,7 +192,7 @@ def benchmark(opts: argparse.Namespace) -> dict[str, Any]:
     scratch = Path(opts.keep)
     scratch.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    info = machine()
+    info = machine(opts.python)
 
     log(f"corpus: {n} papers, seed {seed} (cached under {scratch})")
     t0 = time.perf_counter()
@@ -395,7 +414,8 @@ def render(result: dict[str, Any]) -> str:
       f"run took {result['duration_s']:.0f} s")  # fmt: skip
     if "speed_probe_cpu_s" in m:
         w(f"speed probe (benchmarks/speed_probe.py, lower is faster): {m['speed_probe_cpu_s']:.3f} CPU-s at start, "
-          f"{m.get('speed_probe_end_cpu_s', float('nan')):.3f} at end")  # fmt: skip
+          f"{m.get('speed_probe_end_cpu_s', float('nan')):.3f} at end"
+          + (f", under the runner's Python {m['runner_python']}" if "runner_python" in m else ""))  # fmt: skip
     if result.get("skipped_phases"):
         w(f"phases skipped (--skip): {', '.join(result['skipped_phases'])}")
     w("")
